@@ -1,0 +1,97 @@
+/// The effective configuration as YAML for `check-config`: every key, secrets shown only as set or not set.
+extension RegistrarConfig {
+    public var redactedYAML: String {
+        var out: [String] = []
+        func secret(_ s: Secret?) -> String { s == nil ? "null  # not set" : "\"<redacted>\"" }
+        func quoted(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
+
+        out.append("database: \(quoted(database))")
+        out.append("server:")
+        out.append("  host: \(quoted(server.host))")
+        out.append("  port: \(server.port)")
+        out.append("  max_body_bytes: \(server.maxBodyBytes)")
+        out.append("openedx:")
+        out.append("  lms_url: \(quoted(openedx.lmsURL))")
+        out.append("  studio_url: \(quoted(openedx.studioURL))")
+        out.append("  client_id: \(quoted(openedx.clientID))")
+        out.append("  client_secret: \(secret(openedx.clientSecret))")
+        out.append("  force_enrollment: \(openedx.forceEnrollment)")
+        out.append("  unknown_learner: \(openedx.unknownLearner.rawValue)")
+        out.append("  requests_per_minute: \(openedx.requestsPerMinute)")
+        out.append("  timeout_seconds: \(openedx.timeoutSeconds)")
+        out.append("  ca_bundle: \(openedx.caBundle.map(quoted) ?? "null  # the system's CA store")")
+        out.append("woocommerce:")
+        if woocommerce.stores.isEmpty {
+            out.append("  stores: {}")
+        } else {
+            out.append("  stores:")
+            for (id, store) in woocommerce.stores.sorted(by: { $0.key < $1.key }) {
+                out.append("    \(quoted(id)):")
+                out.append("      webhook_secret: \(secret(store.webhookSecret))")
+                out.append("      url: \(store.url.map(quoted) ?? "null")")
+                out.append("      consumer_key: \(secret(store.consumerKey))")
+                out.append("      consumer_secret: \(secret(store.consumerSecret))")
+                out.append("      enroll_statuses: \(list(store.enrollStatuses))")
+                out.append("      unenroll_statuses: \(list(store.unenrollStatuses))")
+            }
+        }
+        if catalog.isEmpty {
+            out.append("catalog: []")
+        } else {
+            out.append("catalog:")
+            for entry in catalog {
+                var fields: [String] = []
+                if let store = entry.store { fields.append("store: \(quoted(store))") }
+                if let product = entry.productID { fields.append("product_id: \(product)") }
+                if let variation = entry.variationID { fields.append("variation_id: \(variation)") }
+                if let sku = entry.sku { fields.append("sku: \(quoted(sku))") }
+                fields.append("course_id: \(quoted(entry.courseID))")
+                if let mode = entry.mode { fields.append("mode: \(quoted(mode))") }
+                out.append("  - {\(fields.joined(separator: ", "))}")
+            }
+        }
+        out.append("cybersource:")
+        if cybersource.profiles.isEmpty {
+            out.append("  profiles: {}")
+        } else {
+            out.append("  profiles:")
+            for (id, profile) in cybersource.profiles.sorted(by: { $0.key < $1.key }) {
+                out.append("    \(quoted(id)): {access_key: \(quoted(profile.accessKey)), secret_key: \(secret(profile.secretKey))}")
+            }
+        }
+        out.append("  replay_window_seconds: \(cybersource.replayWindowSeconds)")
+        out.append("  endpoint: \(quoted(cybersource.endpoint))")
+        out.append("jobs:")
+        out.append("  concurrency: \(jobs.concurrency)")
+        out.append("  max_attempts: \(jobs.maxAttempts)")
+        out.append("  backoff_base_seconds: \(jobs.backoffBaseSeconds)")
+        out.append("  backoff_cap_seconds: \(jobs.backoffCapSeconds)")
+        out.append("  lease_seconds: \(jobs.leaseSeconds)")
+        out.append("  retention_days: \(jobs.retentionDays)")
+        out.append("  poll_interval_seconds: \(jobs.pollIntervalSeconds)")
+        out.append("logging:")
+        out.append("  level: \(logging.level)")
+        out.append("  format: \(logging.format.rawValue)")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Settings that are allowed but leave part of Registrar unable to work; printed by `check-config` and
+    /// logged at start-up.
+    public var warnings: [String] {
+        var found: [String] = []
+        if openedx.clientSecret == nil {
+            found.append("openedx.client_secret is not set (nor REGISTRAR_OPENEDX_CLIENT_SECRET): Open edX jobs will fail until it is")
+        }
+        for (id, store) in woocommerce.stores.sorted(by: { $0.key < $1.key }) {
+            let missing = [("url", store.url == nil), ("consumer_key", store.consumerKey == nil),
+                           ("consumer_secret", store.consumerSecret == nil)].filter(\.1).map(\.0)
+            if !missing.isEmpty {
+                found.append("woocommerce.stores.\(id): \(missing.joined(separator: ", ")) not set: partial refunds cannot be looked up")
+            }
+        }
+        return found
+    }
+}

@@ -1,0 +1,82 @@
+import GRDB
+
+/// Versioned schema. Each migration runs once, in order, inside a transaction; never edit a shipped one —
+/// add the next.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: jobs, attempts, deliveries, operator actions") { db in
+            try db.execute(sql: """
+                CREATE TABLE deliveries (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    source TEXT NOT NULL,            -- woocommerce, cybersource, cli, api
+                    channel TEXT,                    -- store id or payment profile id
+                    received_at DATETIME NOT NULL,
+                    headers TEXT NOT NULL DEFAULT '{}', -- JSON object: only the headers that matter
+                    body BLOB NOT NULL,              -- the exact bytes received
+                    verdict TEXT NOT NULL,           -- accepted, ignored, ping, rejected, stale, ...
+                    http_status INTEGER NOT NULL,
+                    reason TEXT,
+                    job_ids TEXT NOT NULL DEFAULT '[]'  -- JSON array: jobs created or found by dedupe
+                );
+                CREATE INDEX deliveries_received ON deliveries(received_at);
+
+                CREATE TABLE jobs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    dedupe_key TEXT NOT NULL,
+                    serial_key TEXT,
+                    payload TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    run_at DATETIME NOT NULL,
+                    lease_owner TEXT,
+                    lease_expires_at DATETIME,
+                    last_error TEXT,
+                    last_http_status INTEGER,
+                    result TEXT,
+                    source TEXT NOT NULL,
+                    delivery_id INTEGER REFERENCES deliveries(id),
+                    created_at DATETIME NOT NULL,
+                    updated_at DATETIME NOT NULL,
+                    finished_at DATETIME
+                );
+                -- The database, not a query-time check, makes a second delivery of a fact find the first job.
+                CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key);
+                CREATE INDEX jobs_due ON jobs(state, run_at);
+                -- Serves the "is an earlier job of this key still open?" check of every claim.
+                CREATE INDEX jobs_serial_open ON jobs(serial_key, id) WHERE state IN ('queued', 'running');
+                CREATE INDEX jobs_serial ON jobs(serial_key, kind, state);
+                CREATE INDEX jobs_leases ON jobs(lease_expires_at) WHERE state = 'running';
+                CREATE INDEX jobs_succeeded ON jobs(finished_at) WHERE state = 'succeeded';
+                CREATE INDEX jobs_delivery ON jobs(delivery_id);
+
+                CREATE TABLE job_attempts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    attempt INTEGER NOT NULL,
+                    worker TEXT NOT NULL,
+                    started_at DATETIME NOT NULL,
+                    duration_ms INTEGER,
+                    outcome TEXT NOT NULL,           -- running, succeeded, transient, permanent, lease_expired, released
+                    http_status INTEGER,
+                    error TEXT
+                );
+                CREATE INDEX job_attempts_job ON job_attempts(job_id, id);
+
+                -- Who replayed or cancelled what, from the CLI or the API.
+                CREATE TABLE operator_actions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at DATETIME NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    job_id INTEGER,
+                    detail TEXT
+                );
+                CREATE INDEX operator_actions_job ON operator_actions(job_id);
+                """)
+        }
+        return migrator
+    }
+}

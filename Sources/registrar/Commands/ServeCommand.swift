@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import RegistrarCore
+import RegistrarServer
+import RegistrarStore
+import RegistrarWorker
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run HTTP intake, the workers and maintenance until SIGTERM or SIGINT."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let config = try global.loadConfig()
+        let logger = makeLogger(config.logging, label: "registrar")
+        for warning in config.warnings { logger.warning("\(warning)") }
+        let store = try global.openStore(config)
+        let registry = HandlerRegistries.production(config: config, store: store, logger: logger)
+        let workers = WorkerPool(
+            store: store, registry: registry,
+            options: .init(concurrency: config.jobs.concurrency,
+                           pollInterval: .milliseconds(Int64(config.jobs.pollIntervalSeconds * 1000))),
+            logger: logger)
+        let maintenance = MaintenanceLoop(store: store, retention: .seconds(config.jobs.retentionDays * 86400),
+                                          logger: logger)
+        let readiness = Readiness(store: store, workersRunning: { !workers.isStopping })
+        let server = RegistrarHTTPServer(config: config, store: store, readiness: readiness, logger: logger)
+        let app = server.application { port in
+            logger.info("listening", metadata: ["address": "http://\(config.server.host):\(port)",
+                                                "database": "\(config.database)"])
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: app),
+                .init(service: workers),
+                .init(service: maintenance),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct Registrar: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "registrar",
+        abstract: "Makes paying for a course and being enrolled in it the same event.",
+        discussion: """
+            WooCommerce webhooks and CyberSource callbacks come in, are verified and recorded, and become jobs in \
+            an SQLite job table; workers make the Open edX calls with retries, backoff and per-learner ordering.
+            """,
+        subcommands: [
+            ServeCommand.self,
+            CheckConfigCommand.self,
+            JobsCommand.self,
+            DeliveriesCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RegistrarCore
+import RegistrarStore
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (default: ./registrar.yaml when present, else built-in defaults).")
+    var config: String?
+
+    /// The configuration in force: file, then environment overrides, then defaults.
+    func loadConfig() throws -> RegistrarConfig {
+        let environment = ProcessInfo.processInfo.environment
+        let loader = ConfigLoader(environment: environment)
+        let path = config ?? "registrar.yaml"
+        let text: String?
+        if FileManager.default.fileExists(atPath: path) {
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw CLIError("\(path): cannot read: \(error.localizedDescription)")
+            }
+        } else if config != nil {
+            throw CLIError("\(path): no such configuration file")
+        } else {
+            text = nil
+        }
+        do {
+            return try loader.load(text: text, file: text == nil ? "(built-in defaults)" : path)
+        } catch let error as ConfigError {
+            throw CLIError(error.description)
+        }
+    }
+
+    func openStore(_ config: RegistrarConfig, onCommit: @escaping @Sendable (Int) -> Void = { _ in }) throws -> RegistrarStore {
+        do {
+            return try RegistrarStore(path: config.database, options: .init(jobs: config.jobs), onCommit: onCommit)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+/// A failure to report to the operator in one sentence, exiting with status 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Who is running an operator command, for the audit trail.
+func operatorName() -> String {
+    let environment = ProcessInfo.processInfo.environment
+    let user = environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
+    return "cli:\(user)"
+}
