@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Already under Hummingbird; named because the sandbox closes connections itself to inject resets.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Pure core: domain types, configuration, job rules, parsing and verification. No I/O.
@@ -84,6 +86,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -108,7 +112,15 @@ let package = Package(
             name: "CurlHTTPTests",
             dependencies: [
                 "CurlHTTP",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "OpenEdXTests",
+            dependencies: [
+                "OpenEdX", "CurlHTTP", "Sandbox", "RegistrarCore", "RegistrarStore", "RegistrarWorker",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -14,6 +14,10 @@ struct Registrar: AsyncParsableCommand {
             CheckConfigCommand.self,
             JobsCommand.self,
             DeliveriesCommand.self,
+            EnrollCommand.self,
+            UnenrollCommand.self,
+            CoursesCommand.self,
+            SandboxCommand.self,
         ]
     )
 }

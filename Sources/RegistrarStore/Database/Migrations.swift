@@ -77,6 +77,16 @@ enum Migrations {
                 CREATE INDEX operator_actions_job ON operator_actions(job_id);
                 """)
         }
+        migrator.registerMigration("v2: learner accounts cache") { db in
+            try db.execute(sql: """
+                -- email → username, so repeated jobs for a learner skip the account lookup.
+                CREATE TABLE learner_accounts (
+                    email TEXT PRIMARY KEY,
+                    username TEXT NOT NULL,
+                    looked_up_at DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -21,9 +21,10 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = makeLogger(config.logging, label: "registrar")
         for warning in config.warnings { logger.warning("\(warning)") }
         let store = try global.openStore(config)
-        let registry = HandlerRegistries.production(config: config, store: store, logger: logger)
+        let handlers = Handlers.production(config: config, store: store, logger: logger)
+        defer { handlers.http.shutdown() }
         let workers = WorkerPool(
-            store: store, registry: registry,
+            store: store, registry: handlers.registry,
             options: .init(concurrency: config.jobs.concurrency,
                            pollInterval: .milliseconds(Int64(config.jobs.pollIntervalSeconds * 1000))),
             logger: logger)

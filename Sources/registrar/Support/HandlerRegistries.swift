@@ -1,11 +1,26 @@
+import CurlHTTP
 import Logging
+import OpenEdX
 import RegistrarCore
 import RegistrarStore
 import RegistrarWorker
 
-/// The handlers `serve` runs, by job kind.
-enum HandlerRegistries {
-    static func production(config: RegistrarConfig, store: RegistrarStore, logger: Logger) -> HandlerRegistry {
-        HandlerRegistry()
+/// The handlers `serve` runs, by job kind, and the clients they share.
+struct Handlers {
+    let registry: HandlerRegistry
+    let openedx: OpenEdXClient
+    let http: CurlHTTPClient
+
+    static func production(config: RegistrarConfig, store: RegistrarStore, logger: Logger) -> Handlers {
+        var http = HTTPClientConfiguration()
+        http.totalTimeout = .seconds(config.openedx.timeoutSeconds)
+        http.caBundlePath = config.openedx.caBundle
+        let client = CurlHTTPClient(configuration: http)
+        let openedx = OpenEdXClient(settings: OpenEdXSettings(config.openedx), http: client)
+        var registry = HandlerRegistry()
+        registry.register(.enroll, EnrollHandler(store: store, client: openedx, unknownLearner: config.openedx.unknownLearner))
+        registry.register(.unenroll, UnenrollHandler(store: store, client: openedx))
+        registry.register(.rerun, RerunHandler(client: openedx))
+        return Handlers(registry: registry, openedx: openedx, http: client)
     }
 }

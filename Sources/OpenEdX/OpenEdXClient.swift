@@ -1,0 +1,249 @@
+import CurlHTTP
+import Foundation
+import RegistrarCore
+
+/// The Open edX LMS and Studio calls Registrar makes, over libcurl, authenticated with an OAuth2
+/// client-credentials JWT and paced below the staff throttle. Every answer is classified by
+/// `CallOutcome.classify`; the few answers that mean "already done" are turned into success here.
+public final class OpenEdXClient: Sendable {
+    public let settings: OpenEdXSettings
+    private let http: CurlHTTPClient
+    private let tokens: AccessTokenProvider
+    private let pacer: RequestPacer
+    private let observe: @Sendable (_ endpoint: String, _ status: Int?) -> Void
+
+    public init(settings: OpenEdXSettings, http: CurlHTTPClient,
+                observe: @escaping @Sendable (_ endpoint: String, _ status: Int?) -> Void = { _, _ in }) {
+        self.settings = settings
+        self.http = http
+        self.tokens = AccessTokenProvider(settings: settings, http: http)
+        self.pacer = RequestPacer(requestsPerMinute: settings.requestsPerMinute)
+        self.observe = observe
+    }
+
+    /// Tokens fetched so far (for metrics and tests).
+    public var tokenRefreshes: Int { get async { await tokens.refreshes } }
+
+    // MARK: Accounts
+
+    /// The username of the account with this email, `nil` when the LMS has none (404).
+    public func username(forEmail email: String) async -> OpenEdXResult<String?> {
+        let url = settings.lmsURL + "/api/user/v1/accounts?email=" + FormEncoding.escape(email)
+        switch await send("accounts", "GET", url) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            if response.status == 404 { return .ok(nil, status: 404) }
+            guard response.isSuccess else { return classified(response) }
+            let accounts = JSONValue.parse(response.bodyText)?.arrayValue ?? []
+            let match = accounts.first { $0["email"]?.stringValue?.lowercased() == email.lowercased() } ?? accounts.first
+            guard let username = match?["username"]?.stringValue else {
+                return .failed(.transient(message: "account lookup answered 200 without a username", retryAfter: nil),
+                               status: response.status)
+            }
+            return .ok(username, status: response.status)
+        }
+    }
+
+    // MARK: Enrollment
+
+    public func enroll(username: String, courseID: String, mode: String?, orderReference: String?) async
+        -> OpenEdXResult<EnrollmentInfo?> {
+        var body: [String: JSONValue] = [
+            "user": .string(username),
+            "is_active": .bool(true),
+            "course_details": .object(["course_id": .string(courseID)]),
+        ]
+        if let mode { body["mode"] = .string(mode) }
+        if settings.forceEnrollment { body["force_enrollment"] = .bool(true) }
+        if let orderReference {
+            body["enrollment_attributes"] = .array([.object([
+                "namespace": .string("order"), "name": .string("order_number"), "value": .string(orderReference),
+            ])])
+        }
+        switch await send("enrollment", "POST", settings.lmsURL + "/api/enrollment/v1/enrollment", json: .object(body)) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            guard response.isSuccess else { return classified(response) }
+            return .ok(JSONValue.parse(response.bodyText).flatMap(EnrollmentInfo.init), status: response.status)
+        }
+    }
+
+    /// Soft unenroll: `is_active: false` and no mode (a mode different from the active one is refused).
+    public func unenroll(username: String, courseID: String) async -> OpenEdXResult<EnrollmentInfo?> {
+        let body: JSONValue = .object([
+            "user": .string(username),
+            "is_active": .bool(false),
+            "course_details": .object(["course_id": .string(courseID)]),
+        ])
+        switch await send("enrollment", "POST", settings.lmsURL + "/api/enrollment/v1/enrollment", json: body) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            // openedx/ecommerce counts a mode mismatch on deactivation as revoked too.
+            if response.status == 400, response.bodyText.contains("Enrollment mode mismatch") { return .ok(nil, status: 400) }
+            guard response.isSuccess else { return classified(response) }
+            return .ok(JSONValue.parse(response.bodyText).flatMap(EnrollmentInfo.init), status: response.status)
+        }
+    }
+
+    /// One enrollment, `nil` when there is none (the LMS answers 200 `null`).
+    public func enrollment(username: String, courseID: String) async -> OpenEdXResult<EnrollmentInfo?> {
+        let url = settings.lmsURL + "/api/enrollment/v1/enrollment/" + pathEscape(username) + "," + pathEscape(courseID)
+        switch await send("enrollment", "GET", url) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            guard response.isSuccess else { return classified(response) }
+            return .ok(JSONValue.parse(response.bodyText).flatMap(EnrollmentInfo.init), status: response.status)
+        }
+    }
+
+    /// Every enrollment of a course (inactive ones included), following `next` verbatim to the end.
+    public func enrollments(courseID: String, usernames: [String] = []) async -> OpenEdXResult<[EnrollmentInfo]> {
+        var url: String? = settings.lmsURL + "/api/enrollment/v1/enrollments?course_id=" + FormEncoding.escape(courseID)
+        if !usernames.isEmpty { url! += "&username=" + FormEncoding.escape(usernames.joined(separator: ",")) }
+        var all: [EnrollmentInfo] = []
+        var lastStatus = 200
+        var pages = 0
+        while let next = url {
+            pages += 1
+            if pages > 100_000 { return .failed(.permanent(message: "enrollment list did not end after 100000 pages"), status: nil) }
+            switch await send("enrollments", "GET", next) {
+            case .failed(let outcome, let status): return .failed(outcome, status: status)
+            case .answered(let response):
+                guard response.isSuccess else { return classified(response) }
+                lastStatus = response.status
+                let json = JSONValue.parse(response.bodyText)
+                // Older releases: a bare list; newer: {next, previous, results}.
+                let items = json?["results"]?.arrayValue ?? json?.arrayValue ?? []
+                all += items.compactMap(EnrollmentInfo.init)
+                url = json?["next"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            }
+        }
+        return .ok(all, status: lastStatus)
+    }
+
+    // MARK: enrollment_allowed
+
+    /// Lets the person be enrolled when they register with this email (auto_enroll). 409 = already there.
+    public func allowEnrollment(email: String, courseID: String) async -> OpenEdXResult<Idempotent<Void>> {
+        let body: JSONValue = .object(["email": .string(email), "course_id": .string(courseID), "auto_enroll": .bool(true)])
+        switch await send("enrollment_allowed", "POST", settings.lmsURL + "/api/enrollment/v1/enrollment_allowed/", json: body) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            if response.status == 409 { return .ok(.alreadyDone(()), status: 409) }
+            guard response.isSuccess else { return classified(response) }
+            return .ok(.done(()), status: response.status)
+        }
+    }
+
+    /// Removes a pending enrollment_allowed row. 404 = there was none.
+    public func disallowEnrollment(email: String, courseID: String) async -> OpenEdXResult<Idempotent<Void>> {
+        let body: JSONValue = .object(["email": .string(email), "course_id": .string(courseID)])
+        switch await send("enrollment_allowed", "DELETE", settings.lmsURL + "/api/enrollment/v1/enrollment_allowed/", json: body) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            if response.status == 404 { return .ok(.alreadyDone(()), status: 404) }
+            guard response.isSuccess else { return classified(response) }
+            return .ok(.done(()), status: response.status)
+        }
+    }
+
+    // MARK: Studio
+
+    /// Creates the rerun; the target already existing counts as done. Returns the new run's key.
+    public func rerun(_ payload: RerunPayload) async -> OpenEdXResult<Idempotent<String>> {
+        var body: [String: JSONValue] = ["run": .string(payload.run)]
+        if let title = payload.title { body["title"] = .string(title) }
+        if let pacing = payload.pacing { body["pacing_type"] = .string(pacing) }
+        if let start = payload.start, let end = payload.end {
+            body["schedule"] = .object(["start": .string(start), "end": .string(end)])
+        }
+        let url = settings.studioURL + "/api/v1/course_runs/" + pathEscape(payload.sourceCourseID) + "/rerun/"
+        switch await send("course_runs.rerun", "POST", url, json: .object(body)) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            let target = payload.targetCourseID ?? payload.run
+            if response.status == 400, response.bodyText.contains("already exists") {
+                return .ok(.alreadyDone(target), status: 400)
+            }
+            guard response.isSuccess else { return classified(response) }
+            let id = JSONValue.parse(response.bodyText)?["id"]?.stringValue ?? target
+            return .ok(.done(id), status: response.status)
+        }
+    }
+
+    /// Sets a course run's dates (a rerun clears them).
+    public func updateCourseRun(_ courseID: String, start: String, end: String) async -> OpenEdXResult<Void> {
+        let body: JSONValue = .object(["schedule": .object(["start": .string(start), "end": .string(end)])])
+        let url = settings.studioURL + "/api/v1/course_runs/" + pathEscape(courseID) + "/"
+        switch await send("course_runs.update", "PATCH", url, json: body) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            guard response.isSuccess else { return classified(response) }
+            return .ok((), status: response.status)
+        }
+    }
+
+    // MARK: Transport
+
+    private enum Exchange {
+        case answered(HTTPResponse)
+        case failed(CallOutcome, status: Int?)
+    }
+
+    /// One authenticated, paced call. A 401 invalidates the token and retries once with a fresh one;
+    /// a 429 pauses the pacer for everyone until Retry-After.
+    private func send(_ endpoint: String, _ method: String, _ url: String, json: JSONValue? = nil) async -> Exchange {
+        for attempt in 0..<2 {
+            let token: String
+            do {
+                token = try await tokens.token()
+            } catch AccessTokenProvider.TokenError.rejected(let outcome, let status) {
+                observe("oauth2.access_token", status)
+                return .failed(outcome, status: status)
+            } catch {
+                return .failed(.transient(message: "token refresh interrupted: \(error)", retryAfter: nil), status: nil)
+            }
+            do {
+                try await pacer.acquire()
+            } catch {
+                return .failed(.transient(message: "cancelled while waiting for a request slot", retryAfter: nil), status: nil)
+            }
+            var headers: HTTPHeaders = ["Authorization": "JWT \(token)", "Accept": "application/json"]
+            var body: [UInt8]?
+            if let json {
+                headers.set(name: "Content-Type", value: "application/json")
+                body = Array(((try? JSONText.encode(json)) ?? "{}").utf8)
+            }
+            let response: HTTPResponse
+            do {
+                response = try await http.execute(HTTPRequest(method: method, url: url, headers: headers, body: body))
+            } catch let error as HTTPClientError {
+                observe(endpoint, nil)
+                return .failed(.transportFailure("\(method) \(endpoint): \(error)"), status: nil)
+            } catch {
+                observe(endpoint, nil)
+                return .failed(.transient(message: "\(method) \(endpoint) interrupted: \(error)", retryAfter: nil), status: nil)
+            }
+            observe(endpoint, response.status)
+            if response.status == 401, attempt == 0 {
+                await tokens.invalidate(token)
+                continue
+            }
+            if response.status == 429 {
+                pacer.pause(for: response.retryAfter ?? .seconds(60))
+            }
+            return .answered(response)
+        }
+        return .failed(.permanent(message: "unreachable"), status: nil)
+    }
+
+    private func classified<T>(_ response: HTTPResponse) -> OpenEdXResult<T> {
+        .failed(CallOutcome.classify(status: response.status, body: response.bodyText, retryAfter: response.retryAfter),
+                status: response.status)
+    }
+
+    private func pathEscape(_ text: String) -> String {
+        // Course keys keep their ':' and '+' in paths, as the LMS's own URLs do.
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ",/?#"))) ?? text
+    }
+}

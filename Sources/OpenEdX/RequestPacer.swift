@@ -1,0 +1,39 @@
+import Synchronization
+
+/// Client-side pacing at `requestsPerMinute`: each request takes the next free slot, one every
+/// `60 s / rate`, so a burst of jobs is spread out instead of meeting the LMS's staff throttle.
+/// A 429 pauses every caller until the server's Retry-After has passed.
+public final class RequestPacer: Sendable {
+    private struct State {
+        var nextSlot: ContinuousClock.Instant
+        var pausedUntil: ContinuousClock.Instant
+    }
+
+    private let interval: Duration
+    private let state: Mutex<State>
+
+    public init(requestsPerMinute: Int) {
+        interval = .seconds(60) / max(1, requestsPerMinute)
+        let now = ContinuousClock.now
+        state = Mutex(State(nextSlot: now, pausedUntil: now))
+    }
+
+    /// Waits for this caller's slot. Throws only when the task is cancelled.
+    public func acquire() async throws {
+        let slot = state.withLock { state -> ContinuousClock.Instant in
+            let slot = max(ContinuousClock.now, state.nextSlot, state.pausedUntil)
+            state.nextSlot = slot + interval
+            return slot
+        }
+        if slot > .now { try await Task.sleep(until: slot, clock: .continuous) }
+    }
+
+    /// Holds back every caller until `duration` from now (a 429's Retry-After).
+    public func pause(for duration: Duration) {
+        state.withLock { state in
+            let until = ContinuousClock.now + duration
+            state.pausedUntil = max(state.pausedUntil, until)
+            state.nextSlot = max(state.nextSlot, until)
+        }
+    }
+}

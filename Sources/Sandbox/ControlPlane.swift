@@ -1,0 +1,189 @@
+import Foundation
+
+/// `/__sandbox/*`: how tests, the demo and benchmarks set the scene and read the effects.
+/// No authentication, no faults, no throttle.
+extension SandboxState {
+    func control(_ request: IncomingRequest) -> Reply {
+        let route = request.segments.dropFirst().joined(separator: "/")
+        do {
+            switch (request.method, route) {
+            case ("POST", "users"):
+                let user = try decodeBody(SandboxSeed.User.self, request)
+                let enrolled = try registerUser(user)
+                guard let account = store.accounts[user.username.trimmingCharacters(in: .whitespaces)] else {
+                    throw SandboxError.notFound(user.username)
+                }
+                var body = accountJSON(account).objectValue ?? [:]
+                body["auto_enrolled"] = .array(enrolled.map(SandboxJSON.string))
+                return .json(.created, .object(body))
+            case ("POST", "courses"):
+                let course = try decodeBody(SandboxSeed.Course.self, request)
+                let isNew = try store.upsertCourse(course)
+                return .json(isNew ? .created : .ok, getCourseRunJSON(course.id))
+            case ("POST", "woocommerce/orders"):
+                let order = try jsonBody(request)
+                let isNew = try store.upsertOrder(order, touch: true)
+                return .json(isNew ? .created : .ok, store.wooOrders[order["id"]?.intValue ?? 0] ?? .null)
+            case ("POST", "woocommerce/refunds"):
+                let body = try jsonBody(request)
+                guard let orderID = body["order_id"]?.intValue, let refund = body["refund"] else {
+                    throw SandboxError.invalid("expected {\"order_id\": N, \"refund\": {...}}")
+                }
+                return .json(.created, try store.addRefund(orderID: orderID, refund: refund, touch: true))
+            case ("GET", "faults"):
+                return .ok(Self.faultsJSON(faults))
+            case ("POST", "faults"):
+                setFaults(try Self.updatedFaults(faults, with: try jsonBody(request)))
+                return .ok(Self.faultsJSON(faults))
+            case ("POST", "tokens/revoke"):
+                return .ok(["revoked": .int(revokeTokens())])
+            case ("GET", "ledger"):
+                let since = request.queryValue("since").flatMap(Int.init) ?? 0
+                let entries = store.ledger.entries.filter { $0.seq > since }
+                let data = try JSONEncoder().encode(entries)
+                return .ok(try SandboxJSON.decode(data))
+            case ("GET", "enrollments"):
+                let records = store.enrollments.values.sorted { $0.id < $1.id }
+                return .ok(.array(records.map(enrollmentDump)))
+            case ("GET", "stats"):
+                return .ok(try SandboxJSON.decode(try JSONEncoder().encode(currentStats())))
+            case ("POST", "reset"):
+                try reset()
+                return .ok(["status": "reset"])
+            default:
+                return .json(.notFound, ["error": "not_found", "message": .string("no control endpoint \(request.method) /__sandbox/\(route)")])
+            }
+        } catch let error as SandboxError {
+            return .controlError(error)
+        } catch {
+            return .controlError(.invalid("\(error)"))
+        }
+    }
+
+    /// Adds an account, then converts its pending auto-enroll rows as registration does.
+    func registerUser(_ user: SandboxSeed.User) throws -> [String] {
+        try store.addAccount(user)
+        guard let account = store.accounts[user.username.trimmingCharacters(in: .whitespaces)] else { return [] }
+        return applyAllowed(to: account)
+    }
+
+    func upsertCourse(_ course: SandboxSeed.Course) throws -> Bool { try store.upsertCourse(course) }
+
+    func upsertWooOrder(_ order: SandboxJSON) throws -> Bool { try store.upsertOrder(order, touch: true) }
+
+    func addWooRefund(orderID: Int, refund: SandboxJSON) throws -> SandboxJSON {
+        try store.addRefund(orderID: orderID, refund: refund, touch: true)
+    }
+
+    func ledgerEntries() -> [LedgerEntry] { store.ledger.entries }
+
+    func enrollment(username: String, courseID: String) -> SandboxEnrollment? {
+        store.enrollments[EnrollmentKey(username: username, courseID: courseID)].map(enrollmentSummary)
+    }
+
+    func allEnrollments() -> [SandboxEnrollment] {
+        store.enrollments.values.sorted { $0.id < $1.id }.map(enrollmentSummary)
+    }
+
+    private func enrollmentSummary(_ record: EnrollmentRecord) -> SandboxEnrollment {
+        SandboxEnrollment(username: record.username, courseID: record.courseID, mode: record.mode, isActive: record.isActive)
+    }
+
+    private func enrollmentDump(_ record: EnrollmentRecord) -> SandboxJSON {
+        [
+            "user": .string(record.username), "course_id": .string(record.courseID),
+            "mode": .string(record.mode), "is_active": .bool(record.isActive),
+            "created": .string(Timestamp.format(record.created)),
+        ]
+    }
+
+    private func getCourseRunJSON(_ id: String) -> SandboxJSON {
+        guard let course = store.courses[id] else { return .null }
+        var body = courseDetailsJSON(course).objectValue ?? [:]
+        body["enrollment_open"] = .bool(course.enrollmentOpen)
+        body["max_enrollments"] = .optional(course.maxEnrollments)
+        body["modes"] = .array(course.modes.map(SandboxJSON.string))
+        return .object(body)
+    }
+
+    private func jsonBody(_ request: IncomingRequest) throws -> SandboxJSON {
+        switch request.jsonBody() {
+        case nil: throw SandboxError.invalid("a JSON body is required")
+        case .failure(let failure)?: throw SandboxError.invalid("body is not JSON: \(failure.message)")
+        case .success(let value)?: return value
+        }
+    }
+
+    private func decodeBody<T: Decodable>(_ type: T.Type, _ request: IncomingRequest) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: request.body)
+        } catch {
+            throw SandboxError.invalid("body does not describe a \(T.self): \(error)")
+        }
+    }
+
+    static func faultsJSON(_ faults: SandboxFaults) -> SandboxJSON {
+        [
+            "fail_rate": .double(faults.failRate),
+            "latency_ms": .int(Int(faults.latency / .milliseconds(1))),
+            "throttle_per_minute": .optional(faults.throttlePerMinute),
+            "kinds": .array(faults.kinds.map { .string($0.rawValue) }),
+            "slow_ms": .int(Int(faults.slowAnswerDelay / .milliseconds(1))),
+        ]
+    }
+
+    /// Applies the keys present; `"throttle_per_minute": null` turns the throttle off.
+    static func updatedFaults(_ current: SandboxFaults, with body: SandboxJSON) throws -> SandboxFaults {
+        guard let fields = body.objectValue else { throw SandboxError.invalid("expected a JSON object") }
+        var faults = current
+        if let value = fields["fail_rate"] {
+            guard let rate = value.doubleValue, (0...1).contains(rate) else {
+                throw SandboxError.invalid("fail_rate must be a number between 0 and 1")
+            }
+            faults.failRate = rate
+        }
+        if let value = fields["latency_ms"] {
+            guard let ms = value.intValue, ms >= 0 else { throw SandboxError.invalid("latency_ms must be a non-negative integer") }
+            faults.latency = .milliseconds(ms)
+        }
+        if let value = fields["slow_ms"] {
+            guard let ms = value.intValue, ms >= 0 else { throw SandboxError.invalid("slow_ms must be a non-negative integer") }
+            faults.slowAnswerDelay = .milliseconds(ms)
+        }
+        if let value = fields["throttle_per_minute"] {
+            if value.isNull {
+                faults.throttlePerMinute = nil
+            } else {
+                guard let limit = value.intValue, limit >= 0 else {
+                    throw SandboxError.invalid("throttle_per_minute must be a non-negative integer or null")
+                }
+                faults.throttlePerMinute = limit
+            }
+        }
+        if let value = fields["kinds"] {
+            guard let items = value.arrayValue else { throw SandboxError.invalid("kinds must be a list") }
+            faults.kinds = try items.map { item in
+                guard let kind = item.stringValue.flatMap(SandboxFaultKind.init(rawValue:)) else {
+                    throw SandboxError.invalid("unknown fault kind \(item.pythonDescription); use 500, 502, 503, reset, slow")
+                }
+                return kind
+            }
+        }
+        return faults
+    }
+}
+
+/// An enrollment as the sandbox holds it, for in-process checks.
+public struct SandboxEnrollment: Sendable, Equatable, Codable {
+    public var username: String
+    public var courseID: String
+    public var mode: String
+    public var isActive: Bool
+
+    public init(username: String, courseID: String, mode: String, isActive: Bool) {
+        self.username = username
+        self.courseID = courseID
+        self.mode = mode
+        self.isActive = isActive
+    }
+}
