@@ -37,6 +37,7 @@ let package = Package(
                 "RegistrarCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Thin C layer over the system libcurl: non-variadic wrappers of the variadic curl API.
@@ -58,6 +59,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The WooCommerce REST API (refund lines, orders), over the same libcurl client.
+        .target(
+            name: "WooCommerceClient",
+            dependencies: ["RegistrarCore", "CurlHTTP"]
+        ),
         // Workers: the pool that claims jobs and runs handlers registered by kind.
         .target(
             name: "RegistrarWorker",
@@ -65,6 +71,7 @@ let package = Package(
                 "RegistrarCore",
                 "RegistrarStore",
                 "OpenEdX",
+                "WooCommerceClient",
                 "CurlHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,6 +85,9 @@ let package = Package(
                 "RegistrarStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The bundled Open edX (and WooCommerce REST) stand-in used by tests, demo and benchmarks.
@@ -100,6 +110,7 @@ let package = Package(
                 "OpenEdX",
                 "CurlHTTP",
                 "Sandbox",
+                "WooCommerceClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,6 +131,15 @@ let package = Package(
             name: "OpenEdXTests",
             dependencies: [
                 "OpenEdX", "CurlHTTP", "Sandbox", "RegistrarCore", "RegistrarStore", "RegistrarWorker",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // End to end: the real `registrar` process against the sandbox, over loopback.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "registrar", "Sandbox", "CurlHTTP", "RegistrarCore", "RegistrarStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

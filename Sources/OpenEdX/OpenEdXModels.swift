@@ -1,18 +1,7 @@
 import RegistrarCore
 
-/// The answer to one Open edX call: a value, or how the call failed (already classified).
-public enum OpenEdXResult<Value: Sendable>: Sendable {
-    case ok(Value, status: Int)
-    case failed(CallOutcome, status: Int?)
-
-    /// The job outcome of a call that ends an attempt.
-    public func handlerOutcome(detail: (Value) -> String?) -> HandlerOutcome {
-        switch self {
-        case .ok(let value, let status): .success(detail: detail(value), httpStatus: status)
-        case .failed(let outcome, let status): outcome.handlerOutcome(status: status)
-        }
-    }
-}
+/// The answer to one Open edX call.
+public typealias OpenEdXResult<Value: Sendable> = CallResult<Value>
 
 /// One enrollment as the LMS reports it.
 public struct EnrollmentInfo: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import RegistrarCore
 import RegistrarStore
 
@@ -8,12 +9,15 @@ public struct RegistrarHTTPServer: Sendable {
     public var config: RegistrarConfig
     public var store: RegistrarStore
     public var readiness: Readiness
+    public var metrics: RegistrarMetrics
     public var logger: Logger
 
-    public init(config: RegistrarConfig, store: RegistrarStore, readiness: Readiness, logger: Logger) {
+    public init(config: RegistrarConfig, store: RegistrarStore, readiness: Readiness, metrics: RegistrarMetrics,
+                logger: Logger) {
         self.config = config
         self.store = store
         self.readiness = readiness
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -29,7 +33,62 @@ public struct RegistrarHTTPServer: Sendable {
             }
             return JSONResponse.make(.ok, ["status": "ready"])
         }
+        let metrics = self.metrics
+        let store = self.store
+        router.get("/metrics") { _, _ -> Response in
+            await metrics.refreshQueue(from: store)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
+        let woocommerce = WooCommerceIntake(config: config, store: store, metrics: metrics, logger: logger)
+        let maxBody = config.server.maxBodyBytes
+        router.post("/webhooks/woocommerce/:store") { request, context -> Response in
+            let storeID = context.parameters.get("store") ?? ""
+            let headers = Self.headerMap(request.headers)
+            let body: [UInt8]
+            switch await Self.collectBody(request, limit: maxBody) {
+            case .tooLarge:
+                let answer = await woocommerce.tooLarge(storeID: storeID, headers: headers, limit: maxBody)
+                return JSONResponse.make(.init(code: answer.status), answer.body)
+            case .failed(let error):
+                return JSONResponse.error(.badRequest, code: "unreadable_body", message: "the request body could not be read: \(error)")
+            case .bytes(let bytes):
+                body = bytes
+            }
+            let answer = await woocommerce.receive(storeID: storeID, headers: headers, body: body)
+            return JSONResponse.make(.init(code: answer.status), answer.body)
+        }
         return router
+    }
+
+    enum CollectedBody {
+        case bytes([UInt8])
+        case tooLarge
+        case failed(any Error)
+    }
+
+    /// Reads the whole body, refusing more than `limit` bytes (announced or actual) without buffering them.
+    static func collectBody(_ request: Request, limit: Int) async -> CollectedBody {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { return .tooLarge }
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return .bytes(Array(buffer.readableBytesView))
+        } catch is NIOTooManyBytesError {
+            return .tooLarge
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// Headers by lower-cased name (the first of repeated ones).
+    static func headerMap(_ fields: HTTPFields) -> [String: String] {
+        var map: [String: String] = [:]
+        for field in fields where map[field.name.canonicalName] == nil {
+            map[field.name.canonicalName] = field.value
+        }
+        return map
     }
 
     /// The Hummingbird application; `onListening` receives the bound port (useful with port 0).

@@ -87,6 +87,62 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v3: WooCommerce orders") { db in
+            try db.execute(sql: """
+                -- The newest state of each order seen, so a late or out-of-order delivery is recognised as stale.
+                CREATE TABLE woo_orders (
+                    store TEXT NOT NULL,
+                    order_id INTEGER NOT NULL,
+                    newest_modified_gmt TEXT,
+                    status TEXT NOT NULL,
+                    updated_at DATETIME NOT NULL,
+                    PRIMARY KEY (store, order_id)
+                );
+                """)
+        }
+        migrator.registerMigration("v4: orders, payments, API tokens") { db in
+            try db.execute(sql: """
+                -- Orders sold through the CyberSource hosted checkout.
+                CREATE TABLE orders (
+                    reference TEXT PRIMARY KEY,
+                    email TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    total TEXT NOT NULL,             -- decimal text, "49.00"
+                    items TEXT NOT NULL,             -- JSON: [{course_id, mode, quantity, unit_price, fulfilment}]
+                    status TEXT NOT NULL,            -- pending, paid, in_review, declined, cancelled, error, rejected
+                    attention TEXT,                  -- duplicate_payment, review, amount_mismatch: shown to operators
+                    profile_id TEXT NOT NULL,
+                    transaction_id TEXT,             -- the payment that paid it
+                    created_at DATETIME NOT NULL,
+                    updated_at DATETIME NOT NULL
+                );
+                CREATE INDEX orders_attention ON orders(attention) WHERE attention IS NOT NULL;
+
+                -- Every payment callback that passed verification, with what it meant for its order.
+                CREATE TABLE payments (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    order_reference TEXT NOT NULL REFERENCES orders(reference),
+                    transaction_id TEXT NOT NULL,
+                    decision TEXT NOT NULL,
+                    amount TEXT,
+                    currency TEXT,
+                    outcome TEXT NOT NULL,
+                    delivery_id INTEGER REFERENCES deliveries(id),
+                    created_at DATETIME NOT NULL
+                );
+                CREATE INDEX payments_order ON payments(order_reference);
+                CREATE INDEX payments_transaction ON payments(transaction_id);
+
+                -- Bearer tokens for the HTTP API. Only a SHA-256 of the token is kept.
+                CREATE TABLE api_tokens (
+                    name TEXT PRIMARY KEY,
+                    role TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at DATETIME NOT NULL,
+                    revoked_at DATETIME
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -15,23 +15,34 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
+    @Option(help: "Log format: text or json (overrides logging.format).") var logFormat: LogFormat?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (overrides logging.level).")
+    var logLevel: String?
 
     func run() async throws {
-        let config = try global.loadConfig()
+        var loaded = try global.loadConfig()
+        if let logFormat { loaded.logging.format = logFormat }
+        if let logLevel {
+            guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
+            loaded.logging.level = logLevel
+        }
+        let config = loaded
         let logger = makeLogger(config.logging, label: "registrar")
         for warning in config.warnings { logger.warning("\(warning)") }
-        let store = try global.openStore(config)
-        let handlers = Handlers.production(config: config, store: store, logger: logger)
+        let metrics = RegistrarMetrics()
+        let store = try global.openStore(config) { batch in metrics.groupCommit(batchSize: batch) }
+        let handlers = Handlers.production(config: config, store: store, metrics: metrics, logger: logger)
         defer { handlers.http.shutdown() }
         let workers = WorkerPool(
             store: store, registry: handlers.registry,
             options: .init(concurrency: config.jobs.concurrency,
                            pollInterval: .milliseconds(Int64(config.jobs.pollIntervalSeconds * 1000))),
-            logger: logger)
+            logger: logger, observer: MetricsWorkerObserver(metrics: metrics))
         let maintenance = MaintenanceLoop(store: store, retention: .seconds(config.jobs.retentionDays * 86400),
                                           logger: logger)
         let readiness = Readiness(store: store, workersRunning: { !workers.isStopping })
-        let server = RegistrarHTTPServer(config: config, store: store, readiness: readiness, logger: logger)
+        let server = RegistrarHTTPServer(config: config, store: store, readiness: readiness, metrics: metrics,
+                                         logger: logger)
         let app = server.application { port in
             logger.info("listening", metadata: ["address": "http://\(config.server.host):\(port)",
                                                 "database": "\(config.database)"])
@@ -47,3 +58,5 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
     }
 }
+
+extension LogFormat: ExpressibleByArgument {}

@@ -2,8 +2,10 @@ import CurlHTTP
 import Logging
 import OpenEdX
 import RegistrarCore
+import RegistrarServer
 import RegistrarStore
 import RegistrarWorker
+import WooCommerceClient
 
 /// The handlers `serve` runs, by job kind, and the clients they share.
 struct Handlers {
@@ -11,16 +13,23 @@ struct Handlers {
     let openedx: OpenEdXClient
     let http: CurlHTTPClient
 
-    static func production(config: RegistrarConfig, store: RegistrarStore, logger: Logger) -> Handlers {
+    static func production(config: RegistrarConfig, store: RegistrarStore, metrics: RegistrarMetrics, logger: Logger)
+        -> Handlers {
         var http = HTTPClientConfiguration()
         http.totalTimeout = .seconds(config.openedx.timeoutSeconds)
         http.caBundlePath = config.openedx.caBundle
         let client = CurlHTTPClient(configuration: http)
-        let openedx = OpenEdXClient(settings: OpenEdXSettings(config.openedx), http: client)
+        let openedx = OpenEdXClient(settings: OpenEdXSettings(config.openedx), http: client) { endpoint, status in
+            metrics.outboundCall(target: "openedx", endpoint: endpoint, status: status)
+        }
         var registry = HandlerRegistry()
         registry.register(.enroll, EnrollHandler(store: store, client: openedx, unknownLearner: config.openedx.unknownLearner))
         registry.register(.unenroll, UnenrollHandler(store: store, client: openedx))
         registry.register(.rerun, RerunHandler(client: openedx))
+        registry.register(.woocommerceRefund, WooCommerceRefundHandler(
+            store: store, stores: config.woocommerce.stores, catalog: config.catalog, client: WooCommerceRESTClient(http: client) { endpoint, status in
+                metrics.outboundCall(target: "woocommerce", endpoint: endpoint, status: status)
+            }))
         return Handlers(registry: registry, openedx: openedx, http: client)
     }
 }

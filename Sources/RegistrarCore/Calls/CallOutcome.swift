@@ -49,3 +49,17 @@ public enum CallOutcome: Sendable, Equatable {
         }
     }
 }
+
+/// The answer to one call to a remote API: a value, or how the call failed (already classified).
+public enum CallResult<Value: Sendable>: Sendable {
+    case ok(Value, status: Int)
+    case failed(CallOutcome, status: Int?)
+
+    /// The job outcome of a call that ends an attempt.
+    public func handlerOutcome(detail: (Value) -> String?) -> HandlerOutcome {
+        switch self {
+        case .ok(let value, let status): .success(detail: detail(value), httpStatus: status)
+        case .failed(let outcome, let status): outcome.handlerOutcome(status: status)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// Dedupe keys for WooCommerce jobs. The store's UNIQUE index on them is the exactly-once guarantee, so they
+/// name the fact (this line of this order is paid for; this refund exists), never the delivery that told us:
+/// WooCommerce re-sends the same facts in every `order.updated`, and its delivery id is not unique.
+public enum WooKeys {
+    public static func enroll(store: String, order: Int, line: Int) -> String {
+        "woo:\(store):\(order):\(line):enroll"
+    }
+
+    /// Shared by the refunded-status path and the refund handler, so an order refunded line by line and then
+    /// in full unenrolls each line once.
+    public static func unenroll(store: String, order: Int, line: Int) -> String {
+        "woo:\(store):\(order):\(line):unenroll"
+    }
+
+    public static func refund(store: String, order: Int, refund: Int) -> String {
+        "woo:\(store):\(order):refund:\(refund)"
+    }
+
+    /// `action.woocommerce_order_refunded` names the order but not the refund: the only fact is the delivery.
+    public static func orderSync(store: String, order: Int, delivery: String) -> String {
+        "woo:\(store):\(order):sync:\(delivery)"
+    }
+
+    /// Refund jobs of one order run one at a time, in creation order, so two refunds never race over a line.
+    public static func orderSerial(store: String, order: Int) -> String {
+        "woo:\(store):\(order)"
+    }
+}

@@ -1,0 +1,80 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import RegistrarCore
+import RegistrarStore
+
+/// Every figure Registrar exposes on `/metrics`, created through swift-metrics with an explicit Prometheus
+/// factory (no process-wide bootstrap, so tests and the demo can each have their own registry).
+public final class RegistrarMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30),
+        ]
+        factory.defaultValueHistogramBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+        self.factory = factory
+    }
+
+    public func delivery(source: String, verdict: String) {
+        Counter(label: "registrar_deliveries_total", dimensions: [("source", source), ("verdict", verdict)], factory: factory)
+            .increment()
+    }
+
+    public func jobsCreated(kind: JobKind, count: Int = 1) {
+        Counter(label: "registrar_jobs_created_total", dimensions: [("kind", kind.rawValue)], factory: factory)
+            .increment(by: count)
+    }
+
+    public func attemptFinished(kind: JobKind, outcome: String, newState: String, duration: Duration) {
+        Counter(label: "registrar_job_attempts_total", dimensions: [("kind", kind.rawValue), ("outcome", outcome)],
+                factory: factory).increment()
+        if ["succeeded", "failed"].contains(newState) {
+            Counter(label: "registrar_jobs_finished_total", dimensions: [("kind", kind.rawValue), ("state", newState)],
+                    factory: factory).increment()
+        }
+        Timer(label: "registrar_attempt_duration_seconds", dimensions: [("kind", kind.rawValue)], factory: factory)
+            .recordNanoseconds(Int64(duration.seconds * 1e9))
+    }
+
+    /// An outbound call to Open edX or a store, by endpoint and status class (2xx, 4xx, 5xx, or "error" when
+    /// no answer came).
+    public func outboundCall(target: String, endpoint: String, status: Int?) {
+        let statusClass = status.map { "\($0 / 100)xx" } ?? "error"
+        Counter(label: "registrar_outbound_calls_total",
+                dimensions: [("target", target), ("endpoint", endpoint), ("status", statusClass)], factory: factory).increment()
+        if endpoint == "oauth2.access_token" {
+            Counter(label: "registrar_token_refreshes_total", factory: factory).increment()
+        }
+    }
+
+    public func groupCommit(batchSize: Int) {
+        Recorder(label: "registrar_group_commit_batch_size", aggregate: true, factory: factory).record(batchSize)
+    }
+
+    /// Queue depth by state and the age of the oldest due job: read from the store at scrape time, so they are
+    /// right even for jobs added or replayed by other processes.
+    public func refreshQueue(from store: RegistrarStore) async {
+        guard let stats = try? await store.stats() else { return }
+        for state in JobState.allCases {
+            Gauge(label: "registrar_jobs", dimensions: [("state", state.rawValue)], factory: factory)
+                .record(stats.total(state: state))
+        }
+        Gauge(label: "registrar_oldest_due_job_age_seconds", factory: factory).record(stats.oldestDueAge?.seconds ?? 0)
+        let writes = store.writeStats
+        Gauge(label: "registrar_write_transactions", factory: factory).record(writes.transactions)
+        Gauge(label: "registrar_writes", factory: factory).record(writes.writes)
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

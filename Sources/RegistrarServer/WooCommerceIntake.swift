@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+import RegistrarCore
+import RegistrarStore
+
+/// `POST /webhooks/woocommerce/{store}`: verify, record, decide, enqueue — the delivery and its jobs in one
+/// commit, answered only after it. WooCommerce never retries, so a 200 must mean "on disk".
+public struct WooCommerceIntake: Sendable {
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: [String: JSONValue]
+    }
+
+    let config: RegistrarConfig
+    let store: RegistrarStore
+    let metrics: RegistrarMetrics
+    let logger: Logger
+
+    public init(config: RegistrarConfig, store: RegistrarStore, metrics: RegistrarMetrics, logger: Logger) {
+        self.config = config
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// - Parameter headers: request headers by lower-cased name.
+    public func receive(storeID: String, headers: [String: String], body: [UInt8]) async -> Answer {
+        let recorded = Self.headersWorthKeeping(headers)
+        func reject(_ status: Int, _ code: String, _ message: String, body stored: [UInt8]? = nil) async -> Answer {
+            let delivery = NewDelivery(source: "woocommerce", channel: storeID, headers: recorded, body: stored ?? body,
+                                       verdict: "rejected", httpStatus: status, reason: message)
+            metrics.delivery(source: "woocommerce", verdict: "rejected")
+            do {
+                let id = try await store.recordDelivery(delivery)
+                logger.warning("delivery rejected", metadata: ["delivery_id": "\(id)", "store": "\(storeID)",
+                                                               "http_status": "\(status)", "reason": "\(message)"])
+            } catch {
+                logger.error("could not record a rejected delivery", metadata: ["store": "\(storeID)", "error": "\(error)"])
+            }
+            return Answer(status: status, body: ["error": .string(code), "message": .string(message)])
+        }
+
+        guard let storeConfig = config.woocommerce.stores[storeID] else {
+            return await reject(404, "unknown_store", "no WooCommerce store \"\(storeID)\" is configured (woocommerce.stores)")
+        }
+        let signature = headers["x-wc-webhook-signature"]
+        let topic = headers["x-wc-webhook-topic"]
+        // The ping carries no signature and no X-WC headers; it only proves the URL answers 200.
+        if signature == nil, topic == nil, let webhookID = WooPing.webhookID(body: body) {
+            return await record(verdict: "ping", storeID: storeID, headers: recorded, body: body,
+                                reason: "ping for webhook \(webhookID)", answer: ["status": .string("ping"), "webhook_id": .number(Double(webhookID))])
+        }
+        guard let signature, !signature.isEmpty else {
+            return await reject(401, "missing_signature", "X-WC-Webhook-Signature is missing")
+        }
+        guard WooWebhookSignature.isValid(body: body, signature: signature, secret: storeConfig.webhookSecret) else {
+            return await reject(401, "bad_signature",
+                                "X-WC-Webhook-Signature does not match the body for store \"\(storeID)\" (check its webhook secret)")
+        }
+        guard let topic, !topic.isEmpty else {
+            return await reject(400, "missing_topic", "X-WC-Webhook-Topic is missing")
+        }
+        let payload: WooPayload
+        do {
+            payload = try WooPayload.parse(topic: topic, body: body)
+        } catch {
+            return await reject(400, "malformed_payload", "the \(topic) payload is malformed: \(error.message)")
+        }
+        return await accept(payload, topic: topic, storeConfig: storeConfig, headers: recorded, body: body)
+    }
+
+    /// A body over `server.max_body_bytes`: recorded without its bytes, answered 413.
+    public func tooLarge(storeID: String, headers: [String: String], limit: Int) async -> Answer {
+        let message = "the body exceeds server.max_body_bytes (\(limit) bytes)"
+        metrics.delivery(source: "woocommerce", verdict: "rejected")
+        do {
+            let id = try await store.recordDelivery(NewDelivery(
+                source: "woocommerce", channel: storeID, headers: Self.headersWorthKeeping(headers), body: [],
+                verdict: "rejected", httpStatus: 413, reason: message))
+            logger.warning("delivery rejected", metadata: ["delivery_id": "\(id)", "store": "\(storeID)", "http_status": "413"])
+        } catch {
+            logger.error("could not record a rejected delivery", metadata: ["store": "\(storeID)", "error": "\(error)"])
+        }
+        return Answer(status: 413, body: ["error": .string("too_large"), "message": .string(message)])
+    }
+
+    private func accept(_ payload: WooPayload, topic: String, storeConfig: StoreConfig, headers: [String: String],
+                        body: [UInt8]) async -> Answer {
+        let rules = WooIntakeRules(store: storeConfig, catalog: config.catalog)
+        let storeID = storeConfig.id
+        let now = store.clock.now()
+        let maxAttempts = store.options.maxAttempts
+        let deliveryKey = UUID().uuidString.lowercased()
+        struct Outcome: Sendable {
+            var deliveryID: Int64
+            var decision: WooDecision
+            var jobs: [EnqueuedJob]
+        }
+        let outcome: Outcome
+        do {
+            outcome = try await store.write { db in
+                let decision = try WooOrderLedger.decide(payload, rules: rules, storeID: storeID, deliveryKey: deliveryKey, in: db)
+                let reason = ([decision.reason].compactMap { $0 } + decision.notes).joined(separator: "; ")
+                let deliveryID = try DeliveryLedger.record(
+                    NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body,
+                                verdict: decision.verdict.rawValue, httpStatus: 200, reason: reason.isEmpty ? nil : reason),
+                    at: now, in: db)
+                let jobs = try WooOrderLedger.apply(decision, of: payload, storeID: storeID, deliveryID: deliveryID,
+                                                    maxAttempts: maxAttempts, now: now, in: db)
+                if !jobs.isEmpty { try DeliveryLedger.setJobs(jobs.map(\.id), ofDelivery: deliveryID, in: db) }
+                return Outcome(deliveryID: deliveryID, decision: decision, jobs: jobs)
+            }
+        } catch {
+            logger.error("could not commit a delivery; answered 503", metadata: ["store": "\(storeID)", "topic": "\(topic)",
+                                                                                 "error": "\(error)"])
+            return Answer(status: 503, body: ["error": .string("database_unavailable"),
+                                              "message": .string("the delivery could not be stored; nothing was recorded")])
+        }
+        if outcome.jobs.contains(where: \.created) { store.jobsAdded.ring() }
+        metrics.delivery(source: "woocommerce", verdict: outcome.decision.verdict.rawValue)
+        for (kind, jobs) in Dictionary(grouping: zip(outcome.decision.jobs, outcome.jobs).filter { $0.1.created }, by: { $0.0.kind }) {
+            metrics.jobsCreated(kind: kind, count: jobs.count)
+        }
+
+        var metadata: Logger.Metadata = ["delivery_id": "\(outcome.deliveryID)", "store": "\(storeID)", "topic": "\(topic)",
+                                         "verdict": "\(outcome.decision.verdict.rawValue)",
+                                         "jobs": "\(outcome.jobs.map(\.id))",
+                                         "new_jobs": "\(outcome.jobs.filter(\.created).count)"]
+        if case .order(let order) = payload {
+            metadata["order"] = "\(order.number)"
+            metadata["status"] = "\(order.status)"
+            if let email = order.billingEmail { metadata["email"] = "\(email)" }
+        }
+        if let reason = outcome.decision.reason { metadata["reason"] = "\(reason)" }
+        logger.info("delivery recorded", metadata: metadata)
+
+        var answer: [String: JSONValue] = ["delivery": .number(Double(outcome.deliveryID))]
+        switch outcome.decision.verdict {
+        case .accepted:
+            answer["status"] = .string("accepted")
+            answer["jobs"] = .array(outcome.jobs.map { .number(Double($0.id)) })
+        case .ignored, .stale:
+            answer["status"] = .string("ignored")
+            answer["verdict"] = .string(outcome.decision.verdict.rawValue)
+            answer["reason"] = .string(outcome.decision.reason ?? "nothing to do")
+        }
+        if !outcome.decision.notes.isEmpty { answer["notes"] = .array(outcome.decision.notes.map(JSONValue.string)) }
+        return Answer(status: 200, body: answer)
+    }
+
+    private func record(verdict: String, storeID: String, headers: [String: String], body: [UInt8], reason: String,
+                        answer: [String: JSONValue]) async -> Answer {
+        metrics.delivery(source: "woocommerce", verdict: verdict)
+        do {
+            let id = try await store.recordDelivery(NewDelivery(source: "woocommerce", channel: storeID, headers: headers,
+                                                                body: body, verdict: verdict, httpStatus: 200, reason: reason))
+            logger.info("delivery recorded", metadata: ["delivery_id": "\(id)", "store": "\(storeID)", "verdict": "\(verdict)"])
+            var body = answer
+            body["delivery"] = .number(Double(id))
+            return Answer(status: 200, body: body)
+        } catch {
+            return Answer(status: 503, body: ["error": .string("database_unavailable"),
+                                              "message": .string("the delivery could not be stored")])
+        }
+    }
+
+    /// The headers an operator needs to audit or replay a delivery; nothing secret is among them.
+    static func headersWorthKeeping(_ headers: [String: String]) -> [String: String] {
+        headers.filter { name, _ in name.hasPrefix("x-wc-webhook-") || name == "user-agent" || name == "content-type" }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Synchronization
+
+/// The `registrar` binary built next to this test bundle.
+func registrarBinary() -> String {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+    return dir.appendingPathComponent("registrar").path
+}
+
+/// The repository's `fixtures/` folder.
+func fixture(_ path: String) throws -> [UInt8] {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return Array(try Data(contentsOf: repository.appendingPathComponent("fixtures").appendingPathComponent(path)))
+}
+
+func fixturePath(_ path: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("fixtures").appendingPathComponent(path).path
+}
+
+final class TemporaryDirectory: Sendable {
+    let path: String
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("registrar-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// `registrar serve` as a real child process, on a port it picks itself (port 0, read back from its log).
+final class ServeProcess: Sendable {
+    let process: Process
+    let output = LogBuffer()
+    let port: Int
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    init(configPath: String, workingDirectory: String, environment extra: [String: String] = [:]) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: registrarBinary())
+        process.arguments = ["serve", "--config", configPath]
+        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let output = self.output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { output.append(String(decoding: data, as: UTF8.self)) }
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        var found: Int?
+        while Date() < deadline, found == nil, process.isRunning {
+            let text = output.text
+            found = text.range(of: #"address=http://127\.0\.0\.1:(\d+)"#, options: .regularExpression).map { range in
+                Int(text[range].split(separator: ":").last!)!
+            }
+            if found == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        guard let found else {
+            process.terminate()
+            throw ServeError.didNotStart(output.text)
+        }
+        port = found
+    }
+
+    var log: String { output.text }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// SIGTERM, then wait for the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning { signal(SIGTERM) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    enum ServeError: Error, CustomStringConvertible {
+        case didNotStart(String)
+        var description: String {
+            switch self { case .didNotStart(let log): "registrar serve did not start:\n\(log)" }
+        }
+    }
+}
+
+/// Output collected from a child process as it arrives.
+final class LogBuffer: Sendable {
+    private let storage = Mutex("")
+    func append(_ text: String) { storage.withLock { $0 += text } }
+    var text: String { storage.withLock { $0 } }
+}
