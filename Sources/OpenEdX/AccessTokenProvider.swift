@@ -20,10 +20,12 @@ actor AccessTokenProvider {
     private var current: Token?
     private var refreshing: Task<Token, any Error>?
     private(set) var refreshes = 0
+    private let observe: @Sendable (_ status: Int?) -> Void
 
-    init(settings: OpenEdXSettings, http: CurlHTTPClient) {
+    init(settings: OpenEdXSettings, http: CurlHTTPClient, observe: @escaping @Sendable (_ status: Int?) -> Void) {
         self.settings = settings
         self.http = http
+        self.observe = observe
     }
 
     func token() async throws -> String {
@@ -62,8 +64,10 @@ actor AccessTokenProvider {
         do {
             response = try await http.execute(request)
         } catch let error as HTTPClientError {
+            observe(nil)
             throw TokenError.rejected(.transportFailure("token request failed: \(error)"), status: nil)
         }
+        observe(response.status)
         guard response.status == 200 else {
             var outcome = CallOutcome.classify(status: response.status, body: response.bodyText, retryAfter: response.retryAfter)
             // A refused client is a configuration problem, not a token to refresh.

@@ -16,7 +16,7 @@ public final class OpenEdXClient: Sendable {
                 observe: @escaping @Sendable (_ endpoint: String, _ status: Int?) -> Void = { _, _ in }) {
         self.settings = settings
         self.http = http
-        self.tokens = AccessTokenProvider(settings: settings, http: http)
+        self.tokens = AccessTokenProvider(settings: settings, http: http) { status in observe("oauth2.access_token", status) }
         self.pacer = RequestPacer(requestsPerMinute: settings.requestsPerMinute)
         self.observe = observe
     }
@@ -198,7 +198,6 @@ public final class OpenEdXClient: Sendable {
             do {
                 token = try await tokens.token()
             } catch AccessTokenProvider.TokenError.rejected(let outcome, let status) {
-                observe("oauth2.access_token", status)
                 return .failed(outcome, status: status)
             } catch {
                 return .failed(.transient(message: "token refresh interrupted: \(error)", retryAfter: nil), status: nil)

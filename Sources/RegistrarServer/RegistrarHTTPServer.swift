@@ -59,6 +59,17 @@ public struct RegistrarHTTPServer: Sendable {
             let answer = await woocommerce.receive(storeID: storeID, headers: headers, body: body)
             return JSONResponse.make(.init(code: answer.status), answer.body)
         }
+        let auth = APIAuthorization(store: store)
+        OrdersAPI(config: config, store: store, auth: auth, logger: logger).register(router, maxBody: maxBody)
+        let callbacks = CyberSourceCallbacks(verifier: CallbackVerifier(config: config.cybersource), store: store,
+                                             metrics: metrics, logger: logger)
+        router.post("/callbacks/cybersource") { request, _ -> Response in
+            guard case .bytes(let body) = await Self.collectBody(request, limit: maxBody) else {
+                return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the callback is too large or unreadable")
+            }
+            return await callbacks.receive(headers: Self.headerMap(request.headers), body: body)
+        }
+        AdminAPI(store: store, auth: auth).register(router)
         return router
     }
 

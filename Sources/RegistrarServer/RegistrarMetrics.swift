@@ -48,7 +48,7 @@ public final class RegistrarMetrics: Sendable {
         let statusClass = status.map { "\($0 / 100)xx" } ?? "error"
         Counter(label: "registrar_outbound_calls_total",
                 dimensions: [("target", target), ("endpoint", endpoint), ("status", statusClass)], factory: factory).increment()
-        if endpoint == "oauth2.access_token" {
+        if endpoint == "oauth2.access_token", let status, (200..<300).contains(status) {
             Counter(label: "registrar_token_refreshes_total", factory: factory).increment()
         }
     }

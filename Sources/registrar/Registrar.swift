@@ -17,6 +17,8 @@ struct Registrar: AsyncParsableCommand {
             EnrollCommand.self,
             UnenrollCommand.self,
             CoursesCommand.self,
+            OrdersCommand.self,
+            TokensCommand.self,
             SandboxCommand.self,
         ]
     )

@@ -37,12 +37,12 @@ import Testing
     func everyTamperedSignedFieldIsABadSignature(name: String) {
         // Another configured profile's id keeps the lookup succeeding so the signature itself is what fails.
         let value = name == "req_profile_id" ? "0000002" : (F.accept.first { $0.0 == name }!.1 + "0")
-        #expect(verify(F.replacing(name, with: value, in: F.accept)).failure == .badSignature)
+        #expect(verify(F.replacing(name, with: value, in: F.accept)).rejection == .badSignature)
     }
 
     @Test(arguments: CyberSourceFixture.signedNames.filter { $0 != "req_profile_id" && $0 != "signed_field_names" })
     func droppingASignedFieldIsABadSignature(name: String) {
-        #expect(verify(F.removing(name, from: F.accept)).failure == .badSignature)
+        #expect(verify(F.removing(name, from: F.accept)).rejection == .badSignature)
     }
 
     @Test func tamperedSignatureIsABadSignature() {
@@ -53,44 +53,47 @@ import Testing
                     F.hmac("something else", key: F.secret)] {
             let result = verify(F.replacing("signature", with: bad, in: F.accept))
             // An empty signature is malformed rather than wrong; either way it is refused before anything else.
-            #expect(result.failure == (bad.isEmpty ? .malformed("there is no signature field") : .badSignature))
+            #expect(result.rejection == (bad.isEmpty ? .malformed("there is no signature field") : .badSignature))
         }
-        #expect(verify(F.sign(F.acceptValues, names: F.signedNames, key: "wrong-key")).failure == .badSignature)
+        #expect(verify(F.sign(F.acceptValues, names: F.signedNames, key: "wrong-key")).rejection == .badSignature)
     }
 
     @Test(arguments: CallbackDecision.allCases)
     func signatureIsCheckedFirstForEveryDecision(decision: CallbackDecision) {
         let forged = F.sign(F.replacing("decision", with: decision.rawValue, in: F.acceptValues),
                             names: F.signedNames, key: "attacker-key")
-        #expect(verify(forged).failure == .badSignature)
+        #expect(verify(forged).rejection == .badSignature)
         // A bare, forged CANCEL/DECLINE lacking every other field still fails on its signature, not on a field.
         let bare = F.sign([("decision", decision.rawValue), ("req_profile_id", "0000001")],
                           names: ["decision", "signed_field_names"], key: "attacker-key")
-        #expect(verify(bare).failure == .badSignature)
+        #expect(verify(bare).rejection == .badSignature)
     }
 
-    @Test(arguments: CallbackVerifier.requiredSignedFields + ["auth_amount"])
+    /// Written out rather than taken from the verifier, so that dropping a name there fails here.
+    static let requiredFields = ["decision", "req_reference_number", "req_amount", "req_currency", "transaction_id",
+                                 "req_profile_id", "signed_date_time", "signed_field_names"]
+
+    @Test(arguments: requiredFields + ["auth_amount"])
     func resignedSubsetLeavingOutARequiredFieldNamesIt(name: String) {
         // Correctly signed by the profile's key, but the field the order logic acts on is outside the signature.
         let subset = F.resigned([:], names: F.signedNames.filter { $0 != name })
-        #expect(verify(subset).failure == .unsignedField(name))
+        #expect(verify(subset).rejection == .unsignedField(name))
     }
 
-    @Test(arguments: CallbackVerifier.requiredSignedFields.filter { $0 != "req_profile_id" && $0 != "signed_field_names" }
-            + ["auth_amount"])
+    @Test(arguments: requiredFields.filter { $0 != "req_profile_id" && $0 != "signed_field_names" } + ["auth_amount"])
     func requiredFieldMissingEntirelyNamesIt(name: String) {
         let withoutField = F.resigned([name: nil], names: F.signedNames.filter { $0 != name })
-        #expect(verify(withoutField).failure == .unsignedField(name))
+        #expect(verify(withoutField).rejection == .unsignedField(name))
         // Listed yet absent: the signature covers it as empty, but there is nothing to act on.
         let listedButAbsent = F.resigned([name: nil])
-        #expect(verify(listedButAbsent).failure == .unsignedField(name))
+        #expect(verify(listedButAbsent).rejection == .unsignedField(name))
     }
 
     @Test func unsignedDecisionCannotTurnADeclineIntoAnAccept() {
         let declined = F.resigned(["decision": "DECLINE", "auth_amount": ""],
                                   names: F.signedNames.filter { $0 != "decision" })
         let lying = F.replacing("decision", with: "ACCEPT", in: declined)
-        #expect(verify(lying).failure == .unsignedField("decision"))
+        #expect(verify(lying).rejection == .unsignedField("decision"))
     }
 
     @Test(arguments: [CallbackDecision.decline, .cancel, .error, .review])
@@ -119,19 +122,19 @@ import Testing
         let window: TimeInterval = 900
         for offset: TimeInterval in [-window - 1, window + 1, -86_400 * 365, 86_400] {
             let result = verify(F.accept, now: F.signedAt.addingTimeInterval(-offset))
-            guard case .stale(let detail) = result.failure else {
+            guard case .stale(let detail) = result.rejection else {
                 Issue.record("offset \(offset): expected stale, got \(result)")
                 continue
             }
             #expect(detail.contains("\(Int(abs(offset))) seconds"))
             #expect(detail.contains(offset > 0 ? "ahead" : "before"))
-            #expect(result.failure?.httpStatus == 400)
+            #expect(result.rejection?.httpStatus == 400)
         }
     }
 
     @Test func signedDateTimeInsideTheWindowIsFresh() {
         for offset: TimeInterval in [-900, -899, 0, 899, 900] {
-            #expect(verify(F.accept, now: F.signedAt.addingTimeInterval(offset)).success != nil, "offset \(offset)")
+            #expect(verify(F.accept, now: F.signedAt.addingTimeInterval(offset)).verified != nil, "offset \(offset)")
         }
     }
 
@@ -139,7 +142,7 @@ import Testing
                       "2014-08-18T14:07:10.000Z", "2014-02-30T14:07:10Z", "2014-08-18T24:07:10Z", "", "yesterday",
                       "1408370830"])
     func unparseableSignedDateTimeIsRejected(text: String) {
-        guard case .invalidValue(let detail) = verify(F.resigned(["signed_date_time": text])).failure else {
+        guard case .invalidValue(let detail) = verify(F.resigned(["signed_date_time": text])).rejection else {
             Issue.record("\(text) was not rejected as an invalid value")
             return
         }
@@ -148,10 +151,10 @@ import Testing
 
     @Test func unknownProfileIsRefusedWithoutAKey() {
         let unknown = F.resigned(["req_profile_id": "9999999"])
-        #expect(verify(unknown).failure == .unknownProfile("9999999"))
-        #expect(verify(unknown).failure?.httpStatus == 401)
+        #expect(verify(unknown).rejection == .unknownProfile("9999999"))
+        #expect(verify(unknown).rejection?.httpStatus == 401)
         guard case .malformed = verify(F.resigned(["req_profile_id": nil],
-                                                  names: F.signedNames.filter { $0 != "req_profile_id" })).failure
+                                                  names: F.signedNames.filter { $0 != "req_profile_id" })).rejection
         else {
             Issue.record("a callback without req_profile_id was not malformed")
             return
@@ -165,24 +168,24 @@ import Testing
         #expect(try verify(other).get().profileID == "0000002")
         let crossed = F.sign(F.replacing("req_profile_id", with: "0000002", in: F.acceptValues),
                              names: F.signedNames, key: F.secret)
-        #expect(verify(crossed).failure == .badSignature)
+        #expect(verify(crossed).rejection == .badSignature)
     }
 
     @Test func malformedBodiesAreRefused() {
         for body in ["decision=%ZZ", "signature=%E2%28%A1", "decision=ACCEPT&signature=x%"] {
-            guard case .malformed = verifier.verify(formBody: body, now: F.now).failure else {
+            guard case .malformed = verifier.verify(formBody: body, now: F.now).rejection else {
                 Issue.record("\(body) was not malformed")
                 continue
             }
         }
         for missing in ["signature", "signed_field_names"] {
-            guard case .malformed(let detail) = verify(F.removing(missing, from: F.accept)).failure else {
+            guard case .malformed(let detail) = verify(F.removing(missing, from: F.accept)).rejection else {
                 Issue.record("without \(missing) the callback was not malformed")
                 continue
             }
             #expect(detail.contains(missing))
         }
-        guard case .malformed = verifier.verify(formBody: "", now: F.now).failure else {
+        guard case .malformed = verifier.verify(formBody: "", now: F.now).rejection else {
             Issue.record("an empty body was not malformed")
             return
         }
@@ -192,23 +195,23 @@ import Testing
         // The signed copy comes first; a second copy must not be the one that gets acted on.
         for (name, second) in [("decision", "DECLINE"), ("auth_amount", "1.00"), ("req_reference_number", "2"),
                                ("signature", "AAAA"), ("utf8", "x")] {
-            guard case .malformed(let detail) = verify(F.accept + [(name, second)]).failure else {
+            guard case .malformed(let detail) = verify(F.accept + [(name, second)]).rejection else {
                 Issue.record("a second \(name) with another value was not malformed")
                 continue
             }
             #expect(detail.contains(name))
             // Whichever order the copies arrive in.
-            guard case .malformed = verify([(name, second)] + F.accept).failure else {
+            guard case .malformed = verify([(name, second)] + F.accept).rejection else {
                 Issue.record("a leading second \(name) was not malformed")
                 continue
             }
         }
-        #expect(verify(F.accept + [("decision", "ACCEPT"), ("utf8", "✓")]).success?.decision == .accept)
+        #expect(verify(F.accept + [("decision", "ACCEPT"), ("utf8", "✓")]).verified?.decision == .accept)
     }
 
     @Test func duplicateOrEmptySignedNamesAreMalformed() {
         for names in [F.signedNames + ["decision"], F.signedNames + [""]] {
-            guard case .malformed = verify(F.resigned([:], names: names)).failure else {
+            guard case .malformed = verify(F.resigned([:], names: names)).rejection else {
                 Issue.record("signed_field_names \(names.suffix(2)) was not malformed")
                 continue
             }
@@ -220,7 +223,7 @@ import Testing
                       ("req_currency", "US"), ("req_currency", "U$D"), ("req_reference_number", ""),
                       ("transaction_id", "")])
     func invalidSignedValuesAreRejected(name: String, value: String) {
-        guard case .invalidValue(let detail) = verify(F.resigned([name: value])).failure else {
+        guard case .invalidValue(let detail) = verify(F.resigned([name: value])).rejection else {
             Issue.record("\(name)=\(value) was not an invalid value")
             return
         }
@@ -240,10 +243,10 @@ import Testing
     @Test func rejectionMessagesNeverCarryACardNumber() {
         let pan = "4111111111111111"
         let rejections = [
-            verify(F.resigned(["decision": pan])).failure,
-            verify(F.resigned(["req_amount": pan + "x"])).failure,
-            verify(F.resigned(["req_profile_id": pan])).failure,
-            verify(F.resigned(["signed_date_time": pan])).failure,
+            verify(F.resigned(["decision": pan])).rejection,
+            verify(F.resigned(["req_amount": pan + "x"])).rejection,
+            verify(F.resigned(["req_profile_id": pan])).rejection,
+            verify(F.resigned(["signed_date_time": pan])).rejection,
         ]
         for rejection in rejections {
             guard let rejection else {
@@ -275,8 +278,8 @@ import Testing
         config.profiles = ["0000001": F.profile]
         config.replayWindowSeconds = 30
         let fromConfig = CallbackVerifier(config: config)
-        #expect(fromConfig.verify(F.accept, now: F.signedAt.addingTimeInterval(30)).success != nil)
-        guard case .stale = fromConfig.verify(F.accept, now: F.signedAt.addingTimeInterval(31)).failure else {
+        #expect(fromConfig.verify(F.accept, now: F.signedAt.addingTimeInterval(30)).verified != nil)
+        guard case .stale = fromConfig.verify(F.accept, now: F.signedAt.addingTimeInterval(31)).rejection else {
             Issue.record("the configured window was not applied")
             return
         }

@@ -105,11 +105,11 @@ enum CyberSourceFixture {
     }
 }
 
-extension Result {
-    var failure: Failure? {
+extension Result where Success == VerifiedCallback, Failure == CallbackRejection {
+    var rejection: CallbackRejection? {
         if case .failure(let error) = self { return error }
         return nil
     }
 
-    var success: Success? { try? get() }
+    var verified: VerifiedCallback? { try? get() }
 }

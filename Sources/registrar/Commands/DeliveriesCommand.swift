@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegistrarCore
+import RegistrarServer
 import RegistrarStore
 
 struct DeliveriesCommand: AsyncParsableCommand {
@@ -9,34 +10,6 @@ struct DeliveriesCommand: AsyncParsableCommand {
         abstract: "The raw inbound ledger: every webhook and callback as received, with its verdict.",
         subcommands: [List.self, Show.self]
     )
-
-    struct DeliveryJSON: Encodable {
-        var id: Int64
-        var source: String
-        var channel: String?
-        var received_at: Date
-        var verdict: String
-        var http_status: Int
-        var reason: String?
-        var job_ids: [Int64]
-        var headers: [String: String]?
-        var body: String?
-
-        init(_ delivery: Delivery, full: Bool) {
-            id = delivery.id
-            source = delivery.source
-            channel = delivery.channel
-            received_at = delivery.receivedAt
-            verdict = delivery.verdict
-            http_status = delivery.httpStatus
-            reason = delivery.reason
-            job_ids = delivery.jobIDs
-            if full {
-                headers = delivery.headers
-                body = delivery.bodyText
-            }
-        }
-    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegistrarCore
+import RegistrarServer
 import RegistrarStore
 
 /// Options shared by the commands that enqueue one job by hand.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegistrarCore
+import RegistrarServer
 import RegistrarStore
 
 struct JobsCommand: AsyncParsableCommand {

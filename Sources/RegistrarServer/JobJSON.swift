@@ -3,7 +3,7 @@ import RegistrarCore
 import RegistrarStore
 
 /// The JSON shape of a job for `--json` and the admin API: snake_case keys, the payload as JSON.
-struct JobJSON: Encodable {
+public struct JobJSON: Encodable, Sendable {
     var id: Int64
     var kind: String
     var state: String
@@ -26,7 +26,7 @@ struct JobJSON: Encodable {
     var attempt_log: [AttemptJSON]?
     var operator_actions: [ActionJSON]?
 
-    init(_ job: Job, attempts: [JobAttempt]? = nil, actions: [OperatorAction]? = nil) {
+    public init(_ job: Job, attempts: [JobAttempt]? = nil, actions: [OperatorAction]? = nil) {
         id = job.id
         kind = job.kind.rawValue
         state = job.state.rawValue
@@ -51,7 +51,7 @@ struct JobJSON: Encodable {
     }
 }
 
-struct AttemptJSON: Encodable {
+public struct AttemptJSON: Encodable, Sendable {
     var attempt: Int
     var worker: String
     var started_at: Date
@@ -71,7 +71,7 @@ struct AttemptJSON: Encodable {
     }
 }
 
-struct ActionJSON: Encodable {
+public struct ActionJSON: Encodable, Sendable {
     var at: Date
     var actor: String
     var action: String
@@ -85,15 +85,15 @@ struct ActionJSON: Encodable {
     }
 }
 
-struct OperationReportJSON: Encodable {
-    struct Superseded: Encodable { var job_id: Int64; var by_job_id: Int64 }
-    struct Refused: Encodable { var job_id: Int64; var reason: String }
+public struct OperationReportJSON: Encodable, Sendable {
+    public struct Superseded: Encodable, Sendable { var job_id: Int64; var by_job_id: Int64 }
+    public struct Refused: Encodable, Sendable { var job_id: Int64; var reason: String }
     var dry_run: Bool
     var applied: [Int64]
     var superseded: [Superseded]
     var refused: [Refused]
 
-    init(_ report: OperationReport) {
+    public init(_ report: OperationReport) {
         dry_run = report.dryRun
         applied = report.applied
         superseded = report.superseded.map { .init(job_id: $0.jobID, by_job_id: $0.byJobID) }

@@ -1,0 +1,135 @@
+import Foundation
+import Hummingbird
+import RegistrarCore
+import RegistrarStore
+
+/// The operator's API (role `ops`): the same views and actions as `registrar jobs` and `deliveries`, with
+/// every replay and cancel audited under the token's name.
+struct AdminAPI: Sendable {
+    let store: RegistrarStore
+    let auth: APIAuthorization
+
+    func register(_ router: Router<BasicRequestContext>) {
+        router.get("/api/v1/jobs") { request, _ -> Response in
+            await guarded(request) { _ in
+                let query = request.uri.queryParameters
+                var filter = JobFilter(limit: query["limit"].flatMap { Int(String($0)) } ?? 50)
+                if let state = query["state"].map(String.init) {
+                    guard let parsed = JobState(rawValue: state) else {
+                        return JSONResponse.error(.badRequest, code: "bad_filter", message: "state \(state) is not a job state")
+                    }
+                    filter.state = parsed
+                }
+                filter.kind = query["kind"].map { JobKind(rawValue: String($0)) }
+                filter.text = query["source"].map(String.init)
+                if let since = query["since"].map(String.init) {
+                    guard let date = Timestamp.parse(since, now: store.clock.now()) else {
+                        return JSONResponse.error(.badRequest, code: "bad_filter", message: "since \(since) is not a time")
+                    }
+                    filter.since = date
+                }
+                return JSONResponse.make(.ok, try await store.jobs(filter).map { JobJSON($0) })
+            }
+        }
+        router.get("/api/v1/jobs/:id") { request, context -> Response in
+            await guarded(request) { _ in
+                guard let id = context.parameters.get("id").flatMap(Int64.init),
+                      let detail = try await store.jobDetail(id: id) else {
+                    return JSONResponse.error(.notFound, code: "unknown_job", message: "no such job")
+                }
+                return JSONResponse.make(.ok, JobJSON(detail.job, attempts: detail.attempts, actions: detail.actions))
+            }
+        }
+        router.post("/api/v1/jobs/:id/replay") { request, context -> Response in
+            await guarded(request) { token in
+                guard let id = context.parameters.get("id").flatMap(Int64.init) else {
+                    return JSONResponse.error(.notFound, code: "unknown_job", message: "no such job")
+                }
+                let dryRun = request.uri.queryParameters["dry_run"].map { $0 == "true" || $0 == "1" } ?? false
+                return report(try await store.replay(ids: [id], actor: "api:\(token.name)", dryRun: dryRun))
+            }
+        }
+        router.post("/api/v1/jobs/:id/cancel") { request, context -> Response in
+            await guarded(request) { token in
+                guard let id = context.parameters.get("id").flatMap(Int64.init) else {
+                    return JSONResponse.error(.notFound, code: "unknown_job", message: "no such job")
+                }
+                return report(try await store.cancel(ids: [id], actor: "api:\(token.name)"))
+            }
+        }
+        // Bulk: every failed job matching kind/since, like `jobs replay --failed`.
+        router.post("/api/v1/jobs/replay") { request, _ -> Response in
+            await guarded(request) { token in
+                let query = request.uri.queryParameters
+                guard query["state"].map({ $0 == "failed" }) ?? true else {
+                    return JSONResponse.error(.badRequest, code: "bad_filter", message: "bulk replay takes failed jobs only (state=failed)")
+                }
+                var since: Date?
+                if let text = query["since"].map(String.init) {
+                    guard let date = Timestamp.parse(text, now: store.clock.now()) else {
+                        return JSONResponse.error(.badRequest, code: "bad_filter", message: "since \(text) is not a time")
+                    }
+                    since = date
+                }
+                let dryRun = query["dry_run"].map { $0 == "true" || $0 == "1" } ?? false
+                return report(try await store.replayFailed(kind: query["kind"].map { JobKind(rawValue: String($0)) }, since: since,
+                                                           actor: "api:\(token.name)", dryRun: dryRun))
+            }
+        }
+        router.get("/api/v1/deliveries/:id") { request, context -> Response in
+            await guarded(request) { _ in
+                guard let id = context.parameters.get("id").flatMap(Int64.init),
+                      let delivery = try await store.delivery(id: id) else {
+                    return JSONResponse.error(.notFound, code: "unknown_delivery", message: "no such delivery")
+                }
+                return JSONResponse.make(.ok, DeliveryJSON(delivery, full: true))
+            }
+        }
+    }
+
+    /// Runs `body` for an `ops` token; a database failure becomes a 503.
+    private func guarded(_ request: Request, _ body: (APIToken) async throws -> Response) async -> Response {
+        switch await auth.authorize(request, roles: [.ops]) {
+        case .failure(let refusal):
+            return refusal.response
+        case .success(let token):
+            do { return try await body(token) } catch {
+                return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
+            }
+        }
+    }
+
+    /// 200 when everything asked was done; 409 when something was refused (with the reasons).
+    private func report(_ report: OperationReport) -> Response {
+        JSONResponse.make(report.refused.isEmpty ? .ok : .conflict, OperationReportJSON(report))
+    }
+}
+
+/// The JSON shape of a delivery for `--json` and the admin API.
+public struct DeliveryJSON: Encodable, Sendable {
+    var id: Int64
+    var source: String
+    var channel: String?
+    var received_at: Date
+    var verdict: String
+    var http_status: Int
+    var reason: String?
+    var job_ids: [Int64]
+    var headers: [String: String]?
+    var body: String?
+
+    public init(_ delivery: Delivery, full: Bool) {
+        id = delivery.id
+        source = delivery.source
+        channel = delivery.channel
+        received_at = delivery.receivedAt
+        verdict = delivery.verdict
+        http_status = delivery.httpStatus
+        reason = delivery.reason
+        job_ids = delivery.jobIDs
+        if full {
+            headers = delivery.headers
+            body = delivery.bodyText
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import RegistrarCore
+import RegistrarStore
+
+struct TokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens",
+        abstract: "Bearer tokens for the HTTP API. Only a hash is stored: a token is shown once, when created.",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a token and print it (once).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "A name for the token (who or what uses it).") var name: String
+        @Option(help: "Its role: \(APIRole.allCases.map(\.rawValue).joined(separator: ", ")).") var role: APIRole
+        @Flag(help: "Print a JSON document.") var json = false
+
+        func run() async throws {
+            let store = try global.openStore(try global.loadConfig())
+            let token: String
+            do { token = try await store.createToken(name: name, role: role) } catch let error as TokenError {
+                throw CLIError(error.description)
+            }
+            if json {
+                try JSONOutput.print(["name": name, "role": role.rawValue, "token": token])
+            } else {
+                print(token)
+                FileHandle.standardError.write(Data("token \(name) (\(role.rawValue)) created; it is not shown again\n".utf8))
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (never their values).")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print a JSON array.") var json = false
+
+        struct TokenJSON: Encodable { var name: String; var role: String; var created_at: Date; var revoked_at: Date? }
+
+        func run() async throws {
+            let store = try global.openStore(try global.loadConfig())
+            let tokens = try await store.tokens()
+            if json {
+                return try JSONOutput.print(tokens.map { TokenJSON(name: $0.name, role: $0.role, created_at: $0.createdAt, revoked_at: $0.revokedAt) })
+            }
+            var table = TextTable(["NAME", "ROLE", "CREATED", "REVOKED"])
+            for token in tokens {
+                table.add([token.name, token.role, Timestamp.format(token.createdAt), token.revokedAt.map(Timestamp.format) ?? "-"])
+            }
+            print(tokens.isEmpty ? "no tokens" : table.render())
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token at once.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The token's name.") var name: String
+
+        func run() async throws {
+            let store = try global.openStore(try global.loadConfig())
+            do { try await store.revokeToken(name: name) } catch let error as TokenError { throw CLIError(error.description) }
+            print("token \(name) revoked")
+        }
+    }
+}
+
+extension APIRole: ExpressibleByArgument {}
