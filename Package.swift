@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "registrar", targets: ["registrar"]),
+        .executable(name: "registrar-bench", targets: ["RegistrarBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -114,7 +115,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Benchmarks (release build): intake throughput and latency, job drain, queue scaling, memory.
+        .executableTarget(
+            name: "RegistrarBench",
+            dependencies: [
+                "RegistrarCore", "RegistrarStore", "RegistrarServer", "RegistrarWorker", "OpenEdX", "CurlHTTP", "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "RegistrarCoreTests", dependencies: ["RegistrarCore"]),

@@ -142,6 +142,13 @@ public final class WorkerPool: Service, Sendable {
         logger[metadataKey: "kind"] = "\(job.kind)"
         logger[metadataKey: "attempt"] = "\(job.attempts)"
         if let deliveryID = job.deliveryID { logger[metadataKey: "delivery_id"] = "\(deliveryID)" }
+        // Who and what the job is about, so one grep finds a learner's or an order's story.
+        if let payload = JSONValue.parse(job.payload) {
+            for (key, name) in [("email", "email"), ("course_id", "course_id"), ("order_reference", "order"),
+                                ("order_number", "order"), ("source_course_id", "course_id")] {
+                if let value = payload[key]?.stringValue, logger[metadataKey: name] == nil { logger[metadataKey: name] = "\(value)" }
+            }
+        }
 
         let started = ContinuousClock.now
         let outcome: HandlerOutcome

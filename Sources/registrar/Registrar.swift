@@ -20,6 +20,7 @@ struct Registrar: AsyncParsableCommand {
             OrdersCommand.self,
             TokensCommand.self,
             SandboxCommand.self,
+            DemoCommand.self,
         ]
     )
 }

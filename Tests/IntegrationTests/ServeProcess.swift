@@ -58,7 +58,7 @@ final class ServeProcess: Sendable {
         var found: Int?
         while Date() < deadline, found == nil, process.isRunning {
             let text = output.text
-            found = text.range(of: #"address=http://127\.0\.0\.1:(\d+)"#, options: .regularExpression).map { range in
+            found = text.range(of: #"address"?[=:]"?http://127\.0\.0\.1:(\d+)"#, options: .regularExpression).map { range in
                 Int(text[range].split(separator: ":").last!)!
             }
             if found == nil { Thread.sleep(forTimeInterval: 0.05) }

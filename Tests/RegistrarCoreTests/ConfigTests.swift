@@ -90,6 +90,16 @@ import Testing
         #expect(storeEnv.woocommerce.stores["main"]?.webhookSecret.value == "b")
     }
 
+    @Test func anEnvironmentSecretOverridesTheFilesFileKey() throws {
+        let config = try load("woocommerce:\n  stores:\n    main: {webhook_secret_file: /run/secrets/wc}\n",
+                              env: ["REGISTRAR_WOOCOMMERCE_STORES_MAIN_WEBHOOK_SECRET": "from-env"])
+        #expect(config.woocommerce.stores["main"]?.webhookSecret.value == "from-env")
+        let viaFileVariable = try load("openedx: {client_secret: in-file}\n",
+                                       env: ["REGISTRAR_OPENEDX_CLIENT_SECRET_FILE": "/run/secrets/lms"],
+                                       files: ["/run/secrets/lms": "from-file-variable\n"])
+        #expect(viaFileVariable.openedx.clientSecret?.value == "from-file-variable")
+    }
+
     @Test func missingSecretFileNamesTheKey() {
         #expect(problem("openedx: {client_secret_file: /nope}\n")?.key == "openedx.client_secret_file")
         #expect(problem("openedx: {client_secret_file: /nope}\n")?.problem.contains("cannot read secret file /nope") == true)

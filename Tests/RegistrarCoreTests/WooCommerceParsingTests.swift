@@ -126,6 +126,14 @@ import Testing
         #expect(order.refunds == [WooRefundReference(id: 731, total: "-49")])
     }
 
+    @Test func orderNumberIsReadAsText() throws {
+        for (number, expected) in [(#""WC-1001""#, "WC-1001"), ("1001", "1001"), ("null", "5"), (#""""#, "5")] {
+            let text = #"{"id":5,"number":"# + number + #","status":"processing","line_items":[]}"#
+            guard case .order(let order) = try WooPayload.parse(topic: "order.updated", text: text) else { Issue.record(); return }
+            #expect(order.number == expected, "\(number)")
+        }
+    }
+
     @Test func escapesAreDecoded() throws {
         let text = #"{"id":5,"status":"processing","billing":{"email":"Zo\u00e9@Example.com"},"line_items":[{"id":1,"name":"A\/B \u00fc","product_id":2,"quantity":1,"sku":"course-v1:x+y+z","meta_data":[{"id":9,"key":"url","value":"https:\/\/x.test\/a"}]}]}"#
         guard case .order(let order) = try WooPayload.parse(topic: "order.updated", text: text) else { Issue.record(); return }

@@ -97,3 +97,29 @@ import Testing
         #expect(try await store.replay(ids: [4], actor: "t").applied == [4])
     }
 }
+
+@Suite struct RetentionTests {
+    @Test func prunedJobsKeepTheirDedupeKeysAndTheSupersededRule() async throws {
+        let dir = try TemporaryDirectory()
+        let clock = ManualClock()
+        let store = try makeStore(dir, clock: clock)
+        let key = "ann@example.com|C"
+        _ = try await store.enqueue([job("enroll-1", serial: key), job("unenroll-1", kind: .unenroll, serial: key)])
+        var first = true
+        while let claimed = try await store.claim(owner: "w", limit: 1).first {
+            // The enroll fails (course closed), the unenroll succeeds.
+            try await store.finish(claimed, outcome: first ? .permanent(reason: "closed") : .success())
+            first = false
+        }
+        clock.advance(86400 * 40)
+        #expect(try await store.pruneSucceeded(finishedBefore: clock.now().addingTimeInterval(-86400 * 30)) == 1)
+        #expect(try await store.job(id: 2) == nil)
+        // The same unenroll delivered again finds its tombstone instead of running again.
+        let again = try await store.enqueue([job("unenroll-1", kind: .unenroll, serial: key)])
+        #expect(again.jobs.map(\.id) == [2] && again.jobs.map(\.created) == [false] && again.jobs.map(\.state) == [.succeeded])
+        #expect(try await store.jobs(JobFilter()).count == 1)
+        // And the old enroll still may not undo the later unenroll.
+        let report = try await store.replay(ids: [1], actor: "t")
+        #expect(report.superseded.map(\.byJobID) == [2])
+    }
+}

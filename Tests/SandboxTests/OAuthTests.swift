@@ -61,11 +61,15 @@ import Testing
     }
 
     @Test func expiredTokenIs401() async throws {
-        try await Harness.run({ $0.tokenTTL = .seconds(1) }) { h in
+        // A lifetime long enough that a busy machine still makes the first call in time.
+        try await Harness.run({ $0.tokenTTL = .seconds(3) }) { h in
             let token = try await h.token()
+            // Taken after the answer: the server issued the token no later than this, so it has surely
+            // expired 3.3 s from now.
+            let issued = ContinuousClock.now
             let fresh = try await h.api(.get, "/api/user/v1/accounts?email=alice%40example.com", token: token)
             #expect(fresh.status == 200)
-            try await Task.sleep(for: .milliseconds(1300))
+            try await Task.sleep(until: issued + .milliseconds(3300))
             let stale = try await h.api(.get, "/api/user/v1/accounts?email=alice%40example.com", token: token)
             #expect(stale.status == 401)
             #expect(stale.json == ["detail": "Signature has expired."])

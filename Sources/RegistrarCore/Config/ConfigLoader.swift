@@ -167,6 +167,7 @@ public struct ConfigLoader: Sendable {
         c.leaseSeconds = try r.double("lease_seconds", default: c.leaseSeconds, minimum: 1)
         c.retentionDays = try r.double("retention_days", default: c.retentionDays, minimum: 0)
         c.pollIntervalSeconds = try r.double("poll_interval_seconds", default: c.pollIntervalSeconds, minimum: 0.01)
+        c.shutdownGraceSeconds = try r.double("shutdown_grace_seconds", default: c.shutdownGraceSeconds, minimum: 0)
         if c.pollIntervalSeconds > 1 {
             throw r.error("poll_interval_seconds", "must be at most 1: replays by other processes must be seen within a second")
         }

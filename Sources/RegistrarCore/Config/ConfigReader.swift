@@ -119,8 +119,13 @@ final class ConfigReader {
     /// A secret from the environment, a `…_FILE` variable, the file's key, or the file's `…_file` key, in that
     /// order. Files are read whole with one trailing newline dropped, as secret managers write them.
     func secret(_ key: String) throws -> Secret? {
-        if let value = environment[environmentName(key)] { consumed.insert(key); return Secret(value) }
+        // The environment wins over the file; the file's own key or `_file` key is then not "unknown".
+        if let value = environment[environmentName(key)] {
+            consumed.formUnion([key, key + "_file"])
+            return Secret(value)
+        }
         if let path = environment[environmentName(key + "_file")] {
+            consumed.formUnion([key, key + "_file"])
             return Secret(try readSecretFile(path, key: key + "_file"))
         }
         if let value = try scalar(key) { return Secret(value) }

@@ -72,6 +72,7 @@ extension RegistrarConfig {
         out.append("  lease_seconds: \(jobs.leaseSeconds)")
         out.append("  retention_days: \(jobs.retentionDays)")
         out.append("  poll_interval_seconds: \(jobs.pollIntervalSeconds)")
+        out.append("  shutdown_grace_seconds: \(jobs.shutdownGraceSeconds)")
         out.append("logging:")
         out.append("  level: \(logging.level)")
         out.append("  format: \(logging.format.rawValue)")

@@ -111,6 +111,8 @@ public struct JobsConfig: Sendable, Equatable {
     public var retentionDays = 30.0
     /// How often idle workers look for work added by other processes (an operator's replay).
     public var pollIntervalSeconds = 1.0
+    /// On SIGTERM, how long running attempts may take to finish before their leases are released.
+    public var shutdownGraceSeconds = 20.0
     public init() {}
 
     public var backoff: BackoffPolicy {

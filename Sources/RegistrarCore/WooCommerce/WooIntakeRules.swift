@@ -76,7 +76,8 @@ public struct WooIntakeRules: Sendable {
             return WooDecision(verdict: .stale,
                                reason: "\(label) as modified at \(sent) GMT is older than \(known) GMT, already seen: a late delivery changes nothing")
         }
-        let newest = order.dateModifiedGMT.map { sent in memory.newestModifiedGMT.map { max($0, sent) } ?? sent }
+        // Not older than what memory holds (checked above), so it is the newest; nil leaves memory as is.
+        let newest = order.dateModifiedGMT
 
         var notes: [String] = []
         var mapped: [(line: WooLineItem, course: CourseMapping)] = []

@@ -143,6 +143,26 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v5: readiness heartbeat") { db in
+            try db.execute(sql: """
+                -- /readyz commits a row here: proof that a write reaches the disk, not just that the lock is free.
+                CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at DATETIME NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v6: tombstones of pruned jobs") { db in
+            try db.execute(sql: """
+                -- A pruned job's dedupe key must keep working: an old order delivered again must not enroll
+                -- again, a refund must still find the enrollment it undoes, a replay must still be superseded.
+                CREATE TABLE pruned_jobs (
+                    dedupe_key TEXT PRIMARY KEY,
+                    job_id INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    serial_key TEXT,
+                    finished_at DATETIME
+                ) WITHOUT ROWID;
+                CREATE INDEX pruned_jobs_serial ON pruned_jobs(serial_key, kind, job_id);
+                """)
+        }
         return migrator
     }
 }

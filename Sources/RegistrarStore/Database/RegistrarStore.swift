@@ -88,13 +88,13 @@ public final class RegistrarStore: Sendable {
 }
 
 extension RegistrarStore {
-    /// Takes the write lock and rolls back: proves the file is writable without changing it.
+    /// Commits a heartbeat through the same writer as intake: proves the file takes writes right now (a
+    /// read-only or full disk, a stuck writer), at the price of one small commit per probe.
     public func probeWritable() async throws {
-        try await pool.writeWithoutTransaction { db in
-            try db.inTransaction(.immediate) {
-                try db.execute(sql: "UPDATE operator_actions SET id = id WHERE 0")
-                return .rollback
-            }
+        let now = clock.now()
+        try await write { db in
+            try db.execute(sql: "INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at",
+                           arguments: [now])
         }
     }
 }

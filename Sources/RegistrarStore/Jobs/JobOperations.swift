@@ -106,9 +106,11 @@ extension RegistrarStore {
         }
         if job.kind == .enroll, let serialKey = job.serialKey,
            let later = try Int64.fetchOne(db, sql: """
-               SELECT id FROM jobs WHERE serial_key = ? AND kind = 'unenroll' AND state = 'succeeded' AND id > ?
-               ORDER BY id LIMIT 1
-               """, arguments: [serialKey, job.id]) {
+               SELECT MIN(id) FROM (
+                   SELECT id FROM jobs WHERE serial_key = ? AND kind = 'unenroll' AND state = 'succeeded' AND id > ?
+                   UNION ALL
+                   SELECT job_id FROM pruned_jobs WHERE serial_key = ? AND kind = 'unenroll' AND job_id > ?)
+               """, arguments: [serialKey, job.id, serialKey, job.id]) {
             report.superseded.append(.init(jobID: job.id, byJobID: later))
             if !dryRun {
                 try db.execute(sql: """

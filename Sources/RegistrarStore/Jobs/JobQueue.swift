@@ -22,7 +22,18 @@ public enum JobTable {
                               in db: Database) throws -> [EnqueuedJob] {
         var result: [EnqueuedJob] = []
         for job in jobs {
-            // The UNIQUE index decides: a concurrent or repeated enqueue of the same fact inserts nothing.
+            // Looking first keeps ids dense (an INSERT that conflicts still spends an AUTOINCREMENT id); the
+            // UNIQUE index below stays the guarantee if another process inserts the same key meanwhile.
+            if let existing = try Row.fetchOne(db, sql: "SELECT id, state FROM jobs WHERE dedupe_key = ?", arguments: [job.dedupeKey]) {
+                let stateText: String = existing["state"]
+                result.append(EnqueuedJob(id: existing["id"], dedupeKey: job.dedupeKey, created: false,
+                                          state: JobState(rawValue: stateText) ?? .queued))
+                continue
+            }
+            if let pruned = try Int64.fetchOne(db, sql: "SELECT job_id FROM pruned_jobs WHERE dedupe_key = ?", arguments: [job.dedupeKey]) {
+                result.append(EnqueuedJob(id: pruned, dedupeKey: job.dedupeKey, created: false, state: .succeeded))
+                continue
+            }
             let inserted = try Int64.fetchOne(db, sql: """
                 INSERT INTO jobs (kind, state, dedupe_key, serial_key, payload, max_attempts, run_at, source,
                                   delivery_id, created_at, updated_at)
@@ -214,14 +225,21 @@ extension RegistrarStore {
     }
 
     /// Deletes succeeded jobs (and their attempts) finished before `cutoff`, a bounded number per call so
-    /// pruning never holds the write lock for long. Failed jobs are kept for operators.
+    /// pruning never holds the write lock for long. Failed jobs are kept for operators. Each pruned job leaves a
+    /// tombstone with its dedupe key, so exactly-once still holds for facts older than the retention.
     @discardableResult
     public func pruneSucceeded(finishedBefore cutoff: Date, limit: Int = 1000) async throws -> Int {
         try await write { db -> Int in
-            try db.execute(sql: """
-                DELETE FROM jobs WHERE id IN (
-                    SELECT id FROM jobs WHERE state = 'succeeded' AND finished_at < ? LIMIT ?)
+            let ids = try Int64.fetchAll(db, sql: """
+                SELECT id FROM jobs WHERE state = 'succeeded' AND finished_at < ? LIMIT ?
                 """, arguments: [cutoff, limit])
+            guard !ids.isEmpty else { return 0 }
+            let list = ids.map(String.init).joined(separator: ",")
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO pruned_jobs (dedupe_key, job_id, kind, serial_key, finished_at)
+                SELECT dedupe_key, id, kind, serial_key, finished_at FROM jobs WHERE id IN (\(list))
+                """)
+            try db.execute(sql: "DELETE FROM jobs WHERE id IN (\(list))")
             return db.changesCount
         }
     }

@@ -40,7 +40,9 @@ public enum WooOrderLedger {
     }
 
     private static func exists(_ dedupeKey: String, in db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE dedupe_key = ?", arguments: [dedupeKey]) ?? false
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM jobs WHERE dedupe_key = ?) OR EXISTS (SELECT 1 FROM pruned_jobs WHERE dedupe_key = ?)
+            """, arguments: [dedupeKey, dedupeKey]) ?? false
     }
 }
 

@@ -29,32 +29,12 @@ struct ServeCommand: AsyncParsableCommand {
         let config = loaded
         let logger = makeLogger(config.logging, label: "registrar")
         for warning in config.warnings { logger.warning("\(warning)") }
-        let metrics = RegistrarMetrics()
-        let store = try global.openStore(config) { batch in metrics.groupCommit(batchSize: batch) }
-        let handlers = Handlers.production(config: config, store: store, metrics: metrics, logger: logger)
-        defer { handlers.http.shutdown() }
-        let workers = WorkerPool(
-            store: store, registry: handlers.registry,
-            options: .init(concurrency: config.jobs.concurrency,
-                           pollInterval: .milliseconds(Int64(config.jobs.pollIntervalSeconds * 1000))),
-            logger: logger, observer: MetricsWorkerObserver(metrics: metrics))
-        let maintenance = MaintenanceLoop(store: store, retention: .seconds(config.jobs.retentionDays * 86400),
-                                          logger: logger)
-        let readiness = Readiness(store: store, workersRunning: { !workers.isStopping })
-        let server = RegistrarHTTPServer(config: config, store: store, readiness: readiness, metrics: metrics,
-                                         logger: logger)
-        let app = server.application { port in
+        let daemon = try Daemon(config: config, logger: logger)
+        defer { daemon.close() }
+        let group = daemon.serviceGroup(signals: [.sigterm, .sigint]) { port in
             logger.info("listening", metadata: ["address": "http://\(config.server.host):\(port)",
                                                 "database": "\(config.database)"])
         }
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: app),
-                .init(service: workers),
-                .init(service: maintenance),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
         try await group.run()
     }
 }

@@ -1,0 +1,245 @@
+import ArgumentParser
+import CurlHTTP
+import Foundation
+import GRDB
+import Logging
+import OpenEdX
+import RegistrarCore
+import RegistrarStore
+import RegistrarWorker
+import Sandbox
+
+/// `drain`: a backlog of enroll jobs worked off by the real worker pool, EnrollHandler, OpenEdXClient and
+/// libcurl client against the sandbox, all in this process. With `--throttle` the sandbox enforces the LMS's
+/// staff throttle and the client paces itself at the same rate, the production set-up.
+struct DrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain",
+        abstract: "Jobs per second through workers + Open edX client + sandbox; end-to-end latency; pacing under a throttle."
+    )
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Queued enroll jobs (default 5000; 180 with --throttle).")
+    var jobs: Int?
+    @Option(help: "Latency the sandbox adds to every Open edX API answer, in milliseconds.")
+    var latencyMs = 0
+    @Option(help: "Workers (jobs.concurrency).")
+    var concurrency = 16
+    @Option(help: "Sandbox staff throttle per minute; the client is paced at the same rate (openedx.requests_per_minute).")
+    var throttle: Int?
+    @Flag(help: "Learners not yet in the username cache: every job looks the account up first (two calls instead of one).")
+    var coldLearners = false
+    @Option(help: "Give up waiting for the backlog after this many seconds.")
+    var timeoutSeconds = 600.0
+
+    func validate() throws {
+        if let jobs, !(1...1_000_000).contains(jobs) { throw ValidationError("--jobs must be 1…1,000,000") }
+        guard (0...10_000).contains(latencyMs) else { throw ValidationError("--latency-ms must be 0…10000") }
+        guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be 1…1024") }
+        if let throttle, !(1...100_000).contains(throttle) { throw ValidationError("--throttle must be 1…100000 per minute") }
+        guard (1...3600).contains(timeoutSeconds) else { throw ValidationError("--timeout-seconds must be 1…3600") }
+    }
+
+    func run() async throws {
+        let clock = ContinuousClock.now
+        let count = jobs ?? (throttle == nil ? 5000 : 180)
+        let scenario = throttle.map { "drain-throttle\($0)" } ?? (latencyMs == 0 ? "drain" : "drain-latency\(latencyMs)ms")
+        var report = Report(scenario: scenario)
+        let course = "course-v1:Bench+Drain+2026"
+        let users = (0..<count).map { SandboxSeed.User(username: "bench\($0)", email: "bench\($0)@bench.example.com") }
+        let sandbox = try await startSandbox(users: users, courses: [.init(id: course, modes: ["audit", "verified"])],
+                                             latency: .milliseconds(Int64(latencyMs)), throttlePerMinute: throttle)
+        let work = try WorkDirectory(parent: common.workDir, scenario: scenario, keep: common.keep)
+        var jobsConfig = JobsConfig()
+        jobsConfig.concurrency = concurrency
+        let store = try RegistrarStore(path: work.file("registrar.sqlite"), options: .init(jobs: jobsConfig))
+
+        if !coldLearners {
+            try await store.write { db in
+                let now = Date()
+                for user in users {
+                    try db.execute(sql: "INSERT INTO learner_accounts (email, username, looked_up_at) VALUES (?, ?, ?)",
+                                   arguments: [user.email, user.username, now])
+                }
+            }
+        }
+        let newJobs = try users.enumerated().map { index, user in
+            try NewJob(kind: .enroll, dedupeKey: "bench:drain:\(index)",
+                       serialKey: SerialKey.enrollment(email: user.email, courseID: course),
+                       payload: EnrollPayload(email: user.email, courseID: course, mode: "verified", orderReference: "bench-\(index)"),
+                       source: "bench")
+        }
+        _ = try await store.enqueue(newJobs)
+
+        // Without a throttle the client's pacing is lifted so the figure is the pipeline's, not the pacer's.
+        let requestsPerMinute = throttle ?? 6_000_000
+        var http = HTTPClientConfiguration()
+        http.maxConnections = max(64, concurrency)
+        let client = CurlHTTPClient(configuration: http)
+        defer { client.shutdown() }
+        let openedx = OpenEdXClient(settings: OpenEdXSettings(lmsURL: sandbox.baseURL, studioURL: sandbox.baseURL,
+                                                              clientID: "registrar-worker", clientSecret: Secret("sandbox-secret"),
+                                                              requestsPerMinute: requestsPerMinute),
+                                    http: client)
+        var registry = HandlerRegistry()
+        registry.register(.enroll, EnrollHandler(store: store, client: openedx, unknownLearner: .allow))
+        let logger = FileLogHandler.logger(label: "registrar", path: work.file("registrar.log"), level: .info)
+        let pool = WorkerPool(store: store, registry: registry,
+                              options: .init(concurrency: concurrency, pollInterval: .seconds(1)), logger: logger)
+
+        report.set("jobs", "\(Format.grouped(count)) enroll jobs queued before the workers start (one transaction), distinct learners")
+        report.set("workers", "\(concurrency) (WorkerPool: claim → EnrollHandler → OpenEdXClient → CurlHTTPClient → finish)")
+        report.set("sandbox", "in this process; latency \(latencyMs) ms per API answer; throttle \(throttle.map { "\($0)/min (sliding 60 s)" } ?? "off")")
+        report.set("client pacing", throttle.map { "\($0) requests/min (openedx.requests_per_minute)" } ?? "lifted (6,000,000/min)")
+        report.set("learners", coldLearners ? "not cached: account lookup + enroll per job" : "usernames cached: one enroll call per job")
+        report.set("store", "WAL, synchronous=FULL, group commit on; claim and finish each commit")
+        print("drain: \(count) jobs, \(concurrency) workers, latency \(latencyMs) ms\(throttle.map { ", throttle \($0)/min" } ?? "")…")
+
+        let started = Date()
+        let startInstant = ContinuousClock.now
+        let running = Task { try await pool.run() }
+        let deadline = startInstant + .milliseconds(Int64(timeoutSeconds * 1000))
+        var finished = false
+        var lastPrint = startInstant
+        while ContinuousClock.now < deadline {
+            let stats = try await store.stats()
+            let open = stats.total(state: .queued) + stats.total(state: .running)
+            if open == 0 { finished = true; break }
+            if ContinuousClock.now - lastPrint > .seconds(10) {
+                print("  \(count - open)/\(count) done after \(Int(elapsedSeconds(since: startInstant))) s")
+                lastPrint = .now
+            }
+            try await Task.sleep(for: .milliseconds(throttle == nil ? 20 : 250))
+        }
+        pool.stop()
+        try await running.value
+
+        let rows = try await store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT j.dedupe_key, j.state, j.attempts, j.created_at, j.finished_at,
+                       (SELECT MAX(a.started_at) FROM job_attempts a WHERE a.job_id = j.id) AS last_started
+                FROM jobs j
+                """).map { row in
+                DrainJob(key: row["dedupe_key"], state: row["state"], attempts: row["attempts"], created: row["created_at"],
+                         finished: row["finished_at"], lastStarted: row["last_started"])
+            }
+        }
+        let ledger = await sandbox.ledger()
+        let stats = await sandbox.stats()
+        await sandbox.stop()
+        try store.close()
+
+        let result = DrainResult.compute(jobs: rows, ledger: ledger, stats: stats, started: started, count: count,
+                                         finished: finished)
+        report.table("Drain", columns: ["figure", "value"], rows: result.rows(concurrency: concurrency, latencyMs: latencyMs))
+        if !finished { report.note("the backlog was not worked off within \(timeoutSeconds) s") }
+
+        let succeeded = result.succeeded == count && result.ledgerEntries == count
+        report.target("every job succeeded, one enrollment each", "\(count) jobs, \(count) ledger entries",
+                      measured: "\(result.succeeded) succeeded, \(result.ledgerEntries) ledger entries", pass: succeeded)
+        if let throttle {
+            let achieved = result.callsPerMinute ?? 0
+            let off = abs(achieved - Double(throttle)) / Double(throttle)
+            report.target("pace vs throttle", "within 2 % of \(throttle)/min", measured: String(format: "%.1f/min (%+.1f %%)", achieved, (achieved / Double(throttle) - 1) * 100),
+                          pass: off <= 0.02)
+            let limit = max(1, result.apiCalls / 100)
+            report.target("no 429 storm", "≤ \(limit) 429s (1 % of calls)", measured: "\(result.throttled) 429s of \(result.apiCalls + result.throttled) calls",
+                          pass: result.throttled <= limit)
+        } else if latencyMs == 0 {
+            report.target("throughput at 0 ms", "≥ 1,000 jobs/s", measured: Format.rate(result.jobsPerSecond) + " jobs/s",
+                          pass: result.jobsPerSecond >= 1000)
+        } else {
+            let ideal = result.ideal(concurrency: concurrency, latencyMs: latencyMs)
+            report.target("throughput at \(latencyMs) ms", "≥ 90 % of concurrency/(calls per job × latency) = \(Format.rate(ideal))/s",
+                          measured: "\(Format.rate(result.jobsPerSecond)) jobs/s = \(Format.percent(result.jobsPerSecond / ideal))",
+                          pass: result.jobsPerSecond >= 0.9 * ideal)
+        }
+        report.wallSeconds = elapsedSeconds(since: clock)
+        report.data = result
+        try report.publish(jsonPath: common.jsonPath(scenario))
+    }
+}
+
+struct DrainJob: Sendable {
+    var key: String
+    var state: String
+    var attempts: Int
+    var created: Date
+    var finished: Date?
+    var lastStarted: Date?
+}
+
+struct DrainResult: Encodable {
+    var jobs: Int
+    var succeeded: Int
+    var retried: Int
+    var ledgerEntries: Int
+    var finished: Bool
+    /// From the workers' start to the last job's finish.
+    var seconds: Double
+    var jobsPerSecond: Double
+    /// created_at → the sandbox ledger entry: queueing included (the whole backlog is created at once).
+    var endToEnd: LatencyStats
+    /// The successful attempt's start → the ledger entry: one job's own path through claim, handler and call.
+    var attempt: LatencyStats
+    var apiCalls: Int
+    var callsPerJob: Double
+    var throttled: Int
+    var tokensIssued: Int
+    var requestsByEndpoint: [String: Int]
+    /// Enroll calls accepted per minute between the first and the last ledger entry.
+    var callsPerMinute: Double?
+
+    static func compute(jobs: [DrainJob], ledger: [LedgerEntry], stats: SandboxStats, started: Date, count: Int,
+                        finished: Bool) -> DrainResult {
+        var ledgerAt: [String: Date] = [:]
+        for entry in ledger { if let order = entry.order { ledgerAt[order] = entry.at } }
+        var endToEnd: [Double] = []
+        var attempt: [Double] = []
+        for job in jobs {
+            let order = "bench-" + (job.key.split(separator: ":").last.map(String.init) ?? "")
+            guard let at = ledgerAt[order] else { continue }
+            endToEnd.append(at.timeIntervalSince(job.created) * 1000)
+            if let start = job.lastStarted { attempt.append(max(0, at.timeIntervalSince(start) * 1000)) }
+        }
+        let lastFinish = jobs.compactMap(\.finished).max() ?? Date()
+        let seconds = max(0.001, lastFinish.timeIntervalSince(started))
+        let succeeded = jobs.filter { $0.state == "succeeded" }.count
+        let apiCalls = stats.requests.filter { !$0.key.contains("access_token") && !$0.key.contains("__sandbox") }
+            .values.reduce(0, +) - stats.throttled
+        var perMinute: Double?
+        let times = ledger.map(\.at).sorted()
+        if let first = times.first, let last = times.last, times.count > 1, last > first {
+            perMinute = Double(times.count - 1) / last.timeIntervalSince(first) * 60
+        }
+        return DrainResult(jobs: count, succeeded: succeeded, retried: jobs.filter { $0.attempts > 1 }.count,
+                           ledgerEntries: ledger.count, finished: finished, seconds: seconds,
+                           jobsPerSecond: Double(succeeded) / seconds, endToEnd: LatencyStats(milliseconds: endToEnd),
+                           attempt: LatencyStats(milliseconds: attempt), apiCalls: apiCalls,
+                           callsPerJob: Double(apiCalls) / Double(max(1, count)), throttled: stats.throttled,
+                           tokensIssued: stats.tokensIssued, requestsByEndpoint: stats.requests, callsPerMinute: perMinute)
+    }
+
+    /// What the workers could do if claims and commits were free: each worker always waiting on one call.
+    func ideal(concurrency: Int, latencyMs: Int) -> Double {
+        Double(concurrency) / (max(1, callsPerJob) * Double(latencyMs) / 1000)
+    }
+
+    func rows(concurrency: Int, latencyMs: Int) -> [[String]] {
+        var rows: [[String]] = [
+            ["jobs succeeded", "\(Format.grouped(succeeded)) of \(Format.grouped(jobs)) (\(retried) needed a retry)"],
+            ["wall time (workers start → last finish)", String(format: "%.2f s", seconds)],
+            ["jobs/s", Format.rate(jobsPerSecond)],
+            ["end-to-end created_at → ledger p50 / p99 / max", "\(Format.ms(endToEnd.p50)) / \(Format.ms(endToEnd.p99)) / \(Format.ms(endToEnd.max)) ms"],
+            ["attempt start → ledger p50 / p99 / max", "\(Format.ms(attempt.p50)) / \(Format.ms(attempt.p99)) / \(Format.ms(attempt.max)) ms"],
+            ["Open edX API calls (accepted) / per job", "\(Format.grouped(apiCalls)) / " + String(format: "%.2f", callsPerJob)],
+            ["429s from the sandbox", "\(throttled)"],
+            ["tokens issued", "\(tokensIssued)"],
+        ]
+        if let callsPerMinute { rows.append(["enroll calls/min (first → last ledger entry)", String(format: "%.1f", callsPerMinute)]) }
+        if latencyMs > 0 {
+            rows.append(["ideal: concurrency / (calls per job × latency)", Format.rate(ideal(concurrency: concurrency, latencyMs: latencyMs)) + " jobs/s"])
+        }
+        return rows
+    }
+}

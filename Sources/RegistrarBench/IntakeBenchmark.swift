@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Sandbox
+
+/// `intake`: signed WooCommerce order webhooks from 64 keep-alive connections at `registrar serve`, then at
+/// the same server in-process with group commit on and off, to show what batching commits is worth.
+struct IntakeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intake",
+        abstract: "Durable webhook deliveries per second and their latency; group commit on vs off."
+    )
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var load: IntakeLoadOptions
+    @Option(parsing: .upToNextOption, help: "Runs to make: serve, in-process-on, in-process-off.")
+    var runs: [IntakeVariant] = IntakeVariant.allCases
+
+    func run() async throws {
+        let clock = ContinuousClock.now
+        var report = Report(scenario: "intake")
+        let webhooks = try WooOrderWebhooks(fixturesDirectory: try locateFixtures(load.fixtures))
+        let binary = runs.contains(.serve) ? try locateRegistrarBinary(load.registrar) : nil
+        let sandbox = try await startSandbox(courses: [.init(id: "course-v1:edX+DemoX+Demo_Course", modes: ["audit", "verified"]),
+                                                       .init(id: "course-v1:edX+DemoX+2026", modes: ["audit"])])
+        let environment = IntakeEnvironment(webhooks: webhooks, sandbox: sandbox, registrarBinary: binary,
+                                            workParent: common.workDir, keep: common.keep, logLevel: load.logLevel)
+        report.set("connections", "\(load.connections) keep-alive (CurlHTTPClient, maxConnections \(load.connections)), closed loop")
+        report.set("measured", load.measuredDescription + " per run, after a \(load.warmupSeconds) s warm-up")
+        report.set("delivery", "order.updated, \(webhooks.body(orderID: 1_000_000).count) B (fixture order 727 with a unique id and email), HMAC-SHA256 signed; 2 enroll jobs each")
+        report.set("store", "WAL, synchronous=FULL, one writer; a 200 is sent only after the commit")
+        report.set("serve", "production defaults: 16 workers paced at 120 Open edX calls/min (sandbox in the bench process), logging.level \(load.logLevel) to a file")
+        report.set("runs", runs.map(\.rawValue).joined(separator: ", "))
+        report.set("load generator", "in the bench process, on the same \(report.machine.cores) cores as the server")
+
+        var results: [IntakeRun] = []
+        for variant in runs {
+            print("intake: \(variant.rawValue)…")
+            let result = try await IntakeRunner.run(variant, load: load.settings(), environment: environment)
+            results.append(result)
+            print("  \(Format.rate(result.load.deliveriesPerSecond)) deliveries/s, p99 \(Format.ms(result.load.latency.p99)) ms")
+        }
+        await sandbox.stop()
+
+        report.table("Durable deliveries (only 200 answers count; latency of the 200s, ms)",
+                     columns: ["run", "server", "group commit", "deliveries/s", "p50", "p90", "p99", "max", "200s", "errors",
+                               "on disk", "commits", "deliveries/commit"],
+                     rows: results.map { run in
+                         [run.variant.rawValue, run.variant.place, run.groupCommit ? "on" : "off",
+                          Format.rate(run.load.deliveriesPerSecond), Format.ms(run.load.latency.p50),
+                          Format.ms(run.load.latency.p90), Format.ms(run.load.latency.p99), Format.ms(run.load.latency.max),
+                          Format.grouped(run.load.durable), Format.grouped(run.load.errors),
+                          Format.grouped(run.recordedDeliveries),
+                          run.writeTransactions.map(Format.grouped) ?? "?",
+                          run.averageBatch.map { String(format: "%.1f", $0) } ?? "?"]
+                     })
+        if let serve = results.first(where: { $0.variant == .serve }), let idle = serve.memoryIdle, let after = serve.memoryAfterLoad {
+            report.note("serve memory: idle VmRSS \(Format.mib(kiB: idle.rssKiB)); after the load VmHWM \(Format.mib(kiB: after.peakKiB)) (see the rss scenario)")
+        }
+        for run in results where run.load.errors > 0 {
+            report.note("\(run.variant.rawValue): \(run.load.errors) errors \(run.load.errorsByStatus) transport \(run.load.transportErrors); first: \(run.load.firstError ?? "")")
+        }
+
+        let headline = results.first { $0.variant == .serve } ?? results.first { $0.variant == .inProcessOn }
+        if let headline {
+            let label = headline.variant.rawValue
+            report.target("throughput (\(label))", "≥ 5,000 deliveries/s", measured: Format.rate(headline.load.deliveriesPerSecond) + "/s",
+                          pass: headline.load.deliveriesPerSecond >= 5000)
+            report.target("p99 latency (\(label))", "≤ 50 ms", measured: Format.ms(headline.load.latency.p99) + " ms",
+                          pass: headline.load.latency.p99 <= 50)
+        }
+        for run in results {
+            let answered = run.load.durable + run.load.warmupDurable
+            report.target("durability (\(run.variant.rawValue))", "every 200 on disk, no errors",
+                          measured: "\(Format.grouped(run.recordedDeliveries)) on disk for \(Format.grouped(answered)) 200s, \(run.load.errors) errors",
+                          pass: run.recordedDeliveries >= answered && run.load.errors == 0)
+        }
+        var ratio: Double?
+        if let on = results.first(where: { $0.variant == .inProcessOn }), let off = results.first(where: { $0.variant == .inProcessOff }),
+           off.load.deliveriesPerSecond > 0 {
+            ratio = on.load.deliveriesPerSecond / off.load.deliveriesPerSecond
+            report.note("group commit on/off (in-process, same harness): " + String(format: "%.1f", ratio!)
+                        + "× the deliveries/s (\(Format.rate(on.load.deliveriesPerSecond)) vs \(Format.rate(off.load.deliveriesPerSecond)))")
+        }
+        report.wallSeconds = elapsedSeconds(since: clock)
+        report.data = IntakeData(runs: results, groupCommitRatio: ratio)
+        try report.publish(jsonPath: common.jsonPath("intake"))
+    }
+}
+
+struct IntakeData: Encodable {
+    var runs: [IntakeRun]
+    var groupCommitRatio: Double?
+}

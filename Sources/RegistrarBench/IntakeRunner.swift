@@ -1,0 +1,154 @@
+import CurlHTTP
+import Foundation
+import GRDB
+import Logging
+import RegistrarCore
+import RegistrarStore
+import Sandbox
+import Synchronization
+
+/// Where an intake run's server lives and whether its writer group-commits.
+enum IntakeVariant: String, CaseIterable, Sendable, Codable {
+    /// The real `registrar serve` binary as a child process (group commit on: serve has no switch for it).
+    case serve
+    /// RegistrarHTTPServer + RegistrarStore in the bench process, group commit on.
+    case inProcessOn = "in-process-on"
+    /// The same with `RegistrarStore.Options.groupCommit = false`: one BEGIN IMMEDIATE … COMMIT per delivery.
+    case inProcessOff = "in-process-off"
+
+    var groupCommit: Bool { self != .inProcessOff }
+    var place: String { self == .serve ? "registrar serve (child process)" : "in-process" }
+}
+
+/// One intake run: the load's view and the database's.
+struct IntakeRun: Codable, Sendable {
+    var variant: IntakeVariant
+    var groupCommit: Bool
+    var load: IntakeLoadResult
+    /// Deliveries with a 200 on disk after the run, warm-up included: must be ≥ the 200 answers.
+    var recordedDeliveries: Int
+    var jobsCreated: Int
+    var writeTransactions: Int?
+    var writes: Int?
+    var memoryIdle: ProcessMemory?
+    var memoryAfterLoad: ProcessMemory?
+    /// Highest VmRSS seen by sampling every 200 ms during the load.
+    var sampledPeakRSSKiB: Int?
+    var logBytes: Int
+
+    var averageBatch: Double? {
+        guard let writes, let writeTransactions, writeTransactions > 0 else { return nil }
+        return Double(writes) / Double(writeTransactions)
+    }
+}
+
+struct IntakeEnvironment {
+    var webhooks: WooOrderWebhooks
+    var sandbox: RunningSandbox
+    var registrarBinary: String?
+    var workParent: String?
+    var keep: Bool
+    var logLevel: String
+    var idleSeconds: Double = 0
+}
+
+enum IntakeRunner {
+    static func run(_ variant: IntakeVariant, load: IntakeLoadSettings, environment: IntakeEnvironment) async throws -> IntakeRun {
+        let work = try WorkDirectory(parent: environment.workParent, scenario: "intake-\(variant.rawValue)", keep: environment.keep)
+        let database = work.file("registrar.sqlite")
+        let configText = serveConfiguration(database: database, sandboxURL: environment.sandbox.baseURL,
+                                            logLevel: environment.logLevel)
+        let logPath = work.file("registrar.log")
+        var settings = load
+        switch variant {
+        case .serve:
+            guard let binary = environment.registrarBinary else { throw BenchError("no registrar binary") }
+            let configPath = work.file("registrar.yaml")
+            try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
+            let serve = try ServeProcess(binary: binary, configPath: configPath, logPath: logPath)
+            defer { serve.stop() }
+            if environment.idleSeconds > 0 { try await Task.sleep(for: .seconds(environment.idleSeconds)) }
+            let idle = serve.memory
+            settings.url = serve.baseURL + "/webhooks/woocommerce/main"
+            let sampler = MemorySampler(pid: serve.pid)
+            let result = await runIntakeLoad(settings, webhooks: environment.webhooks)
+            let sampledPeak = await sampler.finish()
+            let after = serve.memory
+            let writes = await scrapeWriteStats(serve.baseURL)
+            let status = serve.stop()
+            if status != 0 { throw BenchError("registrar serve exited with status \(status); log: \(logPath)") }
+            let counts = try await countDelivered(database: database)
+            return IntakeRun(variant: variant, groupCommit: true, load: result, recordedDeliveries: counts.deliveries,
+                             jobsCreated: counts.jobs, writeTransactions: writes?.transactions, writes: writes?.writes,
+                             memoryIdle: idle, memoryAfterLoad: after, sampledPeakRSSKiB: sampledPeak,
+                             logBytes: fileSize(logPath))
+        case .inProcessOn, .inProcessOff:
+            let level = Logger.Level(rawValue: environment.logLevel) ?? .info
+            let logger = FileLogHandler.logger(label: "registrar", path: logPath, level: level)
+            let server = try await InProcessIntake.start(configText: configText, groupCommit: variant.groupCommit, logger: logger)
+            settings.url = server.baseURL + "/webhooks/woocommerce/main"
+            let result = await runIntakeLoad(settings, webhooks: environment.webhooks)
+            let stats = server.store.writeStats
+            await server.stop()
+            let counts = try await countDelivered(database: database)
+            return IntakeRun(variant: variant, groupCommit: variant.groupCommit, load: result,
+                             recordedDeliveries: counts.deliveries, jobsCreated: counts.jobs,
+                             writeTransactions: stats.transactions, writes: stats.writes, memoryIdle: nil,
+                             memoryAfterLoad: nil, sampledPeakRSSKiB: nil, logBytes: fileSize(logPath))
+        }
+    }
+
+    /// Reads back what is on disk after the server has stopped: the proof that a 200 meant committed.
+    static func countDelivered(database: String) async throws -> (deliveries: Int, jobs: Int) {
+        let store = try RegistrarStore(path: database, options: .init(jobs: JobsConfig()))
+        defer { try? store.close() }
+        return try await store.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE http_status = 200") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0)
+        }
+    }
+
+    /// serve's own count of write transactions and of the writes they carried, from `/metrics`.
+    static func scrapeWriteStats(_ baseURL: String) async -> (transactions: Int, writes: Int)? {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        guard let response = try? await client.execute(HTTPRequest(url: baseURL + "/metrics")) else { return nil }
+        func gauge(_ name: String) -> Int? {
+            response.bodyText.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) }
+        }
+        guard let transactions = gauge("registrar_write_transactions"), let writes = gauge("registrar_writes") else { return nil }
+        return (transactions, writes)
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+}
+
+/// Samples a process's VmRSS every 200 ms until finished: VmHWM gives the peak, this shows it was under load.
+final class MemorySampler: Sendable {
+    private final class Peak: Sendable {
+        let kiB = Mutex(0)
+    }
+
+    private let peak: Peak
+    private let task: Task<Void, Never>
+
+    init(pid: Int32) {
+        let peak = Peak()
+        self.peak = peak
+        task = Task.detached {
+            while !Task.isCancelled {
+                if let memory = ProcessMemory.read(pid: pid) { peak.kiB.withLock { $0 = max($0, memory.rssKiB) } }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    func finish() async -> Int {
+        task.cancel()
+        await task.value
+        return peak.kiB.withLock { $0 }
+    }
+}

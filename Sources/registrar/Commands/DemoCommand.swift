@@ -1,0 +1,193 @@
+import ArgumentParser
+import CurlHTTP
+import Foundation
+import Logging
+import RegistrarCore
+import RegistrarStore
+import Sandbox
+
+/// One command, no setup: the sandbox LMS and Registrar on free loopback ports with a temporary database,
+/// real deliveries from `fixtures/`, and a table of what happened.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Walk through Registrar end to end against the bundled sandbox (no configuration needed).")
+
+    @Option(help: "The fixtures folder (default: ./fixtures, or the one next to the build).") var fixtures: String?
+    @Flag(help: "Keep the temporary database and print its path.") var keep = false
+
+    static let webhookSecret = "demo-webhook-secret"
+    static let profileID = "0000001"
+    static let profileSecret = "demo-profile-secret"
+
+    func run() async throws {
+        let fixturesDir = try locateFixtures()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("registrar-demo-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
+
+        var sandboxConfig = SandboxConfiguration()
+        sandboxConfig.port = 0
+        sandboxConfig.logger = Logger(label: "sandbox", factory: { _ in SwiftLogNoOpLogHandler() })
+        sandboxConfig.seed = try SandboxSeed.load(path: fixturesDir + "/woocommerce/sandbox-seed.json")
+        let sandbox = try await Sandbox.start(sandboxConfig)
+        try await sandbox.addUser(username: "sam", email: "sam.okafor@example.com", name: "Sam Okafor")
+
+        let config = try demoConfig(database: work + "/registrar.sqlite", sandbox: sandbox.baseURL)
+        var logger = Logger(label: "registrar") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .error
+        let daemon = try Daemon(config: config, logger: logger)
+        let token = try await daemon.store.createToken(name: "demo-storefront", role: .storefront)
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let group = daemon.serviceGroup(signals: []) { port in
+            portSink.yield(port)
+            portSink.finish()
+        }
+        let running = Task { try await group.run() }
+        var port = 0
+        for await value in ports { port = value }
+        let base = "http://127.0.0.1:\(port)"
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+
+        print("Registrar demo")
+        print("  sandbox LMS and store  \(sandbox.baseURL)")
+        print("  registrar serve        \(base)")
+        print("  database               \(work)/registrar.sqlite\(keep ? "" : " (removed at the end; --keep keeps it)")")
+        print("")
+
+        var steps: [(what: String, status: Int, answer: String, jobs: String)] = []
+        func record(_ what: String, _ response: HTTPResponse) {
+            let json = JSONValue.parse(response.bodyText)
+            let answer = json?["status"]?.stringValue ?? json?["error"]?.stringValue ?? ""
+            let jobs = json?["jobs"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ",") ?? ""
+            steps.append((what, response.status, answer, jobs.isEmpty ? "-" : jobs))
+        }
+        func woo(_ file: String) async throws -> HTTPResponse {
+            let body = Array(try Data(contentsOf: URL(fileURLWithPath: fixturesDir + "/woocommerce/" + file)))
+            return try await http.execute(HTTPRequest(method: "POST", url: base + "/webhooks/woocommerce/main", headers: [
+                "Content-Type": "application/json", "X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Resource": "order",
+                "X-WC-Webhook-Event": "updated", "X-WC-Webhook-Source": "https://shop.example.com/",
+                "X-WC-Webhook-Signature": WooWebhookSignature.sign(body: body, secret: Secret(Self.webhookSecret)),
+            ], body: body))
+        }
+        record("WooCommerce: order 727 paid (2 course lines, 1 T-shirt)", try await woo("order-727-processing.json"))
+        record("WooCommerce: the same delivery again", try await woo("order-727-processing.json"))
+        record("WooCommerce: order 727 refund 731 (line 311 only)", try await woo("order-727-partial-refund.json"))
+
+        let order = try await http.execute(HTTPRequest(method: "POST", url: base + "/api/v1/orders", headers: [
+            "Authorization": "Bearer \(token)", "Content-Type": "application/json",
+        ], body: Array(#"{"reference": "DEMO-1", "email": "sam.okafor@example.com", "currency": "USD", "items": [{"course_id": "course-v1:edX+DemoX+2026", "mode": "verified", "quantity": 1, "unit_price": "99.00"}]}"#.utf8)))
+        record("Storefront: POST /api/v1/orders DEMO-1 (99.00 USD)", order)
+        let callback = try await http.execute(HTTPRequest(method: "POST", url: base + "/callbacks/cybersource",
+                                                          headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                                          body: acceptCallback(reference: "DEMO-1", amount: "99.00")))
+        record("CyberSource: ACCEPT for DEMO-1", callback)
+
+        let expected = 4 // enroll 311, enroll 312, unenroll 311, enroll DEMO-1
+        let finished = try await waitForWorkers(daemon.store, sandbox: sandbox, expectedChanges: expected)
+
+        var deliveries = TextTable(["#", "DELIVERY", "HTTP", "ANSWER", "JOBS"])
+        for (index, step) in steps.enumerated() {
+            deliveries.add(["\(index + 1)", step.what, "\(step.status)", step.answer, step.jobs])
+        }
+        print("Deliveries (each answered only after it and its jobs were committed)\n" + deliveries.render() + "\n")
+
+        let jobs = try await daemon.store.jobs(JobFilter(limit: 100)).reversed()
+        var jobTable = TextTable(["JOB", "KIND", "STATE", "TRIES", "RESULT"])
+        for job in jobs {
+            jobTable.add(["\(job.id)", job.kind.rawValue, job.state.rawValue, "\(job.attempts)",
+                          truncate(job.state == .succeeded ? job.result : job.lastError, 90)])
+        }
+        print("Jobs\n" + jobTable.render() + "\n")
+
+        let ledger = await sandbox.ledger()
+        var effects = TextTable(["#", "CHANGE IN THE LMS", "LEARNER", "COURSE RUN", "MODE", "ORDER"])
+        for entry in ledger {
+            effects.add(["\(entry.seq)", entry.action.rawValue, entry.user ?? entry.email ?? "-", entry.courseID,
+                         entry.mode ?? "-", entry.order ?? "-"])
+        }
+        print("Effects in the sandbox LMS (its ledger of applied changes)\n" + effects.render() + "\n")
+
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        daemon.close()
+        await sandbox.stop()
+
+        let allSucceeded = jobs.allSatisfy { $0.state == .succeeded }
+        let summary = ledger.map { "\($0.action.rawValue) \($0.user ?? "") \($0.courseID)" }
+        let wanted = ["enroll zoe course-v1:edX+DemoX+Demo_Course", "enroll zoe course-v1:edX+DemoX+2026",
+                      "unenroll zoe course-v1:edX+DemoX+Demo_Course", "enroll sam course-v1:edX+DemoX+2026"]
+        if finished && allSucceeded && Set(summary) == Set(wanted) && summary.count == wanted.count {
+            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment ended as an enrollment.")
+        } else {
+            print("Something did not happen as expected: see the tables above.")
+            throw ExitCode.failure
+        }
+    }
+
+    private func locateFixtures() throws -> String {
+        var candidates: [String] = []
+        if let fixtures { candidates.append(fixtures) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/fixtures")
+        // `swift run` puts the binary in .build/<config>/; the fixtures are at the repository's root.
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        candidates.append(binary.deletingLastPathComponent().appendingPathComponent("../../../fixtures").standardized.path)
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate + "/woocommerce/sandbox-seed.json") {
+            return candidate
+        }
+        throw CLIError("cannot find the fixtures folder (looked in \(candidates.joined(separator: ", "))): run from the repository, or pass --fixtures DIR")
+    }
+
+    private func demoConfig(database: String, sandbox: String) throws -> RegistrarConfig {
+        let yaml = """
+            database: \(database)
+            server: {host: 127.0.0.1, port: 0}
+            openedx: {lms_url: \(sandbox), studio_url: \(sandbox), client_secret: sandbox-secret, requests_per_minute: 6000}
+            woocommerce:
+              stores:
+                main: {webhook_secret: \(Self.webhookSecret), url: \(sandbox), consumer_key: ck_sandbox, consumer_secret: cs_sandbox}
+            catalog:
+              - {store: main, product_id: 93, course_id: "course-v1:edX+DemoX+2026", mode: audit}
+            cybersource:
+              profiles:
+                "\(Self.profileID)": {access_key: demo-access-key, secret_key: \(Self.profileSecret)}
+            jobs: {concurrency: 4, backoff_base_seconds: 0.1, backoff_cap_seconds: 1, poll_interval_seconds: 0.1}
+            """
+        return try ConfigLoader(environment: [:]).load(text: yaml, file: "(demo)")
+    }
+
+    /// What CyberSource posts back after a successful payment, signed with the profile's secret.
+    private func acceptCallback(reference: String, amount: String) -> [UInt8] {
+        var fields: [(String, String)] = [
+            ("decision", "ACCEPT"), ("reason_code", "100"), ("req_reference_number", reference), ("req_amount", amount),
+            ("auth_amount", amount), ("req_currency", "USD"), ("transaction_id", "7\(Int.random(in: 100_000_000...999_999_999))"),
+            ("req_profile_id", Self.profileID), ("req_access_key", "demo-access-key"), ("req_card_number", "xxxxxxxxxxxx1111"),
+            ("req_card_type", "001"), ("signed_date_time", SignedDateTime.format(Date())),
+        ]
+        let names = fields.map(\.0) + ["signed_field_names"]
+        fields.append(("signed_field_names", names.joined(separator: ",")))
+        let signature = SecureAcceptanceSignature.sign(fields: Dictionary(fields, uniquingKeysWith: { a, _ in a }),
+                                                       signedFieldNames: names, secret: Secret(Self.profileSecret))
+        fields.append(("signature", signature))
+        return Array(FormEncoding.encode(fields).utf8)
+    }
+
+    /// Waits for the workers, with a progress line, until nothing is queued or running and the ledger holds
+    /// the expected number of changes. Returns false after 60 s.
+    private func waitForWorkers(_ store: RegistrarStore, sandbox: RunningSandbox, expectedChanges: Int) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var done = false
+        while ContinuousClock.now < deadline {
+            let stats = try await store.stats()
+            let open = stats.total(state: .queued) + stats.total(state: .running)
+            let total = stats.counts.reduce(0) { $0 + $1.count }
+            let changes = await sandbox.ledger().count
+            FileHandle.standardError.write(Data("\rwaiting for the workers: \(total - open) of \(total) jobs finished, \(changes) changes in the LMS   ".utf8))
+            if open == 0 && changes >= expectedChanges { done = true; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        FileHandle.standardError.write(Data("\n\n".utf8))
+        return done
+    }
+}

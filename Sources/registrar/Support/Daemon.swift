@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import Logging
+import RegistrarCore
+import RegistrarServer
+import RegistrarStore
+import RegistrarWorker
+import ServiceLifecycle
+import UnixSignals
+
+/// Everything `serve` runs — HTTP intake, workers, maintenance — wired from one configuration, so `serve` and
+/// `demo` run exactly the same daemon.
+struct Daemon {
+    let config: RegistrarConfig
+    let logger: Logger
+    let metrics: RegistrarMetrics
+    let store: RegistrarStore
+    let handlers: Handlers
+    let workers: WorkerPool
+
+    init(config: RegistrarConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        let metrics = RegistrarMetrics()
+        self.metrics = metrics
+        do {
+            store = try RegistrarStore(path: config.database, options: .init(jobs: config.jobs)) { batch in
+                metrics.groupCommit(batchSize: batch)
+            }
+        } catch {
+            throw CLIError("\(error)")
+        }
+        handlers = Handlers.production(config: config, store: store, metrics: metrics, logger: logger)
+        workers = WorkerPool(
+            store: store, registry: handlers.registry,
+            options: .init(concurrency: config.jobs.concurrency,
+                           pollInterval: .milliseconds(Int64(config.jobs.pollIntervalSeconds * 1000)),
+                           gracePeriod: .milliseconds(Int64(config.jobs.shutdownGraceSeconds * 1000))),
+            logger: logger, observer: MetricsWorkerObserver(metrics: metrics))
+    }
+
+    /// The services in start order. On shutdown ServiceGroup stops them in reverse: the HTTP server first (stop
+    /// accepting, finish in-flight requests), then the workers (finish running attempts within the grace period,
+    /// release the rest), then maintenance.
+    func serviceGroup(signals: [UnixSignal], onListening: @escaping @Sendable (Int) async -> Void) -> ServiceGroup {
+        let maintenance = MaintenanceLoop(store: store, retention: .seconds(config.jobs.retentionDays * 86400), logger: logger)
+        let workers = self.workers
+        let readiness = Readiness(store: store, workersRunning: { !workers.isStopping })
+        let server = RegistrarHTTPServer(config: config, store: store, readiness: readiness, metrics: metrics, logger: logger)
+        let app = server.application(onListening: onListening)
+        return ServiceGroup(configuration: .init(
+            services: [.init(service: maintenance), .init(service: workers), .init(service: app)],
+            gracefulShutdownSignals: signals,
+            logger: logger))
+    }
+
+    func close() {
+        handlers.http.shutdown()
+    }
+}

@@ -1,0 +1,199 @@
+import CurlHTTP
+import Foundation
+import Logging
+import RegistrarCore
+import RegistrarStore
+import Sandbox
+import Testing
+
+/// Runs `registrar` to completion and returns its exit status and everything it printed.
+func runToEnd(_ arguments: [String], cwd: String? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: registrarBinary())
+    process.arguments = arguments
+    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// A sandbox and a `serve` configuration for the operations tests.
+func operationsConfig(_ dir: TemporaryDirectory, sandbox: RunningSandbox, extra: String = "") throws -> String {
+    let path = dir.path + "/registrar.yaml"
+    try """
+        database: \(dir.path)/registrar.sqlite
+        server: {host: 127.0.0.1, port: 0}
+        openedx: {lms_url: \(sandbox.baseURL), studio_url: \(sandbox.baseURL), client_secret: sandbox-secret}
+        woocommerce:
+          stores:
+            main: {webhook_secret: \(mainSecret), url: \(sandbox.baseURL), consumer_key: ck_sandbox, consumer_secret: cs_sandbox}
+        catalog:
+          - {store: main, product_id: 93, course_id: "\(course2026)", mode: audit}
+        \(extra)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+func startSandbox(latency: Duration = .zero) async throws -> RunningSandbox {
+    var configuration = SandboxConfiguration()
+    configuration.port = 0
+    configuration.latency = latency
+    configuration.logger = Logger(label: "sandbox", factory: { _ in SwiftLogNoOpLogHandler() })
+    configuration.seed = try SandboxSeed.load(path: fixturePath("woocommerce/sandbox-seed.json"))
+    return try await Sandbox.start(configuration)
+}
+
+func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async throws -> Int {
+    let body = try fixture(name)
+    return try await http.execute(HTTPRequest(method: "POST", url: url, headers: [
+        "Content-Type": "application/json", "X-WC-Webhook-Topic": "order.updated",
+        "X-WC-Webhook-Signature": wooSignature(body, secret: mainSecret),
+    ], body: body)).status
+}
+
+@Suite(.serialized) struct OperationsTests {
+    @Test func theDemoExitsZeroAndShowsEveryStep() throws {
+        let result = try runToEnd(["demo", "--fixtures", fixturePath("")])
+        #expect(result.status == 0, "\(result.output)")
+        for line in ["order 727 paid", "the same delivery again", "refund 731", "POST /api/v1/orders", "ACCEPT for DEMO-1",
+                     "woocommerce.refund", "unenroll", "enroll             sam", "All 5 jobs succeeded"] {
+            #expect(result.output.contains(line), "demo output lacks \"\(line)\"")
+        }
+    }
+
+    @Test func readinessFailsWhenTheDatabaseStopsTakingWrites() async throws {
+        let dir = try TemporaryDirectory()
+        let sandbox = try await startSandbox()
+        let config = try operationsConfig(dir, sandbox: sandbox)
+        let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
+        let http = CurlHTTPClient()
+        #expect(try await http.execute(HTTPRequest(url: serve.baseURL + "/readyz")).status == 200)
+        // Root ignores file modes, so make the files immutable instead: every write to them now fails.
+        let files = ["registrar.sqlite", "registrar.sqlite-wal"].map { dir.path + "/" + $0 }
+        let chattr = Process()
+        chattr.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        chattr.arguments = ["+i"] + files
+        try chattr.run()
+        chattr.waitUntilExit()
+        try #require(chattr.terminationStatus == 0, "chattr is needed to make the database unwritable")
+        defer {
+            let undo = Process()
+            undo.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+            undo.arguments = ["-i"] + files
+            try? undo.run()
+            undo.waitUntilExit()
+        }
+        let ready = try await http.execute(HTTPRequest(url: serve.baseURL + "/readyz"))
+        #expect(ready.status == 503 && ready.bodyText.contains("not writable"), "\(ready.bodyText)")
+        #expect(try await http.execute(HTTPRequest(url: serve.baseURL + "/healthz")).status == 200)
+        // A delivery that cannot be committed is not acknowledged.
+        #expect(try await post(http, serve.baseURL + "/webhooks/woocommerce/main", fixture: "woocommerce/order-727-processing.json") == 503)
+        serve.signal(SIGKILL)
+        serve.process.waitUntilExit()
+        http.shutdown()
+        await sandbox.stop()
+    }
+
+    @Test func sigtermLetsARunningAttemptFinish() async throws {
+        let dir = try TemporaryDirectory()
+        let sandbox = try await startSandbox(latency: .milliseconds(1500))
+        let config = try operationsConfig(dir, sandbox: sandbox, extra: "jobs: {shutdown_grace_seconds: 30}")
+        let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
+        let http = CurlHTTPClient()
+        #expect(try await post(http, serve.baseURL + "/webhooks/woocommerce/main", fixture: "woocommerce/order-727-processing.json") == 200)
+        let store = try RegistrarStore(path: dir.path + "/registrar.sqlite", options: .init(jobs: JobsConfig()))
+        while try await store.stats().total(state: .running) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(serve.stop() == 0)
+        // Both attempts were allowed to finish: nothing is left running or queued, and both are in the LMS.
+        let jobs = try await store.jobs(JobFilter())
+        #expect(jobs.allSatisfy { $0.state == .succeeded }, "\(jobs.map(\.state))")
+        #expect(await sandbox.ledger().count == 2)
+        http.shutdown()
+        await sandbox.stop()
+    }
+
+    @Test func attemptsCutShortAtShutdownAreReleasedAndARestartCompletesThemExactlyOnce() async throws {
+        let dir = try TemporaryDirectory()
+        let sandbox = try await startSandbox(latency: .seconds(3))
+        let config = try operationsConfig(dir, sandbox: sandbox, extra: "jobs: {shutdown_grace_seconds: 0.2}")
+        let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
+        let http = CurlHTTPClient()
+        #expect(try await post(http, serve.baseURL + "/webhooks/woocommerce/main", fixture: "woocommerce/order-727-processing.json") == 200)
+        let store = try RegistrarStore(path: dir.path + "/registrar.sqlite", options: .init(jobs: JobsConfig()))
+        while try await store.stats().total(state: .running) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let started = ContinuousClock.now
+        #expect(serve.stop() == 0)
+        #expect(ContinuousClock.now - started < .seconds(3), "shutdown waited for the slow attempt instead of releasing it")
+        let released = try await store.jobs(JobFilter())
+        #expect(released.allSatisfy { $0.state == .queued && $0.leaseOwner == nil }, "\(released.map(\.state))")
+
+        await sandbox.setFaults(latency: .zero)
+        let restarted = try ServeProcess(configPath: config, workingDirectory: dir.path)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, try await store.stats().total(state: .succeeded) < 2 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await store.stats().total(state: .succeeded) == 2)
+        // The interrupted request may have reached the LMS before the cut: the ledger still shows one
+        // enrollment per course, because the retry is a no-op there.
+        let ledger = await sandbox.ledger()
+        #expect(summary(ledger).sorted() == ["enroll zoe \(course2026)", "enroll zoe \(demoCourse)"])
+        #expect(restarted.stop() == 0)
+        http.shutdown()
+        await sandbox.stop()
+    }
+
+    @Test(arguments: ["text", "json"])
+    func noSecretAppearsInAnyLogLineAtDebugLevel(format: String) async throws {
+        let dir = try TemporaryDirectory()
+        let sandbox = try await startSandbox()
+        let config = try operationsConfig(dir, sandbox: sandbox, extra: """
+            cybersource:
+              profiles:
+                "0000001": {access_key: access-key-1, secret_key: cs-SECRET-profile}
+            logging: {level: debug, format: \(format)}
+            """)
+        let token = try runToEnd(["tokens", "create", "--name", "shop", "--role", "storefront", "--config", config]).output
+            .split(separator: "\n").first { $0.hasPrefix("rgt_") }.map(String.init) ?? ""
+        #expect(!token.isEmpty)
+        let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
+        let http = CurlHTTPClient()
+        #expect(try await post(http, serve.baseURL + "/webhooks/woocommerce/main", fixture: "woocommerce/order-727-processing.json") == 200)
+        #expect(try await post(http, serve.baseURL + "/webhooks/woocommerce/main", fixture: "woocommerce/order-727-partial-refund.json") == 200)
+        _ = try await http.execute(HTTPRequest(method: "POST", url: serve.baseURL + "/webhooks/woocommerce/main",
+                                               headers: ["X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Signature": "forged"],
+                                               body: try fixture("woocommerce/order-727-processing.json")))
+        let order = try await http.execute(HTTPRequest(method: "POST", url: serve.baseURL + "/api/v1/orders", headers: [
+            "Authorization": "Bearer \(token)", "Content-Type": "application/json",
+        ], body: Array(#"{"reference": "LOG-1", "email": "zoe.muller@example.com", "currency": "USD", "items": [{"course_id": "\#(demoCourse)", "unit_price": "10.00"}]}"#.utf8)))
+        #expect(order.status == 201)
+        // A callback carrying an unmasked card number must not leak it either.
+        _ = try await http.execute(HTTPRequest(method: "POST", url: serve.baseURL + "/callbacks/cybersource",
+                                               headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                               body: Array("decision=ACCEPT&req_card_number=4111111111111111&req_profile_id=0000001&signature=x&signed_field_names=decision".utf8)))
+        let store = try RegistrarStore(path: dir.path + "/registrar.sqlite", options: .init(jobs: JobsConfig()))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, try await store.stats().total(state: .queued) + store.stats().total(state: .running) > 0 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(serve.stop() == 0)
+        let log = serve.log
+        #expect(log.contains("delivery recorded") && log.contains("attempt finished"), "the log is missing lines:\n\(log)")
+        #expect(log.contains("zoe.muller@example.com") && log.contains("job_id"))
+        for secret in [mainSecret, "sandbox-secret", "cs_sandbox", "ck_sandbox", "cs-SECRET-profile", token, "4111111111111111",
+                       "Bearer ", "JWT ey"] where !secret.isEmpty {
+            #expect(!log.contains(secret), "the \(format) log contains \"\(secret)\"")
+        }
+        if format == "json" {
+            for line in log.split(separator: "\n") where line.hasPrefix("{") {
+                #expect(JSONValue.parse(String(line)) != nil, "not a JSON line: \(line)")
+            }
+        }
+        http.shutdown()
+        await sandbox.stop()
+    }
+}
