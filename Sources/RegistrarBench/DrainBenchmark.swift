@@ -101,15 +101,24 @@ struct DrainCommand: AsyncParsableCommand {
         let deadline = startInstant + .milliseconds(Int64(timeoutSeconds * 1000))
         var finished = false
         var lastPrint = startInstant
+        // Reads that saw fewer jobs than were committed before the workers started: read-your-writes broken.
+        var staleReads = 0
         while ContinuousClock.now < deadline {
-            let stats = try await store.stats()
-            let open = stats.total(state: .queued) + stats.total(state: .running)
-            if open == 0 { finished = true; break }
+            // Counted through the jobs_due index: cheap enough to ask often without taking CPU from the workers.
+            let (open, total) = try await store.read { db in
+                let row = try Row.fetchOne(db, sql: """
+                    SELECT (SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')) AS open,
+                           (SELECT COUNT(*) FROM jobs) AS total
+                    """)
+                return (row?["open"] ?? 0, row?["total"] ?? 0) as (Int, Int)
+            }
+            if total < count { staleReads += 1 }
+            if open == 0 && total >= count { finished = true; break }
             if ContinuousClock.now - lastPrint > .seconds(10) {
                 print("  \(count - open)/\(count) done after \(Int(elapsedSeconds(since: startInstant))) s")
                 lastPrint = .now
             }
-            try await Task.sleep(for: .milliseconds(throttle == nil ? 20 : 250))
+            try await Task.sleep(for: .milliseconds(throttle == nil ? 50 : 250))
         }
         pool.stop()
         try await running.value
@@ -124,15 +133,26 @@ struct DrainCommand: AsyncParsableCommand {
                          finished: row["finished_at"], lastStarted: row["last_started"])
             }
         }
+        let timeline = try await store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT a.worker, a.started_at, j.finished_at FROM job_attempts a JOIN jobs j ON j.id = a.job_id
+                WHERE a.outcome = 'succeeded' ORDER BY a.worker, a.started_at
+                """).map { row in (worker: row["worker"] as String, started: row["started_at"] as Date, finished: row["finished_at"] as Date?) }
+        }
         let ledger = await sandbox.ledger()
         let stats = await sandbox.stats()
         await sandbox.stop()
         try store.close()
 
-        let result = DrainResult.compute(jobs: rows, ledger: ledger, stats: stats, started: started, count: count,
+        var result = DrainResult.compute(jobs: rows, ledger: ledger, stats: stats, started: started, count: count,
                                          finished: finished)
+        result.staleReads = staleReads
+        result.addWorkerGaps(timeline)
         report.table("Drain", columns: ["figure", "value"], rows: result.rows(concurrency: concurrency, latencyMs: latencyMs))
         if !finished { report.note("the backlog was not worked off within \(timeoutSeconds) s") }
+        if staleReads > 0 {
+            report.note("\(staleReads) store.read calls saw fewer than the \(count) jobs committed before the workers started (stale snapshot; see BENCHMARKS.md)")
+        }
 
         let succeeded = result.succeeded == count && result.ledgerEntries == count
         report.target("every job succeeded, one enrollment each", "\(count) jobs, \(count) ledger entries",
@@ -189,6 +209,25 @@ struct DrainResult: Encodable {
     var requestsByEndpoint: [String: Int]
     /// Enroll calls accepted per minute between the first and the last ledger entry.
     var callsPerMinute: Double?
+    /// Completion polls whose read saw fewer jobs than had been committed (should always be 0).
+    var staleReads = 0
+    /// One worker's claim → its next claim: the whole per-job cycle.
+    var workerCycle: LatencyStats?
+    /// finish() called → the same worker's next claim() called: the finish commit and the loop around it.
+    var finishToNextClaim: LatencyStats?
+
+    /// Splits each worker's cycle, so an overhead beyond the API latency shows where it is spent.
+    mutating func addWorkerGaps(_ timeline: [(worker: String, started: Date, finished: Date?)]) {
+        var cycles: [Double] = [], gaps: [Double] = []
+        for index in timeline.indices.dropFirst() {
+            let previous = timeline[index - 1], current = timeline[index]
+            guard previous.worker == current.worker else { continue }
+            cycles.append(current.started.timeIntervalSince(previous.started) * 1000)
+            if let finished = previous.finished { gaps.append(current.started.timeIntervalSince(finished) * 1000) }
+        }
+        workerCycle = LatencyStats(milliseconds: cycles)
+        finishToNextClaim = LatencyStats(milliseconds: gaps)
+    }
 
     static func compute(jobs: [DrainJob], ledger: [LedgerEntry], stats: SandboxStats, started: Date, count: Int,
                         finished: Bool) -> DrainResult {
@@ -232,6 +271,8 @@ struct DrainResult: Encodable {
             ["jobs/s", Format.rate(jobsPerSecond)],
             ["end-to-end created_at → ledger p50 / p99 / max", "\(Format.ms(endToEnd.p50)) / \(Format.ms(endToEnd.p99)) / \(Format.ms(endToEnd.max)) ms"],
             ["attempt start → ledger p50 / p99 / max", "\(Format.ms(attempt.p50)) / \(Format.ms(attempt.p99)) / \(Format.ms(attempt.max)) ms"],
+            ["one worker: claim → next claim p50 / p99", workerCycle.map { "\(Format.ms($0.p50)) / \(Format.ms($0.p99)) ms" } ?? "?"],
+            ["one worker: finish → next claim p50 / p99", finishToNextClaim.map { "\(Format.ms($0.p50)) / \(Format.ms($0.p99)) ms" } ?? "?"],
             ["Open edX API calls (accepted) / per job", "\(Format.grouped(apiCalls)) / " + String(format: "%.2f", callsPerJob)],
             ["429s from the sandbox", "\(throttled)"],
             ["tokens issued", "\(tokensIssued)"],

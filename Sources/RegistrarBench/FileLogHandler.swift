@@ -36,8 +36,17 @@ struct FileLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let timestamp = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime])
-        sink.write("\(timestamp) \(event.level) \(label) :\(fields.isEmpty ? "" : " " + fields) \(event.message)")
+        sink.write("\(Self.timestamp()) \(event.level) \(label) :\(fields.isEmpty ? "" : " " + fields) \(event.message)")
+    }
+
+    /// StreamLogHandler's own format and method (strftime), so a line costs what it costs in `serve`.
+    private static func timestamp() -> String {
+        var buffer = [Int8](repeating: 0, count: 64)
+        var now = time(nil)
+        var local = tm()
+        guard localtime_r(&now, &local) != nil else { return "<unknown>" }
+        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     static func logger(label: String, path: String, level: Logger.Level) -> Logger {

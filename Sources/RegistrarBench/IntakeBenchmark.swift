@@ -30,6 +30,7 @@ struct IntakeCommand: AsyncParsableCommand {
         report.set("store", "WAL, synchronous=FULL, one writer; a 200 is sent only after the commit")
         report.set("serve", "production defaults: 16 workers paced at 120 Open edX calls/min (sandbox in the bench process), logging.level \(load.logLevel) to a file")
         report.set("runs", runs.map(\.rawValue).joined(separator: ", "))
+        if let binary { report.set("serve binary", describeBinary(binary)) }
         report.set("load generator", "in the bench process, on the same \(report.machine.cores) cores as the server")
 
         var results: [IntakeRun] = []
@@ -52,6 +53,16 @@ struct IntakeCommand: AsyncParsableCommand {
                           Format.grouped(run.recordedDeliveries),
                           run.writeTransactions.map(Format.grouped) ?? "?",
                           run.averageBatch.map { String(format: "%.1f", $0) } ?? "?"]
+                     })
+        report.table("CPU per durable delivery (µs; warm-up included; \(report.machine.cores) cores = \(Format.grouped(report.machine.cores * 1_000_000)) µs of CPU per second)",
+                     columns: ["run", "server process", "bench process (load generator + sandbox)", "total", "ceiling at 100 % CPU"],
+                     rows: results.map { run in
+                         let server = run.serverMicrosPerDelivery
+                         let bench = run.benchMicrosPerDelivery
+                         let total = (server ?? 0) + (bench ?? 0)
+                         return [run.variant.rawValue, server.map { String(format: "%.0f", $0) } ?? "(in bench)",
+                                 bench.map { String(format: "%.0f", $0) } ?? "?", String(format: "%.0f", total),
+                                 total > 0 ? Format.rate(Double(report.machine.cores) * 1e6 / total) + "/s" : "?"]
                      })
         if let serve = results.first(where: { $0.variant == .serve }), let idle = serve.memoryIdle, let after = serve.memoryAfterLoad {
             report.note("serve memory: idle VmRSS \(Format.mib(kiB: idle.rssKiB)); after the load VmHWM \(Format.mib(kiB: after.peakKiB)) (see the rss scenario)")

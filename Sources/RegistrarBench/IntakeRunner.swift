@@ -35,6 +35,18 @@ struct IntakeRun: Codable, Sendable {
     /// Highest VmRSS seen by sampling every 200 ms during the load.
     var sampledPeakRSSKiB: Int?
     var logBytes: Int
+    /// CPU seconds used during the measured phase (warm-up included) by the server process, and by the bench
+    /// process (load generator + sandbox; + the server itself for in-process runs).
+    var serverCPUSeconds: Double?
+    var benchCPUSeconds: Double?
+
+    /// CPU microseconds per durable delivery, server side (nil in-process, where it cannot be separated).
+    var serverMicrosPerDelivery: Double? {
+        serverCPUSeconds.map { $0 * 1e6 / Double(max(1, load.durable + load.warmupDurable)) }
+    }
+    var benchMicrosPerDelivery: Double? {
+        benchCPUSeconds.map { $0 * 1e6 / Double(max(1, load.durable + load.warmupDurable)) }
+    }
 
     var averageBatch: Double? {
         guard let writes, let writeTransactions, writeTransactions > 0 else { return nil }
@@ -71,7 +83,9 @@ enum IntakeRunner {
             let idle = serve.memory
             settings.url = serve.baseURL + "/webhooks/woocommerce/main"
             let sampler = MemorySampler(pid: serve.pid)
+            let cpuBefore = (ProcessCPU.seconds(pid: serve.pid), ProcessCPU.seconds(pid: getpid()))
             let result = await runIntakeLoad(settings, webhooks: environment.webhooks)
+            let cpuAfter = (ProcessCPU.seconds(pid: serve.pid), ProcessCPU.seconds(pid: getpid()))
             let sampledPeak = await sampler.finish()
             let after = serve.memory
             let writes = await scrapeWriteStats(serve.baseURL)
@@ -81,20 +95,24 @@ enum IntakeRunner {
             return IntakeRun(variant: variant, groupCommit: true, load: result, recordedDeliveries: counts.deliveries,
                              jobsCreated: counts.jobs, writeTransactions: writes?.transactions, writes: writes?.writes,
                              memoryIdle: idle, memoryAfterLoad: after, sampledPeakRSSKiB: sampledPeak,
-                             logBytes: fileSize(logPath))
+                             logBytes: fileSize(logPath), serverCPUSeconds: difference(cpuBefore.0, cpuAfter.0),
+                             benchCPUSeconds: difference(cpuBefore.1, cpuAfter.1))
         case .inProcessOn, .inProcessOff:
             let level = Logger.Level(rawValue: environment.logLevel) ?? .info
             let logger = FileLogHandler.logger(label: "registrar", path: logPath, level: level)
             let server = try await InProcessIntake.start(configText: configText, groupCommit: variant.groupCommit, logger: logger)
             settings.url = server.baseURL + "/webhooks/woocommerce/main"
+            let cpuBefore = ProcessCPU.seconds(pid: getpid())
             let result = await runIntakeLoad(settings, webhooks: environment.webhooks)
+            let cpuAfter = ProcessCPU.seconds(pid: getpid())
             let stats = server.store.writeStats
             await server.stop()
             let counts = try await countDelivered(database: database)
             return IntakeRun(variant: variant, groupCommit: variant.groupCommit, load: result,
                              recordedDeliveries: counts.deliveries, jobsCreated: counts.jobs,
                              writeTransactions: stats.transactions, writes: stats.writes, memoryIdle: nil,
-                             memoryAfterLoad: nil, sampledPeakRSSKiB: nil, logBytes: fileSize(logPath))
+                             memoryAfterLoad: nil, sampledPeakRSSKiB: nil, logBytes: fileSize(logPath),
+                             serverCPUSeconds: nil, benchCPUSeconds: difference(cpuBefore, cpuAfter))
         }
     }
 
@@ -119,6 +137,11 @@ enum IntakeRunner {
         }
         guard let transactions = gauge("registrar_write_transactions"), let writes = gauge("registrar_writes") else { return nil }
         return (transactions, writes)
+    }
+
+    static func difference(_ before: Double?, _ after: Double?) -> Double? {
+        guard let before, let after else { return nil }
+        return after - before
     }
 
     static func fileSize(_ path: String) -> Int {

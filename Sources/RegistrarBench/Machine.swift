@@ -10,6 +10,8 @@ struct Machine: Codable, Sendable {
     var loadAverage1m: Double
     /// Other build processes seen at start (`swift-build`, `swift-frontend`): figures taken under contention.
     var concurrentBuilds: Int
+    /// The source measured: `git rev-parse --short HEAD`, and how many files differ from it.
+    var revision: String = Self.revision()
 
     static func current() -> Machine {
         let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
@@ -42,11 +44,31 @@ struct Machine: Codable, Sendable {
         return count
     }
 
+    static func revision() -> String {
+        func git(_ arguments: [String]) -> String? {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git"] + arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return nil }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+        }
+        guard let head = git(["rev-parse", "--short", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) else {
+            return "unknown"
+        }
+        let changed = git(["status", "--porcelain", "--untracked-files=no"])?.split(separator: "\n").count ?? 0
+        return changed == 0 ? head : "\(head) + \(changed) modified files"
+    }
+
     var summary: String {
         var text = "\(cores) cores (\(cpuModel)), \(memoryMiB) MiB RAM, \(kernel), load \(String(format: "%.2f", loadAverage1m))"
         text += concurrentBuilds > 0 ? ", \(concurrentBuilds) compiler processes running (figures under contention)"
                                      : ", no concurrent builds"
-        return text
+        return text + "; source \(revision)"
     }
 }
 
@@ -71,4 +93,17 @@ struct ProcessMemory: Codable, Sendable {
 /// A /proc line's fields, separated by any run of spaces or tabs.
 private func words(_ line: Substring) -> [Substring] {
     line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+}
+
+/// CPU time a process has used (user + system), from /proc/<pid>/stat: what a delivery costs, as opposed to
+/// how long it waits.
+enum ProcessCPU {
+    static func seconds(pid: Int32) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // Fields after the command name: state is field 3, utime 14, stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 }

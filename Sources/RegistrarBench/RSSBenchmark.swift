@@ -24,7 +24,8 @@ struct RSSCommand: AsyncParsableCommand {
         var environment = IntakeEnvironment(webhooks: webhooks, sandbox: sandbox, registrarBinary: binary,
                                             workParent: common.workDir, keep: common.keep, logLevel: load.logLevel)
         environment.idleSeconds = idleSeconds
-        report.set("process", "registrar serve (\(binary)), production defaults, sandbox as Open edX")
+        report.set("process", "registrar serve, production defaults, sandbox as Open edX")
+        report.set("serve binary", describeBinary(binary))
         report.set("idle", "\(idleSeconds) s after it listens")
         report.set("load", "the intake scenario: \(load.connections) connections, \(load.measuredDescription) after a \(load.warmupSeconds) s warm-up")
         print("rss: serve idle \(idleSeconds) s, then under load…")

@@ -121,6 +121,14 @@ struct Report: Encodable {
 
     /// Prints the report and writes the JSON file (creating its folder).
     func publish(jsonPath: String) throws {
+        var report = self
+        // A build that started mid-run makes the figures as suspect as one running at the start.
+        let builds = Machine.otherBuildProcesses()
+        if builds > 0 { report.note("\(builds) compiler processes were running when the scenario ended: figures under contention") }
+        try report.write(jsonPath: jsonPath)
+    }
+
+    private func write(jsonPath: String) throws {
         print(render(), terminator: "")
         let url = URL(fileURLWithPath: jsonPath)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -72,6 +72,13 @@ func locateRegistrarBinary(_ explicit: String?) throws -> String {
     return sibling
 }
 
+/// The path and build time of the measured binary: `swift run registrar-bench` does not rebuild `registrar`
+/// (it is not a dependency), so a stale one would otherwise go unnoticed.
+func describeBinary(_ path: String) -> String {
+    let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    return path + (modified.map { " (built \(ISO8601DateFormatter().string(from: $0)))" } ?? "")
+}
+
 /// The configuration `serve` runs with in the benchmarks: production defaults except that Open edX is the
 /// sandbox and the one WooCommerce store is the bench's.
 func serveConfiguration(database: String, sandboxURL: String, logLevel: String) -> String {

@@ -83,3 +83,95 @@ struct ProbeParser {
         return out
     }
 }
+
+import GRDB
+import RegistrarStore
+
+struct SQLProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sql-probe")
+    func run() async throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/sqlprobe-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try RegistrarStore(path: dir + "/r.sqlite", options: .init(jobs: JobsConfig()))
+        let body = Data(try WooOrderWebhooks(fixturesDirectory: try locateFixtures(nil)).body(orderID: 1))
+        var next = 0
+        for cached in [false, true, false, true] {
+            let batches = 100, perBatch = 30
+            let start = ContinuousClock.now
+            for _ in 0..<batches {
+                let base = next
+                next += perBatch
+                try await store.write { db in
+                    func stmt(_ sql: String) throws -> Statement { cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql) }
+                    let now = Date()
+                    for k in 0..<perBatch {
+                        let order = base + k
+                        for line in [311, 312] {
+                            for suffix in ["enroll", "unenroll"] {
+                                _ = try Bool.fetchOne(try stmt("SELECT 1 FROM jobs WHERE dedupe_key = ?"), arguments: ["woo:main:\(order):\(line):\(suffix)"])
+                            }
+                        }
+                        _ = try String.fetchOne(try stmt("SELECT newest_modified_gmt FROM woo_orders WHERE store = ? AND order_id = ?"), arguments: ["main", order])
+                        try stmt("""
+                            INSERT INTO deliveries (source, channel, received_at, headers, body, verdict, http_status, reason, job_ids)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """).execute(arguments: ["woocommerce", "main", now, #"{"x-wc-webhook-topic":"order.updated"}"#, body, "accepted", 200, nil, "[]"])
+                        let delivery = db.lastInsertedRowID
+                        var ids: [Int64] = []
+                        for line in [311, 312] {
+                            let id = try Int64.fetchOne(try stmt("""
+                                INSERT INTO jobs (kind, state, dedupe_key, serial_key, payload, max_attempts, run_at, source,
+                                                  delivery_id, created_at, updated_at)
+                                VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                ON CONFLICT(dedupe_key) DO NOTHING
+                                RETURNING id
+                                """), arguments: ["enroll", "woo:main:\(order):\(line):enroll", "l\(order)@x|c\(line)", "{\"email\":\"l\(order)@x\"}", 25, now, "woocommerce", delivery, now, now])
+                            ids.append(id ?? 0)
+                        }
+                        try stmt("UPDATE deliveries SET job_ids = ? WHERE id = ?").execute(arguments: ["\(ids)", delivery])
+                        try stmt("""
+                            INSERT INTO woo_orders (store, order_id, newest_modified_gmt, status, updated_at) VALUES (?, ?, ?, ?, ?)
+                            ON CONFLICT(store, order_id) DO UPDATE SET
+                                newest_modified_gmt = COALESCE(excluded.newest_modified_gmt, newest_modified_gmt),
+                                status = excluded.status, updated_at = excluded.updated_at
+                            """).execute(arguments: ["main", order, "2026-11-20T10:00:00", "processing", now])
+                    }
+                }
+            }
+            let per = (ContinuousClock.now - start).inMilliseconds * 1000 / Double(batches * perBatch)
+            print(cached ? "cached statements  " : "fresh statements   ", String(format: "%.0f µs per delivery (writer, batches of %d)", per, perBatch))
+        }
+        try store.close()
+    }
+}
+
+struct VisibilityProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "visibility-probe")
+    @Option var n = 5000
+    @Option var rounds = 10
+    @Flag var learners = false
+    func run() async throws {
+        var stale = 0
+        for round in 0..<rounds {
+            let dir = FileManager.default.temporaryDirectory.path + "/visprobe-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let store = try RegistrarStore(path: dir + "/r.sqlite", options: .init(jobs: JobsConfig()))
+            if learners {
+                let n = self.n
+                try await store.write { db in
+                    for i in 0..<n { try db.execute(sql: "INSERT INTO learner_accounts (email, username, looked_up_at) VALUES (?, ?, ?)", arguments: ["u\(i)@x", "u\(i)", Date()]) }
+                }
+            }
+            let jobs = try (0..<n).map { i in try NewJob(kind: .enroll, dedupeKey: "k\(i)", serialKey: "s\(i)", payload: EnrollPayload(email: "u\(i)@x", courseID: "c"), source: "probe") }
+            _ = try await store.enqueue(jobs)
+            let seen = try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? -1 }
+            let seen2 = try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? -1 }
+            if seen != n { stale += 1 }
+            print("round \(round): read sees \(seen) then \(seen2) of \(n)")
+            try store.close()
+        }
+        print("stale first reads: \(stale)/\(rounds)")
+    }
+}

@@ -12,7 +12,14 @@ struct APIAuthorization: Sendable {
                 .unauthorized, code: "missing_token", message: "send Authorization: Bearer <token> (see `registrar tokens create`)")))
         }
         let bearer = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard let token = try? await store.authenticate(bearer: bearer) else {
+        let found: APIToken?
+        do {
+            found = try await store.authenticate(bearer: bearer)
+        } catch {
+            return .failure(APIRefusal(response: JSONResponse.error(.serviceUnavailable, code: "database_unavailable",
+                                                                    message: "tokens could not be read: \(error)")))
+        }
+        guard let token = found else {
             return .failure(APIRefusal(response: JSONResponse.error(.unauthorized, code: "bad_token",
                                                                     message: "the token is unknown or revoked")))
         }

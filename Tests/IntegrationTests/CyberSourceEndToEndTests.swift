@@ -60,16 +60,26 @@ final class PaymentSetup: Sendable {
         serve = try ServeProcess(configPath: configPath, workingDirectory: dir.path)
     }
 
+    struct CLIFailed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Runs `registrar` and returns its stdout; a non-zero exit throws with what it wrote to stderr.
     static func cli(_ arguments: [String], config: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: registrarBinary())
         process.arguments = arguments + ["--config", config]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CLIFailed(description: "registrar \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -97,7 +107,7 @@ final class PaymentSetup: Sendable {
             {"reference": "\(reference)", "email": "Zoe.Muller@example.com", "currency": "usd",
              "items": [{"course_id": "\(demoCourse)", "mode": "verified", "quantity": \(quantity), "unit_price": "\(price)"}]}
             """)
-        #expect(answer.status == 201, "order not created: \(answer.text)")
+        #expect(answer.status == 201, "order not created: \(answer.text) (token \(storefrontToken.prefix(8))…)")
         return answer.json
     }
 
@@ -217,9 +227,12 @@ final class PaymentSetup: Sendable {
         try await setup.settle()
         #expect(await setup.sandbox.ledger().isEmpty)
         #expect(try setup.cli(["orders", "list", "--attention"]).contains("R-300"))
-        #expect(try setup.cli(["orders", "review", "R-300", "--accept"]).contains("accepted"))
+        let reviewed = try setup.cli(["orders", "review", "R-300", "--accept"])
+        #expect(reviewed.contains("accepted"), "\(reviewed)")
         try await setup.settle()
-        #expect(await setup.sandbox.ledger().map(\.action) == [.enroll])
+        let ledger = await setup.sandbox.ledger()
+        let jobs = try setup.cli(["jobs", "list"])
+        #expect(ledger.map(\.action) == [.enroll], "ledger \(ledger); jobs \(jobs)")
         await setup.shutdown()
     }
 

@@ -416,8 +416,9 @@ final class WebhookSender: Sendable {
 
     /// Registers the step's store-side state, then sends it until it is answered 200. WooCommerce itself would
     /// not retry a failed delivery; a lost one would have to be caught up later, which is what the re-send is.
+    /// - Parameter answered: called the moment a 200 arrives, before anything else.
     func deliverUntilAccepted(_ step: StreamStep, sandbox: RunningSandbox, endpoint: LiveEndpoint, journal: DeliveryJournal,
-                              deadline: ContinuousClock.Instant) async -> Bool {
+                              deadline: ContinuousClock.Instant, answered: @Sendable () -> Void = {}) async -> Bool {
         do {
             if let refund = step.refund, let orderID = step.storeOrder["id"]?.intValue {
                 try await sandbox.addWooRefund(orderID: orderID, refund: refund)
@@ -435,6 +436,7 @@ final class WebhookSender: Sendable {
             do {
                 let response = try await post(step, to: baseURL)
                 if response.status == 200 {
+                    answered()
                     let json = JSONValue.parse(response.bodyText)
                     guard let delivery = json?["delivery"]?.stringValue.flatMap({ Int64($0) }) else {
                         journal.abandoned("\(step.label): 200 without a delivery id: \(response.bodyText)")
@@ -469,9 +471,23 @@ func launchServe(configPath: String, workingDirectory: String) async throws -> S
     }
 }
 
+/// Kills a process from whichever task sees the next 200, the instant it sees it: well within the flush of a
+/// commit, so an intake that answered before its commit was on disk would lose that delivery.
+final class KillSwitch: Sendable {
+    private let armed = Mutex<pid_t?>(nil)
+
+    func arm(_ pid: pid_t) { armed.withLock { $0 = pid } }
+    func disarm() { armed.withLock { $0 = nil } }
+
+    func fire() {
+        if let pid = armed.withLock({ pid -> pid_t? in defer { pid = nil }; return pid }) { kill(pid, SIGKILL) }
+    }
+}
+
 /// SIGKILL: no shutdown hook runs, leases stay taken, whatever was not committed is gone.
 func killHard(_ serve: ServeProcess) async {
-    serve.signal(SIGKILL)
+    // Once reaped, the pid could belong to someone else.
+    if serve.process.isRunning { serve.signal(SIGKILL) }
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
         Thread.detachNewThread {
             serve.process.waitUntilExit()

@@ -41,12 +41,15 @@ struct FuzzCyberSourceTests {
 
     @Test func mutatedBodiesVerifyOnlyWhenNothingSignedChanged() {
         let bodies = Self.originals.map { Array($0.body.utf8) }
+        var verified = 0
         Fuzz.run("cybersource.body.mutated", count: 5000) { c in
             let bytes = FuzzMutator.mutate(c.rng.pick(bodies), &c.rng, others: bodies)
             c.input(bytes)
             // As the server reads it: invalid UTF-8 becomes U+FFFD rather than a refusal.
-            Self.checkAgainstOriginals(String(decoding: bytes, as: UTF8.self), &c)
+            if Self.checkAgainstOriginals(String(decoding: bytes, as: UTF8.self), &c) { verified += 1 }
         }
+        // Mutants that touch only unsigned bytes must verify, or the oracle's "success" side was never tried.
+        #expect(verified > 0 && verified < 5000 * Fuzz.scale / 2, "\(verified) verified")
     }
 
     @Test func fieldLevelMutationsVerifyOnlyWhenNothingSignedChanged() {
@@ -82,21 +85,23 @@ struct FuzzCyberSourceTests {
 
     /// The oracle: decode as the verifier does, then a body verifies exactly when it is one of the originals in
     /// everything the signature covers (its signed values, the list, the signature itself); extra or reordered
-    /// unsigned fields and other spellings of the same text change nothing.
-    static func checkAgainstOriginals(_ body: String, _ c: inout FuzzCase) {
+    /// unsigned fields and other spellings of the same text change nothing. Returns whether the body verified.
+    @discardableResult
+    static func checkAgainstOriginals(_ body: String, _ c: inout FuzzCase) -> Bool {
         let result = F.verifier.verify(formBody: body, now: F.now)
+        let verified = result.verified != nil
         if case .failure(let rejection) = result {
             c.expect((400..<500).contains(rejection.httpStatus), "status \(rejection.httpStatus) for \(rejection)")
         }
         guard let pairs = FormEncoding.decode(body) else {
             c.expect(result.rejection?.code == "malformed", "an undecodable body gave \(result)")
-            return
+            return verified
         }
         var form: [String: String] = [:]
         for (name, value) in pairs {
             if let earlier = form[name], earlier != value {
                 c.expect(result.rejection?.code == "malformed", "\(name) twice with different values gave \(result)")
-                return
+                return verified
             }
             form[name] = value
         }
@@ -118,6 +123,7 @@ struct FuzzCyberSourceTests {
         case (nil, .failure):
             break
         }
+        return verified
     }
 
     /// Equal but for signed fields that are empty in one and absent from the other: both sign as "name=".
@@ -290,6 +296,7 @@ struct FuzzCyberSourceTests {
     /// callback verifies exactly when an independent reading of the rules accepts it.
     @Test func validlySignedJunkIsRefusedWith400OrVerifiesSafely() {
         let requiredNames = CallbackVerifier.requiredSignedFields
+        var verified = 0
         Fuzz.run("cybersource.resigned", count: 3000) { c in
             var values = F.acceptValues
             for _ in 0...c.rng.below(3) {
@@ -346,6 +353,7 @@ struct FuzzCyberSourceTests {
                 && signed["req_reference_number"]?.isEmpty == false && signed["transaction_id"]?.isEmpty == false
             switch result {
             case .success(let callback):
+                verified += 1
                 c.expect(acceptable, "verified although the rules refuse it: \(callback)")
                 c.expect(callback.decision == decision && callback.requestAmount == amount(signed["req_amount"])
                          && callback.currency == currency && callback.referenceNumber == signed["req_reference_number"]
@@ -361,6 +369,8 @@ struct FuzzCyberSourceTests {
                 c.expect(!acceptable, "refused although the rules accept it: \(rejection)")
             }
         }
+        // Both sides of the oracle must have been exercised.
+        #expect(verified > 3000 * Fuzz.scale / 20 && verified < 3000 * Fuzz.scale * 19 / 20, "\(verified) verified")
     }
 }
 

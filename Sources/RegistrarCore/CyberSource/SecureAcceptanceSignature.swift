@@ -23,7 +23,8 @@ public enum SecureAcceptanceSignature {
     /// Split exactly as the peers do (Python's `split(",")`), keeping empty names, so a list that
     /// CyberSource signed is reproduced byte for byte.
     public static func signedFieldNames(_ list: String) -> [String] {
-        list.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        // By scalar, not Character: "," followed by a combining mark is one grapheme cluster.
+        list.unicodeScalars.split(separator: ",", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
     }
 
     /// A listed field that is absent counts as empty, as in edx-platform and ecommerce; callers that act on a

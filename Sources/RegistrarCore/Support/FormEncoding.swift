@@ -9,11 +9,13 @@ public enum FormEncoding {
     /// invalid UTF-8), so a caller can answer 400 naming the problem.
     public static func decode(_ text: String) -> [(String, String)]? {
         if text.isEmpty { return [] }
+        // Split on bytes, not Characters: "&" followed by a combining mark is one grapheme cluster, and a
+        // Character split would silently merge two fields into one.
         var fields: [(String, String)] = []
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = unescape(String(parts[0])) else { return nil }
-            let value = parts.count > 1 ? unescape(String(parts[1])) : ""
+        for pair in text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = unescape(parts[0]) else { return nil }
+            let value = parts.count > 1 ? unescape(parts[1]) : ""
             guard let value else { return nil }
             fields.append((name, value))
         }
@@ -35,9 +37,9 @@ public enum FormEncoding {
         return out
     }
 
-    static func unescape(_ text: String) -> String? {
+    static func unescape(_ text: Substring.UTF8View) -> String? {
         var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
+        var iterator = text.makeIterator()
         while let byte = iterator.next() {
             switch byte {
             case UInt8(ascii: "+"):
