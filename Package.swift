@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .executable(name: "registrar", targets: ["registrar"]),
         .executable(name: "registrar-bench", targets: ["RegistrarBench"]),
+        // For the libFuzzer harnesses in fuzz/, a package of their own.
+        .library(name: "RegistrarCore", targets: ["RegistrarCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -218,6 +218,13 @@ public final class OpenEdXClient: Sendable {
                 response = try await http.execute(HTTPRequest(method: method, url: url, headers: headers, body: body))
             } catch let error as HTTPClientError {
                 observe(endpoint, nil)
+                if case .timeout = error {
+                    // The LMS may still be working on a request we stopped waiting for. Retrying no sooner than
+                    // the time we gave it lets a late success land before the next change of the same learner
+                    // and course (an unenroll must never be overtaken by the enroll it undoes).
+                    return .failed(.transient(message: "\(method) \(endpoint): \(error)", retryAfter: http.configuration.totalTimeout),
+                                   status: nil)
+                }
                 return .failed(.transportFailure("\(method) \(endpoint): \(error)"), status: nil)
             } catch {
                 observe(endpoint, nil)

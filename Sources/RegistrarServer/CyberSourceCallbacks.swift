@@ -64,9 +64,10 @@ struct CyberSourceCallbacks: Sendable {
     }
 
     /// The body as stored: as received, unless a card-number field carries more than its last four digits (it
-    /// never should: CyberSource masks them), which are then masked before anything is written.
+    /// never should: CyberSource masks them), which are then masked before anything is written. A body that is
+    /// not even form encoding has every run of 12 or more digits masked, since its fields cannot be told apart.
     static func withoutCardNumbers(_ body: [UInt8]) -> [UInt8] {
-        guard let fields = FormEncoding.decode(String(decoding: body, as: UTF8.self)) else { return body }
+        guard let fields = FormEncoding.decode(String(decoding: body, as: UTF8.self)) else { return maskingLongDigitRuns(body) }
         var changed = false
         let masked = fields.map { name, value -> (String, String) in
             guard name.hasSuffix("card_number") else { return (name, value) }
@@ -76,5 +77,25 @@ struct CyberSourceCallbacks: Sendable {
             return (name, String(repeating: "x", count: 12) + digits.suffix(4))
         }
         return changed ? Array(FormEncoding.encode(masked).utf8) : body
+    }
+
+    static func maskingLongDigitRuns(_ body: [UInt8]) -> [UInt8] {
+        var out = body
+        var runStart: Int?
+        func close(_ end: Int) {
+            if let start = runStart, end - start >= 12 {
+                for index in start..<(end - 4) { out[index] = UInt8(ascii: "x") }
+            }
+            runStart = nil
+        }
+        for (index, byte) in body.enumerated() {
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                if runStart == nil { runStart = index }
+            } else {
+                close(index)
+            }
+        }
+        close(body.count)
+        return out
     }
 }

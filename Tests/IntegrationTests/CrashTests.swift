@@ -32,10 +32,10 @@ import Testing
             (order: order, start: Duration.milliseconds(Int.random(in: 0...8000, using: &random)),
              gaps: order.steps.map { _ in Duration.milliseconds(Int.random(in: 50...400, using: &random)) })
         }
-        let lives = (0..<10).map { _ in
+        let lives = (0..<12).map { _ in
             let draw = Int.random(in: 0..<10, using: &random)
-            return (up: Duration.milliseconds(Int.random(in: 300...900, using: &random)),
-                    strike: draw < 5 ? Strike.onAnswer : draw < 8 ? .duringLMSCall : .anytime,
+            return (up: Duration.milliseconds(Int.random(in: 200...700, using: &random)),
+                    strike: draw < 6 ? Strike.onAnswer : draw < 9 ? .duringLMSCall : .anytime,
                     down: Duration.milliseconds(Int.random(in: 0...250, using: &random)))
         }
 
@@ -120,8 +120,9 @@ import Testing
         let report = """
             crash test, \(replay): \(kills) SIGKILLs; \(stream.orders.count) orders, \(stream.stepCount) deliveries \
             answered 200 (\(journalState.accepted.count) times, re-sends included) and \(journalState.notAccepted.count) \
-            attempts without a 200, \(unanswered) deliveries committed but never answered; \(jobs.count) jobs, \(rescued) attempts cut by a kill and rescued; \
-            \(ledger.count) ledger entries; sending took \(sent), all done after \(ContinuousClock.now - began)
+            attempts without a 200, \(unanswered) deliveries committed but never answered; \(jobs.count) jobs, \
+            \(rescued) attempts cut by a kill and rescued; \(ledger.count) ledger entries; sending took \(sent), \
+            all done after \(ContinuousClock.now - began)
             """
         print(report)
         #expect(kills >= 5, "\(replay)")

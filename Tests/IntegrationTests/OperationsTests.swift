@@ -175,7 +175,14 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         _ = try await http.execute(HTTPRequest(method: "POST", url: serve.baseURL + "/callbacks/cybersource",
                                                headers: ["Content-Type": "application/x-www-form-urlencoded"],
                                                body: Array("decision=ACCEPT&req_card_number=4111111111111111&req_profile_id=0000001&signature=x&signed_field_names=decision".utf8)))
+        _ = try await http.execute(HTTPRequest(method: "POST", url: serve.baseURL + "/callbacks/cybersource",
+                                               headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                               body: Array("req_card_number=5555444433331111&x=%zz".utf8)))
         let store = try RegistrarStore(path: dir.path + "/registrar.sqlite", options: .init(jobs: JobsConfig()))
+        // Nor is it kept in the delivery ledger, even from a body that is not form encoding.
+        let stored = try await store.deliveries(DeliveryFilter(source: "cybersource"))
+        #expect(stored.count == 2 && stored.allSatisfy { !$0.bodyText.contains("4111111111111111") && !$0.bodyText.contains("5555444433331111") },
+                "\(stored.map(\.bodyText))")
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline, try await store.stats().total(state: .queued) + store.stats().total(state: .running) > 0 {
             try await Task.sleep(for: .milliseconds(50))
@@ -185,6 +192,7 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         #expect(log.contains("delivery recorded") && log.contains("attempt finished"), "the log is missing lines:\n\(log)")
         #expect(log.contains("zoe.muller@example.com") && log.contains("job_id"))
         for secret in [mainSecret, "sandbox-secret", "cs_sandbox", "ck_sandbox", "cs-SECRET-profile", token, "4111111111111111",
+                       "5555444433331111",
                        "Bearer ", "JWT ey"] where !secret.isEmpty {
             #expect(!log.contains(secret), "the \(format) log contains \"\(secret)\"")
         }

@@ -65,6 +65,7 @@ struct StreamOrder: Sendable {
     let steps: [StreamStep]
     /// Course lines whose refund must unenroll the learner.
     let unenrolledLines: Set<Int>
+    /// "paid → completed → refunded in full"
     let story: String
 
     var courseLines: [StreamLine] { lines.filter { $0.courseID != nil } }
@@ -77,6 +78,8 @@ struct ExpectedEnrollment: Sendable {
     let mode: String
     let orderNumber: String
     let unenrolled: Bool
+    /// What happened to the order, for failure messages: "paid → line 20051 refunded".
+    let story: String
     var actions: [LedgerEntry.Action] { unenrolled ? [.enroll, .unenroll] : [.enroll] }
 }
 
@@ -121,9 +124,9 @@ struct OrderStream: Sendable {
             }
             precondition(!free.isEmpty, "not enough learner and course pairs for \(orderCount) orders")
             free.shuffle(using: &random)
-            let courseCount = min(free.count, Bool.random(using: &random) ? 2 : 1)
+            let courseLines = min(free.count, Bool.random(using: &random) ? 2 : 1)
             var lines: [StreamLine] = []
-            for (offset, course) in free.prefix(courseCount).enumerated() {
+            for (offset, course) in free.prefix(courseLines).enumerated() {
                 used.insert("\(learnerIndex)|\(course)")
                 let verified = Bool.random(using: &random)
                 let price = verified ? [49, 99].randomElement(using: &random)! : 29
@@ -153,7 +156,7 @@ struct OrderStream: Sendable {
                 let key = "\(order.learner.username)|\(line.courseID!)"
                 result[key] = ExpectedEnrollment(username: order.learner.username, courseID: line.courseID!,
                                                  mode: line.mode!, orderNumber: String(order.id),
-                                                 unenrolled: order.unenrolledLines.contains(line.id))
+                                                 unenrolled: order.unenrolledLines.contains(line.id), story: order.story)
             }
         }
         return result
@@ -566,7 +569,7 @@ func ledgerProblems(_ ledger: [LedgerEntry], expected: [String: ExpectedEnrollme
     for (key, want) in expected.sorted(by: { $0.key < $1.key }) {
         let got = byPair[key] ?? []
         if got.map(\.action) != want.actions {
-            problems.append("\(key) (order \(want.orderNumber)): ledger \(got.map { "\($0.action.rawValue)#\($0.seq)" }), "
+            problems.append("\(key) (order \(want.orderNumber): \(want.story)): ledger \(got.map { "\($0.action.rawValue)#\($0.seq)" }), "
                             + "expected \(want.actions.map(\.rawValue))")
             continue
         }

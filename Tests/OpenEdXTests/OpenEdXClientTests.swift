@@ -96,6 +96,21 @@ import Testing
         await harness.shutdown()
     }
 
+    @Test func aTimedOutCallIsRetriedNoSoonerThanTheTimeItWasGiven() async throws {
+        // The sandbox answers after 2.5 s (and applies the call); the client gives up after 2 s.
+        let harness = try await Harness { $0.latency = .milliseconds(2500) }
+        harness.startWorkers()
+        let id = try await harness.enroll("ann@example.com")
+        #expect(try await waitUntil { try await harness.store.attempts(ofJob: id).first?.outcome == "transient" })
+        let attempt = try #require(try await harness.store.attempts(ofJob: id).first)
+        let job = try #require(try await harness.store.job(id: id))
+        #expect(job.runAt.timeIntervalSince(attempt.startedAt) >= 2 + 2, "retried before a late answer could land")
+        await harness.sandbox.setFaults(latency: .zero)
+        #expect(try await harness.waitFor(id).state == .succeeded)
+        #expect(await harness.ledger().map(\.action) == [.enroll], "the late call and its retry are one enrollment")
+        await harness.shutdown()
+    }
+
     @Test func unknownCourseFailsWithTheServersMessage() async throws {
         let harness = try await Harness()
         harness.startWorkers()

@@ -49,7 +49,9 @@ struct FuzzCyberSourceTests {
             if Self.checkAgainstOriginals(String(decoding: bytes, as: UTF8.self), &c) { verified += 1 }
         }
         // Mutants that touch only unsigned bytes must verify, or the oracle's "success" side was never tried.
-        #expect(verified > 0 && verified < 5000 * Fuzz.scale / 2, "\(verified) verified")
+        if Fuzz.only == nil {
+            #expect(verified > 0 && verified < 5000 * Fuzz.scale / 2, "\(verified) verified")
+        }
     }
 
     @Test func fieldLevelMutationsVerifyOnlyWhenNothingSignedChanged() {
@@ -370,7 +372,9 @@ struct FuzzCyberSourceTests {
             }
         }
         // Both sides of the oracle must have been exercised.
-        #expect(verified > 3000 * Fuzz.scale / 20 && verified < 3000 * Fuzz.scale * 19 / 20, "\(verified) verified")
+        if Fuzz.only == nil {
+            #expect(verified > 3000 * Fuzz.scale / 20 && verified < 3000 * Fuzz.scale * 19 / 20, "\(verified) verified")
+        }
     }
 }
 

@@ -68,7 +68,9 @@ struct FuzzWooCommerceTests {
             }
         }
         // Guards against a vacuous property: many mutants must still reach the rules, and some must make jobs.
-        #expect(decided > 2000 * Fuzz.scale / 3 && withJobs > 2000 * Fuzz.scale / 20, "\(decided) decided, \(withJobs) with jobs")
+        if Fuzz.only == nil {
+            #expect(decided > 2000 * Fuzz.scale / 3 && withJobs > 2000 * Fuzz.scale / 20, "\(decided) decided, \(withJobs) with jobs")
+        }
     }
 
     @Test func parseOnRandomBytes() {

@@ -125,7 +125,9 @@ enum WooOrderReader {
             return []
         case .array(let items)?: return items
         case .object(let fields)? where fields.keys.allSatisfy({ Int($0) != nil }):
-            return fields.map { (Int($0.key)!, $0.value) }.sorted { $0.0 < $1.0 }.map(\.1)
+            // Ties ("1" and "01") are broken by the key's text so the order never depends on hashing.
+            return fields.map { (Int($0.key)!, $0.key, $0.value) }
+                .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
         case let other?: throw WooParseError("\(path) is not an array: \(brief(other))")
         }
     }

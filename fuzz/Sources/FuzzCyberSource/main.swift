@@ -1,8 +1,9 @@
 import CFuzzerDriver
 import Foundation
 
-// libFuzzer reads its own flags (-max_total_time, -dict, corpus directories, ...) from the command line.
 writeSeedsIfAsked()
+
+// libFuzzer reads its own flags (-max_total_time, -dict, corpus directories, ...) from the command line.
 var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
