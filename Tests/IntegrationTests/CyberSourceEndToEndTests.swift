@@ -276,6 +276,23 @@ final class PaymentSetup: Sendable {
         let delivery = try await setup.request("GET", "/api/v1/deliveries/\(detail.json["delivery_id"]!.stringValue!)", token: setup.opsToken)
         #expect(delivery.json["verdict"]?.stringValue == "paid" && delivery.json["body"]?.stringValue?.contains("decision=ACCEPT") == true)
 
+        // A failed job replayed through the API is audited under the token's name.
+        let unknownCourse = try await setup.request("POST", "/api/v1/orders", token: setup.storefrontToken, json: """
+            {"reference": "R-501", "email": "zoe.muller@example.com", "currency": "USD",
+             "items": [{"course_id": "course-v1:edX+Nope+1", "unit_price": "49.00"}]}
+            """)
+        #expect(unknownCourse.status == 201)
+        _ = try await setup.request("POST", "/callbacks/cybersource", form: setup.callback(reference: "R-501", transaction: "501"))
+        try await setup.settle()
+        let failed = try await setup.request("GET", "/api/v1/jobs?state=failed", token: setup.opsToken)
+        let failedID = try #require(failed.json.arrayValue?.first?["id"]?.stringValue)
+        let replayed = try await setup.request("POST", "/api/v1/jobs/\(failedID)/replay", token: setup.opsToken)
+        #expect(replayed.status == 200 && replayed.json["applied"]?.arrayValue?.count == 1)
+        try await setup.settle()
+        let audited = try await setup.request("GET", "/api/v1/jobs/\(failedID)", token: setup.opsToken)
+        #expect(audited.json["operator_actions"]?.arrayValue?.first?["actor"]?.stringValue == "api:alice")
+        #expect(audited.json["attempt_log"]?.arrayValue?.count == 2)
+
         #expect(try setup.cli(["tokens", "revoke", "alice"]).contains("revoked"))
         #expect(try await setup.request("GET", "/api/v1/jobs", token: setup.opsToken).status == 401)
         await setup.shutdown()

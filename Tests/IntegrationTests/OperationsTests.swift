@@ -65,6 +65,30 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         }
     }
 
+    @Test func operatorCommandsEnqueueByHandAndWaitForTheOutcome() async throws {
+        let dir = try TemporaryDirectory()
+        let sandbox = try await startSandbox()
+        let config = try operationsConfig(dir, sandbox: sandbox)
+        let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
+        let enroll = try runToEnd(["enroll", "--email", "Zoe.Muller@example.com", "--course", demoCourse, "--mode", "verified",
+                                   "--wait", "--config", config])
+        #expect(enroll.status == 0 && enroll.output.contains("succeeded: enrolled zoe"), "\(enroll.output)")
+        let unenroll = try runToEnd(["unenroll", "--email", "zoe.muller@example.com", "--course", demoCourse, "--wait", "--config", config])
+        #expect(unenroll.status == 0, "\(unenroll.output)")
+        let rerun = try runToEnd(["courses", "rerun", demoCourse, "--run", "2030T1", "--start", "2030-01-01T00:00:00Z",
+                                  "--end", "2030-06-01T00:00:00Z", "--pacing", "self_paced", "--wait", "--config", config])
+        #expect(rerun.status == 0 && rerun.output.contains("course-v1:edX+DemoX+2030T1"), "\(rerun.output)")
+        let failing = try runToEnd(["enroll", "--email", "zoe.muller@example.com", "--course", "course-v1:edX+Nope+1", "--wait",
+                                    "--config", config])
+        #expect(failing.status == 1 && failing.output.contains("No course 'course-v1:edX+Nope+1'"), "\(failing.output)")
+        let usage = try runToEnd(["enroll", "--email", "not-an-email", "--course", demoCourse, "--config", config])
+        #expect(usage.status == 64)
+        #expect(summary(await sandbox.ledger()) == ["enroll zoe \(demoCourse)", "unenroll zoe \(demoCourse)",
+                                                    "rerun - course-v1:edX+DemoX+2030T1"])
+        #expect(serve.stop() == 0)
+        await sandbox.stop()
+    }
+
     @Test func readinessFailsWhenTheDatabaseStopsTakingWrites() async throws {
         let dir = try TemporaryDirectory()
         let sandbox = try await startSandbox()

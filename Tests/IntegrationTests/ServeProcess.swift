@@ -72,6 +72,14 @@ final class ServeProcess: Sendable {
 
     var log: String { output.text }
 
+    /// A test that fails before stopping its server must not leave the process behind.
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// SIGTERM, then wait for the exit status.
