@@ -128,6 +128,8 @@ let package = Package(
             dependencies: [
                 "RegistrarCore", "RegistrarStore", "RegistrarServer", "RegistrarWorker", "OpenEdX", "CurlHTTP", "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

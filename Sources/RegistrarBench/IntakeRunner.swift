@@ -5,19 +5,25 @@ import Logging
 import RegistrarCore
 import RegistrarStore
 import Sandbox
-import Synchronization
 
 /// Where an intake run's server lives and whether its writer group-commits.
 enum IntakeVariant: String, CaseIterable, Sendable, Codable {
-    /// The real `registrar serve` binary as a child process (group commit on: serve has no switch for it).
+    /// The real `registrar serve` binary as a child process, group commit on.
     case serve
+    /// The same with `REGISTRAR_BENCH_NO_GROUP_COMMIT=1` in its environment. serve does not read that variable
+    /// yet (see BENCHMARKS.md); the run checks serve's own commit count and says when it was ignored.
+    case serveOff = "serve-off"
     /// RegistrarHTTPServer + RegistrarStore in the bench process, group commit on.
     case inProcessOn = "in-process-on"
     /// The same with `RegistrarStore.Options.groupCommit = false`: one BEGIN IMMEDIATE … COMMIT per delivery.
     case inProcessOff = "in-process-off"
 
-    var groupCommit: Bool { self != .inProcessOff }
-    var place: String { self == .serve ? "registrar serve (child process)" : "in-process" }
+    var groupCommit: Bool { self != .inProcessOff && self != .serveOff }
+    var isServe: Bool { self == .serve || self == .serveOff }
+    var place: String { isServe ? "registrar serve (child process)" : "in-process" }
+
+    static let defaultRuns: [IntakeVariant] = [.serve, .inProcessOn, .inProcessOff]
+    static let noGroupCommitVariable = "REGISTRAR_BENCH_NO_GROUP_COMMIT"
 }
 
 /// One intake run: the load's view and the database's.
@@ -73,11 +79,12 @@ enum IntakeRunner {
         let logPath = work.file("registrar.log")
         var settings = load
         switch variant {
-        case .serve:
+        case .serve, .serveOff:
             guard let binary = environment.registrarBinary else { throw BenchError("no registrar binary") }
             let configPath = work.file("registrar.yaml")
             try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
-            let serve = try ServeProcess(binary: binary, configPath: configPath, logPath: logPath)
+            let extra = variant == .serveOff ? [IntakeVariant.noGroupCommitVariable: "1"] : [:]
+            let serve = try ServeProcess(binary: binary, configPath: configPath, logPath: logPath, environment: extra)
             defer { serve.stop() }
             if environment.idleSeconds > 0 { try await Task.sleep(for: .seconds(environment.idleSeconds)) }
             let idle = serve.memory
@@ -92,7 +99,9 @@ enum IntakeRunner {
             let status = serve.stop()
             if status != 0 { throw BenchError("registrar serve exited with status \(status); log: \(logPath)") }
             let counts = try await countDelivered(database: database)
-            return IntakeRun(variant: variant, groupCommit: true, load: result, recordedDeliveries: counts.deliveries,
+            // serve's own counters say whether it batched: the only proof the switch took effect.
+            let batched = writes.map { $0.transactions > 0 && Double($0.writes) / Double($0.transactions) > 1.05 } ?? true
+            return IntakeRun(variant: variant, groupCommit: batched, load: result, recordedDeliveries: counts.deliveries,
                              jobsCreated: counts.jobs, writeTransactions: writes?.transactions, writes: writes?.writes,
                              memoryIdle: idle, memoryAfterLoad: after, sampledPeakRSSKiB: sampledPeak,
                              logBytes: fileSize(logPath), serverCPUSeconds: difference(cpuBefore.0, cpuAfter.0),
@@ -146,32 +155,5 @@ enum IntakeRunner {
 
     static func fileSize(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-    }
-}
-
-/// Samples a process's VmRSS every 200 ms until finished: VmHWM gives the peak, this shows it was under load.
-final class MemorySampler: Sendable {
-    private final class Peak: Sendable {
-        let kiB = Mutex(0)
-    }
-
-    private let peak: Peak
-    private let task: Task<Void, Never>
-
-    init(pid: Int32) {
-        let peak = Peak()
-        self.peak = peak
-        task = Task.detached {
-            while !Task.isCancelled {
-                if let memory = ProcessMemory.read(pid: pid) { peak.kiB.withLock { $0 = max($0, memory.rssKiB) } }
-                try? await Task.sleep(for: .milliseconds(200))
-            }
-        }
-    }
-
-    func finish() async -> Int {
-        task.cancel()
-        await task.value
-        return peak.kiB.withLock { $0 }
     }
 }

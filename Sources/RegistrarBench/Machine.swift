@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What the figures were measured on, and whether someone else was using the CPU at the time: on a shared
 /// 2-core machine a concurrent compile halves what any benchmark can show.
@@ -105,5 +106,32 @@ enum ProcessCPU {
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
+/// Samples a process's VmRSS every 200 ms until finished: VmHWM gives the peak, this shows it was under load.
+final class MemorySampler: Sendable {
+    private final class Peak: Sendable {
+        let kiB = Mutex(0)
+    }
+
+    private let peak: Peak
+    private let task: Task<Void, Never>
+
+    init(pid: Int32) {
+        let peak = Peak()
+        self.peak = peak
+        task = Task.detached {
+            while !Task.isCancelled {
+                if let memory = ProcessMemory.read(pid: pid) { peak.kiB.withLock { $0 = max($0, memory.rssKiB) } }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    func finish() async -> Int {
+        task.cancel()
+        await task.value
+        return peak.kiB.withLock { $0 }
     }
 }

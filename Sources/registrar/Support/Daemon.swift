@@ -23,8 +23,11 @@ struct Daemon {
         self.logger = logger
         let metrics = RegistrarMetrics()
         self.metrics = metrics
+        var options = RegistrarStore.Options(jobs: config.jobs)
+        // For `registrar-bench intake` only: measures what group commit is worth in the real daemon.
+        options.groupCommit = ProcessInfo.processInfo.environment["REGISTRAR_BENCH_NO_GROUP_COMMIT"] != "1"
         do {
-            store = try RegistrarStore(path: config.database, options: .init(jobs: config.jobs)) { batch in
+            store = try RegistrarStore(path: config.database, options: options) { batch in
                 metrics.groupCommit(batchSize: batch)
             }
         } catch {
