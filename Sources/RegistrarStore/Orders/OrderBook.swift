@@ -173,7 +173,7 @@ extension RegistrarStore {
                     INSERT INTO payments (order_reference, transaction_id, decision, amount, currency, outcome, delivery_id, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [order.reference, callback.transactionID, callback.decision.rawValue,
-                                     (callback.authAmount ?? callback.requestAmount).map(Money.format), callback.currency,
+                                     Money.format(callback.authAmount ?? callback.requestAmount), callback.currency,
                                      decision.outcome.rawValue, deliveryID, now])
             }
             try Self.update(order, status: decision.newStatus, attention: decision.attention,
