@@ -14,7 +14,7 @@ struct CyberSourceCallbacks: Sendable {
     let logger: Logger
 
     func receive(headers: [String: String], body: [UInt8]) async -> Response {
-        let stored = Self.withoutCardNumbers(body)
+        let stored = CallbackBodyRedaction.storable(body)
         let kept = headers.filter { ["content-type", "user-agent"].contains($0.key) }
         let text = String(decoding: body, as: UTF8.self)
         switch verifier.verify(formBody: text, now: store.clock.now()) {
@@ -61,41 +61,5 @@ struct CyberSourceCallbacks: Sendable {
                 "delivery": .number(Double(applied.deliveryID)), "jobs": .array(applied.jobs.map { .number(Double($0.id)) }),
             ]))
         }
-    }
-
-    /// The body as stored: as received, unless a card-number field carries more than its last four digits (it
-    /// never should: CyberSource masks them), which are then masked before anything is written. A body that is
-    /// not even form encoding has every run of 12 or more digits masked, since its fields cannot be told apart.
-    static func withoutCardNumbers(_ body: [UInt8]) -> [UInt8] {
-        guard let fields = FormEncoding.decode(String(decoding: body, as: UTF8.self)) else { return maskingLongDigitRuns(body) }
-        var changed = false
-        let masked = fields.map { name, value -> (String, String) in
-            guard name.hasSuffix("card_number") else { return (name, value) }
-            let digits = value.filter(\.isNumber)
-            guard digits.count > 4 else { return (name, value) }
-            changed = true
-            return (name, String(repeating: "x", count: 12) + digits.suffix(4))
-        }
-        return changed ? Array(FormEncoding.encode(masked).utf8) : body
-    }
-
-    static func maskingLongDigitRuns(_ body: [UInt8]) -> [UInt8] {
-        var out = body
-        var runStart: Int?
-        func close(_ end: Int) {
-            if let start = runStart, end - start >= 12 {
-                for index in start..<(end - 4) { out[index] = UInt8(ascii: "x") }
-            }
-            runStart = nil
-        }
-        for (index, byte) in body.enumerated() {
-            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                if runStart == nil { runStart = index }
-            } else {
-                close(index)
-            }
-        }
-        close(body.count)
-        return out
     }
 }

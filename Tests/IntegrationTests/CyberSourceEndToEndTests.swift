@@ -37,11 +37,7 @@ final class PaymentSetup: Sendable {
 
     init() async throws {
         dir = try TemporaryDirectory()
-        var configuration = SandboxConfiguration()
-        configuration.port = 0
-        configuration.logger = Logger(label: "sandbox", factory: { _ in SwiftLogNoOpLogHandler() })
-        configuration.seed = try SandboxSeed.load(path: fixturePath("woocommerce/sandbox-seed.json"))
-        sandbox = try await Sandbox.start(configuration)
+        sandbox = try await startSandbox()
         configPath = dir.path + "/registrar.yaml"
         try """
             database: \(dir.path)/registrar.sqlite

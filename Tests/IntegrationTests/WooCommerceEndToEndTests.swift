@@ -26,11 +26,7 @@ final class WooSetup: Sendable {
 
     init(mainHasRESTKeys: Bool = true) async throws {
         dir = try TemporaryDirectory()
-        var configuration = SandboxConfiguration()
-        configuration.port = 0
-        configuration.logger = Logger(label: "sandbox", factory: { _ in SwiftLogNoOpLogHandler() })
-        configuration.seed = try SandboxSeed.load(path: fixturePath("woocommerce/sandbox-seed.json"))
-        sandbox = try await Sandbox.start(configuration)
+        sandbox = try await startSandbox()
         databasePath = dir.path + "/registrar.sqlite"
         let keys = mainHasRESTKeys
             ? "url: \(sandbox.baseURL), consumer_key: ck_sandbox, consumer_secret: cs_sandbox"

@@ -37,3 +37,41 @@ enum CardNumberRedaction {
         return text.count > limit ? String(text.prefix(limit)) + "…" : text
     }
 }
+
+/// The form body of a CyberSource callback as it may be stored: never with a full card number.
+public enum CallbackBodyRedaction {
+    /// As received, unless a card-number field carries more than its last four digits (CyberSource masks
+    /// them, so it never should), which are then masked. A body that is not even form encoding has every run
+    /// of 12 or more digits masked, since its fields cannot be told apart.
+    public static func storable(_ body: [UInt8]) -> [UInt8] {
+        guard let fields = FormEncoding.decode(String(decoding: body, as: UTF8.self)) else { return maskingLongDigitRuns(body) }
+        var changed = false
+        let masked = fields.map { name, value -> (String, String) in
+            guard CardNumberRedaction.isCardNumberField(name) else { return (name, value) }
+            let redacted = CardNumberRedaction.masked(value)
+            if redacted != value { changed = true }
+            return (name, redacted)
+        }
+        return changed ? Array(FormEncoding.encode(masked).utf8) : body
+    }
+
+    static func maskingLongDigitRuns(_ body: [UInt8]) -> [UInt8] {
+        var out = body
+        var runStart: Int?
+        func close(_ end: Int) {
+            if let start = runStart, end - start >= 12 {
+                for index in start..<(end - 4) { out[index] = UInt8(ascii: "x") }
+            }
+            runStart = nil
+        }
+        for (index, byte) in body.enumerated() {
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                if runStart == nil { runStart = index }
+            } else {
+                close(index)
+            }
+        }
+        close(body.count)
+        return out
+    }
+}
