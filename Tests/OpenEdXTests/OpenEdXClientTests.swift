@@ -248,7 +248,9 @@ import Testing
         let elapsed = ContinuousClock.now - start
         // 11 calls at 10/s need at least 1 s between the first and the last.
         #expect(elapsed >= .milliseconds(990), "11 paced calls took only \(elapsed)")
-        #expect(elapsed < .seconds(3))
+        // Only catches a pacer far slower than asked (10 calls at 1/s would take 10 s); a loaded machine
+        // running the whole suite may add a few seconds of its own.
+        #expect(elapsed < .seconds(8))
         await harness.shutdown()
     }
 }
