@@ -32,9 +32,9 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    /// Parses JSON text; `nil` when it is not JSON.
+    /// Parses JSON text; `nil` when it is not JSON. `parse(bytes:)` says why.
     public static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        try? parse(bytes: text.utf8)
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -4,7 +4,7 @@ extension WooPayload {
     /// Reads a webhook body by its `X-WC-Webhook-Topic`. Order, delete and action topics must be well-formed;
     /// other topics are not read at all, so a product or customer webhook pointed here costs nothing.
     public static func parse(topic: String, body: [UInt8]) throws(WooParseError) -> WooPayload {
-        let topic = topic.trimmingCharacters(in: .whitespaces)
+        let topic = topic.trimmingSpaces
         switch topic {
         case "order.created", "order.updated", "order.restored":
             return .order(try WooOrderReader.order(try object(body)))
@@ -28,9 +28,9 @@ extension WooPayload {
     private static func object(_ body: [UInt8]) throws(WooParseError) -> [String: JSONValue] {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+            value = try JSONValue.parse(bytes: body)
         } catch {
-            throw WooParseError("body is not JSON: \(WooOrderReader.reason(error))")
+            throw WooParseError("body is not JSON: \(error.message)")
         }
         guard case .object(let fields) = value else {
             throw WooParseError("body is not a JSON object: \(WooOrderReader.brief(value))")
@@ -93,8 +93,8 @@ enum WooOrderReader {
             throw WooParseError("\(path) is missing")
         case .number(let number)? where number.rounded() == number && abs(number) <= 9_007_199_254_740_992:
             return Int(number)
-        case .string(let string)? where Int(string.trimmingCharacters(in: .whitespaces)) != nil:
-            return Int(string.trimmingCharacters(in: .whitespaces))!
+        case .string(let string)? where Int(string.trimmingSpaces) != nil:
+            return Int(string.trimmingSpaces)!
         case let other?:
             throw WooParseError("\(path) is not an integer: \(brief(other))")
         }
@@ -152,13 +152,5 @@ enum WooOrderReader {
         case .object: rendered = "an object"
         }
         return rendered.count > 60 ? String(rendered.prefix(57)) + "…" : rendered
-    }
-
-    static func reason(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return String(describing: error)
     }
 }
