@@ -99,5 +99,5 @@ public enum SerialKey {
 
 /// Emails compared and stored as the stores send them, trimmed and lower-cased.
 public func normalizedEmail(_ email: String) -> String {
-    email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    email.trimmingWhitespace.lowercased()
 }

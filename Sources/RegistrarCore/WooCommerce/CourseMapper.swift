@@ -50,7 +50,7 @@ public struct CourseMapper: Sendable {
     /// The first of `keys` with a non-blank value, trimmed.
     private static func value(_ meta: [String: String], _ keys: String...) -> String? {
         for key in keys {
-            if let value = meta[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty { return value }
+            if let value = meta[key]?.trimmingWhitespace, !value.isEmpty { return value }
         }
         return nil
     }

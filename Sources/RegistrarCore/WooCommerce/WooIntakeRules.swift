@@ -250,10 +250,9 @@ public struct WooIntakeRules: Sendable {
                         WooKeys.orderSerial(store: store.id, order: order.id), payload, source: source)
     }
 
-    private static func job<P: Encodable>(_ kind: JobKind, _ dedupeKey: String, _ serialKey: String, _ payload: P,
-                                          source: String) -> NewJob {
-        // Cannot throw: these payloads hold only strings, integers and optionals of them, which always encode.
-        try! NewJob(kind: kind, dedupeKey: dedupeKey, serialKey: serialKey, payload: payload, source: source)
+    private static func job(_ kind: JobKind, _ dedupeKey: String, _ serialKey: String, _ payload: some JobPayload,
+                            source: String) -> NewJob {
+        NewJob(kind: kind, dedupeKey: dedupeKey, serialKey: serialKey, payload: payload.jsonText, source: source)
     }
 
     // MARK: Wording

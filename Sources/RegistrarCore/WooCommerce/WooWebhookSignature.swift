@@ -8,7 +8,7 @@ public enum WooWebhookSignature {
     public static func isValid(body: [UInt8], signature: String?, secret: Secret) -> Bool {
         // An empty secret would let anyone who can compute HMAC with an empty key forge deliveries.
         guard !secret.isEmpty, let signature else { return false }
-        let text = signature.trimmingCharacters(in: .whitespaces)
+        let text = signature.trimmingSpaces
         guard !text.isEmpty, let mac = Data(base64Encoded: text), mac.count == SHA256.byteCount else { return false }
         // Crypto compares in constant time, so response timing does not reveal how many bytes matched.
         return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key(secret))
