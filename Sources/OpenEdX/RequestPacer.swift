@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Client-side pacing at `requestsPerMinute`: each request takes the next free slot, one every
-/// `60 s / rate`, so a burst of jobs is spread out instead of meeting the LMS's staff throttle.
+/// Client-side pacing just under `requestsPerMinute`: each request takes the next free slot, one every
+/// `60 s / rate` (plus 1 %), so a burst of jobs is spread out instead of meeting the LMS's staff throttle.
 /// A 429 pauses every caller until the server's Retry-After has passed.
 public final class RequestPacer: Sendable {
     private struct State {
@@ -13,7 +13,10 @@ public final class RequestPacer: Sendable {
     private let state: Mutex<State>
 
     public init(requestsPerMinute: Int) {
-        interval = .seconds(60) / max(1, requestsPerMinute)
+        // 1 % slower than the limit: slots exactly 60 s / rate apart put rate + 1 requests in some 60 s window
+        // (both ends included), and requests leave a little late or early, so pacing at the exact limit meets
+        // the LMS's sliding-window throttle now and then.
+        interval = .seconds(60) / max(1, requestsPerMinute) * 1.01
         let now = ContinuousClock.now
         state = Mutex(State(nextSlot: now, pausedUntil: now))
     }

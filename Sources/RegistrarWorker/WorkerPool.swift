@@ -115,7 +115,13 @@ public final class WorkerPool: Service, Sendable {
 
     private func workerLoop(_ index: Int) async {
         let owner = "\(ownerPrefix)/w\(index)"
+        // The job claimed in the same commit that recorded the last outcome, if any.
+        var next: ClaimedJob?
         while !isStopping && !Task.isCancelled {
+            if let job = next {
+                next = await execute(job)
+                continue
+            }
             let claimed: [ClaimedJob]
             do {
                 claimed = try await store.claim(owner: owner, limit: 1)
@@ -129,11 +135,14 @@ public final class WorkerPool: Service, Sendable {
                 await store.jobsAdded.wait(timeout: options.pollInterval)
                 continue
             }
-            await execute(job)
+            next = await execute(job)
         }
+        // A job claimed just before stop was asked for is still `running` under this owner: the lease release
+        // after the workers end gives it back, with the attempt not counted.
     }
 
-    private func execute(_ claimed: ClaimedJob) async {
+    /// Runs one attempt and records it; returns the next job when one was claimed in the same commit.
+    private func execute(_ claimed: ClaimedJob) async -> ClaimedJob? {
         running.withLock { $0 += 1 }
         defer { running.withLock { $0 -= 1 } }
         let job = claimed.job
@@ -159,9 +168,9 @@ public final class WorkerPool: Service, Sendable {
         }
         let elapsed = ContinuousClock.now - started
         // An attempt cut short by shutdown is not an outcome: its lease is released instead.
-        if Task.isCancelled { return }
+        if Task.isCancelled { return nil }
         do {
-            let newState = try await store.finish(claimed, outcome: outcome)
+            let (newState, next) = try await store.finish(claimed, outcome: outcome, thenClaim: isStopping ? 0 : 1)
             observer.attemptFinished(kind: job.kind, outcome: outcome, newState: newState, duration: elapsed)
             var metadata: Logger.Metadata = ["outcome": "\(outcome.label)", "duration_ms": "\(elapsed.milliseconds)"]
             if let status = outcome.httpStatus { metadata["http_status"] = "\(status)" }
@@ -172,10 +181,12 @@ public final class WorkerPool: Service, Sendable {
                 metadata["error"] = "\(reason)"
                 if newState == .failed { logger.error("job failed", metadata: metadata) } else { logger.warning("attempt failed", metadata: metadata) }
             }
+            return next.first
         } catch {
             // The lease will expire and the job will be retried: the handler is idempotent.
             logger.error("could not record attempt outcome; the job will run again after its lease expires",
                          metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

@@ -120,6 +120,46 @@ import Testing
         #expect(try await store.claim(owner: "w", limit: 10).map(\.job.dedupeKey) == ["u1"])
     }
 
+    @Test func finishThenClaimTakesTheNextJobInTheSameCommit() async throws {
+        let dir = try TemporaryDirectory()
+        let clock = ManualClock()
+        let store = try makeStore(dir, clock: clock)
+        _ = try await store.enqueue([
+            job("e1", serial: "ann@example.com|C1"),
+            job("u1", kind: .unenroll, serial: "ann@example.com|C1"),
+        ])
+        let first = try await store.claim(owner: "w", limit: 1)
+        #expect(first.map(\.job.dedupeKey) == ["e1"])
+        let before = store.writeStats.transactions
+        // u1 waits behind e1 until e1 has succeeded; the claim in the same commit must already see that.
+        let (state, next) = try await store.finish(first[0], outcome: .success(), thenClaim: 1)
+        #expect(state == .succeeded)
+        #expect(next.map(\.job.dedupeKey) == ["u1"])
+        #expect(next.allSatisfy { $0.job.state == .running && $0.job.attempts == 1 && $0.owner == "w" })
+        #expect(store.writeStats.transactions - before == 1)
+        // The claimed job is leased and its attempt is open, exactly as a plain claim leaves it.
+        #expect(try await store.claim(owner: "other", limit: 10).isEmpty)
+        let last = try await store.finish(next[0], outcome: .success(), thenClaim: 1)
+        #expect(last.state == .succeeded && last.next.isEmpty)
+        let attempts = try await store.attempts(ofJob: next[0].job.id)
+        #expect(attempts.map(\.outcome) == ["succeeded"])
+    }
+
+    @Test func finishOfALostLeaseStillClaimsNothingItShouldNot() async throws {
+        let dir = try TemporaryDirectory()
+        let clock = ManualClock()
+        let store = try makeStore(dir, clock: clock, lease: .seconds(10))
+        _ = try await store.enqueue([job("a")])
+        let claimed = try await store.claim(owner: "w1", limit: 1)
+        clock.advance(11)
+        #expect(try await store.rescueExpiredLeases() == 1)
+        // w1 comes back late: its outcome is not applied, and the claim that follows finds "a" due again.
+        let (state, next) = try await store.finish(claimed[0], outcome: .success(), thenClaim: 1)
+        #expect(state == nil)
+        #expect(next.map(\.job.dedupeKey) == ["a"])
+        #expect(next.first?.job.attempts == 2)
+    }
+
     @Test func backoffScheduleAndRetryAfterSetTheNextRun() async throws {
         let dir = try TemporaryDirectory()
         let clock = ManualClock()

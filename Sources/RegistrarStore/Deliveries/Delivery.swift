@@ -60,17 +60,18 @@ public enum DeliveryLedger {
     /// Records a delivery inside the caller's transaction, so it commits together with the jobs it creates.
     @discardableResult
     public static func record(_ delivery: NewDelivery, jobIDs: [Int64] = [], at now: Date, in db: Database) throws -> Int64 {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO deliveries (source, channel, received_at, headers, body, verdict, http_status, reason, job_ids)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [delivery.source, delivery.channel, now, try JSONText.encode(delivery.headers),
-                             Data(delivery.body), delivery.verdict, delivery.httpStatus, delivery.reason,
-                             try JSONText.encode(jobIDs)])
+            """).execute(arguments: [delivery.source, delivery.channel, StoredDate.text(now),
+                                     JSONText.encode(strings: delivery.headers), Data(delivery.body), delivery.verdict,
+                                     delivery.httpStatus, delivery.reason, JSONText.encode(ids: jobIDs)])
         return db.lastInsertedRowID
     }
 
     public static func setJobs(_ jobIDs: [Int64], ofDelivery id: Int64, in db: Database) throws {
-        try db.execute(sql: "UPDATE deliveries SET job_ids = ? WHERE id = ?", arguments: [try JSONText.encode(jobIDs), id])
+        try db.cachedStatement(sql: "UPDATE deliveries SET job_ids = ? WHERE id = ?")
+            .execute(arguments: [JSONText.encode(ids: jobIDs), id])
     }
 }
 

@@ -21,40 +21,44 @@ public enum JobTable {
     public static func insert(_ jobs: [NewJob], deliveryID: Int64?, defaultMaxAttempts: Int, now: Date,
                               in db: Database) throws -> [EnqueuedJob] {
         var result: [EnqueuedJob] = []
+        let nowText = StoredDate.text(now)
         for job in jobs {
             // Looking first keeps ids dense (an INSERT that conflicts still spends an AUTOINCREMENT id); the
             // UNIQUE index below stays the guarantee if another process inserts the same key meanwhile.
-            if let existing = try Row.fetchOne(db, sql: "SELECT id, state FROM jobs WHERE dedupe_key = ?", arguments: [job.dedupeKey]) {
-                let stateText: String = existing["state"]
-                result.append(EnqueuedJob(id: existing["id"], dedupeKey: job.dedupeKey, created: false,
-                                          state: JobState(rawValue: stateText) ?? .queued))
+            if let existing = try existingJob(dedupeKey: job.dedupeKey, in: db) {
+                result.append(existing)
                 continue
             }
-            if let pruned = try Int64.fetchOne(db, sql: "SELECT job_id FROM pruned_jobs WHERE dedupe_key = ?", arguments: [job.dedupeKey]) {
-                result.append(EnqueuedJob(id: pruned, dedupeKey: job.dedupeKey, created: false, state: .succeeded))
-                continue
-            }
-            let inserted = try Int64.fetchOne(db, sql: """
+            let inserted = try Int64.fetchOne(db.cachedStatement(sql: """
                 INSERT INTO jobs (kind, state, dedupe_key, serial_key, payload, max_attempts, run_at, source,
                                   delivery_id, created_at, updated_at)
                 VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(dedupe_key) DO NOTHING
                 RETURNING id
-                """, arguments: [job.kind.rawValue, job.dedupeKey, job.serialKey, job.payload,
-                                 job.maxAttempts ?? defaultMaxAttempts, job.runAt ?? now, job.source, deliveryID,
-                                 now, now])
+                """), arguments: [job.kind.rawValue, job.dedupeKey, job.serialKey, job.payload,
+                                  job.maxAttempts ?? defaultMaxAttempts, job.runAt.map(StoredDate.text) ?? nowText,
+                                  job.source, deliveryID, nowText, nowText])
             if let inserted {
                 result.append(EnqueuedJob(id: inserted, dedupeKey: job.dedupeKey, created: true, state: .queued))
             } else {
-                let row = try Row.fetchOne(db, sql: "SELECT id, state FROM jobs WHERE dedupe_key = ?",
-                                           arguments: [job.dedupeKey])
-                guard let row else { throw StoreError.corrupt("dedupe key \(job.dedupeKey) conflicts but no job has it") }
-                let stateText: String = row["state"]
-                result.append(EnqueuedJob(id: row["id"], dedupeKey: job.dedupeKey, created: false,
-                                          state: JobState(rawValue: stateText) ?? .queued))
+                guard let existing = try existingJob(dedupeKey: job.dedupeKey, in: db) else {
+                    throw StoreError.corrupt("dedupe key \(job.dedupeKey) conflicts but no job has it")
+                }
+                result.append(existing)
             }
         }
         return result
+    }
+
+    /// The job behind a dedupe key, live or pruned (a pruned job succeeded; its tombstone keeps the key).
+    static func existingJob(dedupeKey: String, in db: Database) throws -> EnqueuedJob? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT id, state FROM jobs WHERE dedupe_key = ?
+            UNION ALL SELECT job_id, 'succeeded' FROM pruned_jobs WHERE dedupe_key = ?
+            LIMIT 1
+            """), arguments: [dedupeKey, dedupeKey]) else { return nil }
+        let stateText: String = row[1]
+        return EnqueuedJob(id: row[0], dedupeKey: dedupeKey, created: false, state: JobState(rawValue: stateText) ?? .queued)
     }
 }
 
@@ -82,30 +86,36 @@ extension RegistrarStore {
         let now = clock.now()
         let leaseUntil = now.addingTimeInterval(options.lease.seconds)
         return try await write { db -> [ClaimedJob] in
-            let ids = try Int64.fetchAll(db, sql: """
-                SELECT j.id FROM jobs j
-                WHERE j.state = 'queued' AND j.run_at <= ?
-                  AND (j.serial_key IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM jobs p
-                        WHERE p.serial_key = j.serial_key AND p.id < j.id AND p.state IN ('queued', 'running')))
-                ORDER BY j.run_at, j.id
-                LIMIT ?
-                """, arguments: [now, limit])
-            var claimed: [ClaimedJob] = []
-            for id in ids {
-                try db.execute(sql: """
-                    UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
-                                    updated_at = ?
-                    WHERE id = ?
-                    """, arguments: [owner, leaseUntil, now, id])
-                guard let job = try Job.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else { continue }
-                try db.execute(sql: """
-                    INSERT INTO job_attempts (job_id, attempt, worker, started_at, outcome) VALUES (?, ?, ?, ?, 'running')
-                    """, arguments: [id, job.attempts, owner, now])
-                claimed.append(ClaimedJob(job: job, attemptID: db.lastInsertedRowID, owner: owner, startedAt: now))
-            }
-            return claimed
+            try Self.claim(owner: owner, limit: limit, now: now, leaseUntil: leaseUntil, in: db)
         }
+    }
+
+    private static func claim(owner: String, limit: Int, now: Date, leaseUntil: Date, in db: Database) throws -> [ClaimedJob] {
+        guard limit > 0 else { return [] }
+        let nowText = StoredDate.text(now)
+        let ids = try Int64.fetchAll(db.cachedStatement(sql: """
+            SELECT j.id FROM jobs j
+            WHERE j.state = 'queued' AND j.run_at <= ?
+              AND (j.serial_key IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM jobs p
+                    WHERE p.serial_key = j.serial_key AND p.id < j.id AND p.state IN ('queued', 'running')))
+            ORDER BY j.run_at, j.id
+            LIMIT ?
+            """), arguments: [nowText, limit])
+        var claimed: [ClaimedJob] = []
+        for id in ids {
+            guard let job = try Job.fetchOne(db.cachedStatement(sql: """
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
+                                updated_at = ?
+                WHERE id = ?
+                RETURNING *
+                """), arguments: [owner, StoredDate.text(leaseUntil), nowText, id]) else { continue }
+            try db.cachedStatement(sql: """
+                INSERT INTO job_attempts (job_id, attempt, worker, started_at, outcome) VALUES (?, ?, ?, ?, 'running')
+                """).execute(arguments: [id, job.attempts, owner, nowText])
+            claimed.append(ClaimedJob(job: job, attemptID: db.lastInsertedRowID, owner: owner, startedAt: now))
+        }
+        return claimed
     }
 
     /// Records an attempt's outcome and moves the job on: succeeded, back to `queued` after a backoff (or the
@@ -113,54 +123,69 @@ extension RegistrarStore {
     /// worker's (it expired and the job was rescued), in which case nothing about the job changes.
     @discardableResult
     public func finish(_ claimed: ClaimedJob, outcome: HandlerOutcome) async throws -> JobState? {
+        try await finish(claimed, outcome: outcome, thenClaim: 0).state
+    }
+
+    /// `finish`, then claims up to `limit` more jobs for the same owner in the same commit: a busy worker
+    /// waits for one flush per job instead of two.
+    public func finish(_ claimed: ClaimedJob, outcome: HandlerOutcome, thenClaim limit: Int) async throws
+        -> (state: JobState?, next: [ClaimedJob]) {
         let now = clock.now()
+        let leaseUntil = now.addingTimeInterval(options.lease.seconds)
         let step = options.retry.nextStep(for: outcome, attempts: claimed.job.attempts,
                                           maxAttempts: claimed.job.maxAttempts, now: now, unitRandom: random.next())
-        let durationMS = max(0, Int((now.timeIntervalSince(claimed.startedAt) * 1000).rounded()))
-        let newState = try await write { db -> JobState? in
-            let stillOurs = try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?
-                """, arguments: [claimed.job.id, claimed.owner, claimed.job.attempts]) ?? false
-            guard stillOurs else {
-                try db.execute(sql: """
-                    UPDATE job_attempts SET duration_ms = ?, outcome = ?, http_status = ?,
-                           error = 'lease lost before the attempt finished; its result was not applied: ' || ?
-                    WHERE id = ?
-                    """, arguments: [durationMS, outcome.label, outcome.httpStatus, outcome.message ?? "", claimed.attemptID])
-                return nil
-            }
-            try db.execute(sql: """
-                UPDATE job_attempts SET duration_ms = ?, outcome = ?, http_status = ?, error = ? WHERE id = ?
-                """, arguments: [durationMS, outcome.label, outcome.httpStatus,
-                                 { if case .success = outcome { return nil as String? } else { return outcome.message } }(),
-                                 claimed.attemptID])
-            switch step {
-            case .succeed(let detail):
-                try db.execute(sql: """
-                    UPDATE jobs SET state = 'succeeded', result = ?, last_http_status = ?, lease_owner = NULL,
-                                    lease_expires_at = NULL, updated_at = ?, finished_at = ?
-                    WHERE id = ?
-                    """, arguments: [detail, outcome.httpStatus, now, now, claimed.job.id])
-                return .succeeded
-            case .retry(let at, let reason):
-                try db.execute(sql: """
-                    UPDATE jobs SET state = 'queued', run_at = ?, last_error = ?, last_http_status = ?,
-                                    lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-                    WHERE id = ?
-                    """, arguments: [at, reason, outcome.httpStatus, now, claimed.job.id])
-                return .queued
-            case .fail(let reason):
-                try db.execute(sql: """
-                    UPDATE jobs SET state = 'failed', last_error = ?, last_http_status = ?, lease_owner = NULL,
-                                    lease_expires_at = NULL, updated_at = ?, finished_at = ?
-                    WHERE id = ?
-                    """, arguments: [reason, outcome.httpStatus, now, now, claimed.job.id])
-                return .failed
-            }
+        let result = try await write { db -> (state: JobState?, next: [ClaimedJob]) in
+            let state = try Self.recordOutcome(of: claimed, outcome: outcome, step: step, now: now, in: db)
+            return (state, try Self.claim(owner: claimed.owner, limit: limit, now: now, leaseUntil: leaseUntil, in: db))
         }
         // A finished job may unblock the next one of its serial key.
-        if newState != nil { jobsAdded.ring() }
-        return newState
+        if result.state != nil { jobsAdded.ring() }
+        return result
+    }
+
+    private static func recordOutcome(of claimed: ClaimedJob, outcome: HandlerOutcome, step: NextStep, now: Date,
+                                      in db: Database) throws -> JobState? {
+        let nowText = StoredDate.text(now)
+        let durationMS = max(0, Int((now.timeIntervalSince(claimed.startedAt) * 1000).rounded()))
+        let stillOurs = try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?
+            """), arguments: [claimed.job.id, claimed.owner, claimed.job.attempts]) ?? false
+        guard stillOurs else {
+            try db.cachedStatement(sql: """
+                UPDATE job_attempts SET duration_ms = ?, outcome = ?, http_status = ?,
+                       error = 'lease lost before the attempt finished; its result was not applied: ' || ?
+                WHERE id = ?
+                """).execute(arguments: [durationMS, outcome.label, outcome.httpStatus, outcome.message ?? "", claimed.attemptID])
+            return nil
+        }
+        try db.cachedStatement(sql: """
+            UPDATE job_attempts SET duration_ms = ?, outcome = ?, http_status = ?, error = ? WHERE id = ?
+            """).execute(arguments: [durationMS, outcome.label, outcome.httpStatus,
+                                     { if case .success = outcome { return nil as String? } else { return outcome.message } }(),
+                                     claimed.attemptID])
+        switch step {
+        case .succeed(let detail):
+            try db.cachedStatement(sql: """
+                UPDATE jobs SET state = 'succeeded', result = ?, last_http_status = ?, lease_owner = NULL,
+                                lease_expires_at = NULL, updated_at = ?, finished_at = ?
+                WHERE id = ?
+                """).execute(arguments: [detail, outcome.httpStatus, nowText, nowText, claimed.job.id])
+            return .succeeded
+        case .retry(let at, let reason):
+            try db.cachedStatement(sql: """
+                UPDATE jobs SET state = 'queued', run_at = ?, last_error = ?, last_http_status = ?,
+                                lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                WHERE id = ?
+                """).execute(arguments: [StoredDate.text(at), reason, outcome.httpStatus, nowText, claimed.job.id])
+            return .queued
+        case .fail(let reason):
+            try db.cachedStatement(sql: """
+                UPDATE jobs SET state = 'failed', last_error = ?, last_http_status = ?, lease_owner = NULL,
+                                lease_expires_at = NULL, updated_at = ?, finished_at = ?
+                WHERE id = ?
+                """).execute(arguments: [reason, outcome.httpStatus, nowText, nowText, claimed.job.id])
+            return .failed
+        }
     }
 
     /// Keeps a long attempt's lease alive. Returns false when the lease is no longer this worker's.
@@ -168,10 +193,11 @@ extension RegistrarStore {
         let now = clock.now()
         let until = now.addingTimeInterval(options.lease.seconds)
         return try await write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE jobs SET lease_expires_at = ?, updated_at = ?
                 WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?
-                """, arguments: [until, now, claimed.job.id, claimed.owner, claimed.job.attempts])
+                """).execute(arguments: [StoredDate.text(until), StoredDate.text(now), claimed.job.id, claimed.owner,
+                                         claimed.job.attempts])
             return db.changesCount > 0
         }
     }

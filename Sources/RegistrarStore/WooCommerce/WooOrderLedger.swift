@@ -11,52 +11,77 @@ public enum WooOrderLedger {
     public static func memory(store: String, orderID: Int, lineIDs: [Int], refundIDs: [Int], in db: Database) throws
         -> WooOrderMemory {
         var memory = WooOrderMemory()
-        memory.newestModifiedGMT = try String.fetchOne(db, sql: """
+        memory.newestModifiedGMT = try String.fetchOne(db.cachedStatement(sql: """
             SELECT newest_modified_gmt FROM woo_orders WHERE store = ? AND order_id = ?
-            """, arguments: [store, orderID])
+            """), arguments: [store, orderID])
+        var keys: [String] = []
         for line in lineIDs {
-            if try exists(WooKeys.enroll(store: store, order: orderID, line: line), in: db) { memory.linesWithEnroll.insert(line) }
-            if try exists(WooKeys.unenroll(store: store, order: orderID, line: line), in: db) { memory.linesWithUnenroll.insert(line) }
+            keys.append(WooKeys.enroll(store: store, order: orderID, line: line))
+            keys.append(WooKeys.unenroll(store: store, order: orderID, line: line))
         }
-        for refund in refundIDs where try exists(WooKeys.refund(store: store, order: orderID, refund: refund), in: db) {
+        for refund in refundIDs { keys.append(WooKeys.refund(store: store, order: orderID, refund: refund)) }
+        let found = try existingKeys(keys, in: db)
+        for line in lineIDs {
+            if found.contains(WooKeys.enroll(store: store, order: orderID, line: line)) { memory.linesWithEnroll.insert(line) }
+            if found.contains(WooKeys.unenroll(store: store, order: orderID, line: line)) { memory.linesWithUnenroll.insert(line) }
+        }
+        for refund in refundIDs where found.contains(WooKeys.refund(store: store, order: orderID, refund: refund)) {
             memory.refundsSeen.insert(refund)
         }
         return memory
     }
 
+    /// Which of `keys` belong to a job, live or pruned: one query for the whole order rather than one per key.
+    /// Chunked below SQLite's smallest bound-parameter limit, so an order of any size works.
+    private static func existingKeys(_ keys: [String], in db: Database) throws -> Set<String> {
+        var found = Set<String>()
+        var start = 0
+        while start < keys.count {
+            let chunk = Array(keys[start..<min(keys.count, start + 400)])
+            start += chunk.count
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let arguments = StatementArguments(chunk + chunk)
+            for key in try String.fetchAll(db.cachedStatement(sql: """
+                SELECT dedupe_key FROM jobs WHERE dedupe_key IN (\(placeholders))
+                UNION SELECT dedupe_key FROM pruned_jobs WHERE dedupe_key IN (\(placeholders))
+                """), arguments: arguments) {
+                found.insert(key)
+            }
+        }
+        return found
+    }
+
     public static func remember(store: String, orderID: Int, newestModifiedGMT: String?, status: String, at now: Date,
                                 in db: Database) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO woo_orders (store, order_id, newest_modified_gmt, status, updated_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(store, order_id) DO UPDATE SET
                 newest_modified_gmt = COALESCE(excluded.newest_modified_gmt, newest_modified_gmt),
                 status = excluded.status, updated_at = excluded.updated_at
-            """, arguments: [store, orderID, newestModifiedGMT, status, now])
+            """).execute(arguments: [store, orderID, newestModifiedGMT, status, StoredDate.text(now)])
     }
 
     /// The job behind a dedupe key, for the refund handler's "does this line have an enroll job?".
     public static func jobExists(dedupeKey: String, in db: Database) throws -> Bool {
-        try exists(dedupeKey, in: db)
-    }
-
-    private static func exists(_ dedupeKey: String, in db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM jobs WHERE dedupe_key = ?) OR EXISTS (SELECT 1 FROM pruned_jobs WHERE dedupe_key = ?)
-            """, arguments: [dedupeKey, dedupeKey]) ?? false
+        try JobTable.existingJob(dedupeKey: dedupeKey, in: db) != nil
     }
 }
 
 extension WooOrderLedger {
     /// Decides a parsed delivery against what the store knows about its order. Call inside the transaction
     /// that will record the outcome, so concurrent deliveries of one order are decided in turn.
+    ///
+    /// - Parameter speculation: what `rules` decide for this payload when nothing is known about its order,
+    ///   worked out before the transaction. Used as is when the memory read here is indeed empty (a new order,
+    ///   the usual case), so the one writer does not spend its time mapping lines and encoding payloads.
     public static func decide(_ payload: WooPayload, rules: WooIntakeRules, storeID: String, deliveryKey: String,
-                              in db: Database) throws
-        -> WooDecision {
+                              speculation: WooDecision? = nil, in db: Database) throws -> WooDecision {
         var memory = WooOrderMemory()
         if case .order(let order) = payload {
             memory = try Self.memory(store: storeID, orderID: order.id, lineIDs: order.lineItems.map(\.id),
                                      refundIDs: order.refunds.map(\.id), in: db)
         }
+        if let speculation, memory == WooOrderMemory() { return speculation }
         return rules.decide(payload, memory: memory, deliveryID: deliveryKey)
     }
 
