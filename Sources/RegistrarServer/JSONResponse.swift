@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RegistrarCore
 
 /// Every answer is JSON: `{"status": …}` on success, `{"error": "<code>", "message": "<sentence>"}` otherwise.
 public enum JSONResponse {
@@ -11,6 +12,13 @@ public enum JSONResponse {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The same bytes `make` gives for a JSON value, without JSONEncoder: intake answers thousands a second.
+    public static func make(_ status: HTTPResponse.Status, json: JSONValue) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.jsonBytes)))
     }
 
     public struct ErrorBody: Encodable, Sendable {

@@ -50,14 +50,14 @@ public struct RegistrarHTTPServer: Sendable {
             switch await Self.collectBody(request, limit: maxBody) {
             case .tooLarge:
                 let answer = await woocommerce.tooLarge(storeID: storeID, headers: headers, limit: maxBody)
-                return JSONResponse.make(.init(code: answer.status), answer.body)
+                return JSONResponse.make(.init(code: answer.status), json: .object(answer.body))
             case .failed(let error):
                 return JSONResponse.error(.badRequest, code: "unreadable_body", message: "the request body could not be read: \(error)")
             case .bytes(let bytes):
                 body = bytes
             }
             let answer = await woocommerce.receive(storeID: storeID, headers: headers, body: body)
-            return JSONResponse.make(.init(code: answer.status), answer.body)
+            return JSONResponse.make(.init(code: answer.status), json: .object(answer.body))
         }
         let auth = APIAuthorization(store: store)
         OrdersAPI(config: config, store: store, auth: auth, logger: logger).register(router, maxBody: maxBody)

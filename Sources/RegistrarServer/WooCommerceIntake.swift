@@ -90,16 +90,19 @@ public struct WooCommerceIntake: Sendable {
         let storeID = storeConfig.id
         let now = store.clock.now()
         let maxAttempts = store.options.maxAttempts
-        let deliveryKey = UUID().uuidString.lowercased()
+        let deliveryKey = RandomUUID.make()
         struct Outcome: Sendable {
             var deliveryID: Int64
             var decision: WooDecision
             var jobs: [EnqueuedJob]
         }
+        // Decided here, off the one writer's thread; the transaction re-decides only if the order is not new.
+        let speculation = rules.decide(payload, memory: WooOrderMemory(), deliveryID: deliveryKey)
         let outcome: Outcome
         do {
             outcome = try await store.write { db in
-                let decision = try WooOrderLedger.decide(payload, rules: rules, storeID: storeID, deliveryKey: deliveryKey, in: db)
+                let decision = try WooOrderLedger.decide(payload, rules: rules, storeID: storeID, deliveryKey: deliveryKey,
+                                                         speculation: speculation, in: db)
                 let reason = ([decision.reason].compactMap { $0 } + decision.notes).joined(separator: "; ")
                 let deliveryID = try DeliveryLedger.record(
                     NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body,

@@ -19,6 +19,7 @@ struct Daemon {
     let workers: WorkerPool
 
     init(config: RegistrarConfig, logger: Logger) throws {
+        MemoryTuning.keepFreedMemory()
         self.config = config
         self.logger = logger
         let metrics = RegistrarMetrics()
