@@ -32,6 +32,8 @@ struct CommonOptions: ParsableArguments {
 struct IntakeLoadOptions: ParsableArguments {
     @Option(help: "Concurrent keep-alive connections (and requests in flight).")
     var connections = 64
+    @Option(help: "The load generator's HTTP client: nio (one event-loop thread, light on the shared CPU) or curl (the project's CurlHTTPClient).")
+    var client: LoadClientKind = .nio
     @Option(help: "Measured duration in seconds (default 10 unless --requests is given).")
     var seconds: Double?
     @Option(help: "Measured request count (stops at whichever of --seconds and --requests comes first).")
@@ -55,7 +57,7 @@ struct IntakeLoadOptions: ParsableArguments {
     }
 
     func settings(firstOrderID: Int = 1_000_000) -> IntakeLoadSettings {
-        IntakeLoadSettings(url: "", connections: connections,
+        IntakeLoadSettings(url: "", connections: connections, client: client,
                            duration: seconds.map { .milliseconds(Int64($0 * 1000)) } ?? (requests == nil ? .seconds(10) : nil),
                            requests: requests, warmup: .milliseconds(Int64(warmupSeconds * 1000)),
                            firstOrderID: firstOrderID)
@@ -72,6 +74,7 @@ struct IntakeLoadOptions: ParsableArguments {
 }
 
 extension IntakeVariant: ExpressibleByArgument {}
+extension LoadClientKind: ExpressibleByArgument {}
 
 /// Wall time of a whole scenario, for the report.
 func elapsedSeconds(since start: ContinuousClock.Instant) -> Double {

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Sandbox
 
-/// `intake`: signed WooCommerce order webhooks from 64 keep-alive connections at `registrar serve`, then at
-/// the same server in-process with group commit on and off, to show what batching commits is worth.
+/// `intake`: signed WooCommerce order webhooks from 64 keep-alive connections (SwiftNIO client by default,
+/// `--client curl` for the project's libcurl one) at `registrar serve`, then at the same server in-process with
+/// group commit on and off, to show what batching commits is worth.
 struct IntakeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "intake",
@@ -25,7 +26,7 @@ struct IntakeCommand: AsyncParsableCommand {
                                                        .init(id: "course-v1:edX+DemoX+2026", modes: ["audit"])])
         let environment = IntakeEnvironment(webhooks: webhooks, sandbox: sandbox, registrarBinary: binary,
                                             workParent: common.workDir, keep: common.keep, logLevel: load.logLevel)
-        report.set("connections", "\(load.connections) keep-alive (CurlHTTPClient, maxConnections \(load.connections)), closed loop")
+        report.set("connections", "\(load.connections) keep-alive (\(load.client.label)), closed loop")
         report.set("measured", load.measuredDescription + " per run, after a \(load.warmupSeconds) s warm-up")
         report.set("delivery", "order.updated, \(webhooks.body(orderID: 1_000_000).count) B (fixture order 727 with a unique id and email), HMAC-SHA256 signed; 2 enroll jobs each")
         report.set("store", "WAL, synchronous=FULL, one writer; a 200 is sent only after the commit")

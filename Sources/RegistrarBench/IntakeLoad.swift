@@ -1,4 +1,3 @@
-import CurlHTTP
 import Foundation
 import Synchronization
 
@@ -6,6 +5,7 @@ import Synchronization
 struct IntakeLoadSettings: Sendable {
     var url: String
     var connections: Int
+    var client: LoadClientKind = .nio
     /// Stops sending new requests after this long (the measured phase only).
     var duration: Duration?
     /// Stops after this many requests (the measured phase only).
@@ -35,22 +35,57 @@ struct IntakeLoadResult: Codable, Sendable {
     var errors: Int { errorsByStatus.values.reduce(0, +) + transportErrors }
 }
 
+/// Which HTTP client generates the load.
+enum LoadClientKind: String, CaseIterable, Sendable, Codable {
+    /// SwiftNIO on one event-loop thread, a hand-cut HTTP/1.1 parser: the lighter one (NIOLoadClient).
+    case nio
+    /// The project's libcurl client, as the workers use it (CurlLoadClient).
+    case curl
+
+    var label: String {
+        switch self {
+        case .nio: "NIOLoadClient, one event-loop thread"
+        case .curl: "CurlHTTPClient"
+        }
+    }
+}
+
+/// Drives `connections` keep-alive connections, each in a closed loop: post the next order as soon as the last
+/// one is answered.
+protocol LoadClient: Sendable {
+    /// Every connection posts order after order (ids from `orders`) until `deadline`, or until `budget` requests
+    /// have been issued in the phase; a request in flight then still gets its answer or its timeout.
+    func run(until deadline: ContinuousClock.Instant, budget: Int?, orders: SharedCounter) async -> [Lane]
+    /// Connections opened so far, reconnections included.
+    var connectionsOpened: Int { get async }
+    func shutdown() async
+}
+
+/// What one connection's loop saw in one phase.
+struct Lane: Sendable {
+    var sent = 0
+    var latencies: [Double] = []
+    var errorsByStatus: [String: Int] = [:]
+    var transportErrors = 0
+    var firstError: String?
+
+    init() { latencies.reserveCapacity(4096) }
+}
+
 /// Keeps `connections` keep-alive connections busy, each posting the next signed order as soon as the last
 /// one is answered (closed loop: the offered load adapts to what the server sustains, so latency is the
 /// server's, not a queue in the generator). Every phase ends by itself: by time, by count, or both.
-func runIntakeLoad(_ settings: IntakeLoadSettings, webhooks: WooOrderWebhooks) async -> IntakeLoadResult {
-    var http = HTTPClientConfiguration()
-    http.maxConnections = settings.connections
-    http.totalTimeout = .seconds(30)
-    let client = CurlHTTPClient(configuration: http)
-    defer { client.shutdown() }
+func runIntakeLoad(_ settings: IntakeLoadSettings, webhooks: WooOrderWebhooks) async throws -> IntakeLoadResult {
+    let client: any LoadClient = switch settings.client {
+    case .nio: try NIOLoadClient(url: settings.url, connections: settings.connections, webhooks: webhooks)
+    case .curl: CurlLoadClient(url: settings.url, connections: settings.connections, webhooks: webhooks)
+    }
     let orders = SharedCounter(settings.firstOrderID)
 
     var warmupRequests = 0
     var warmupDurable = 0
     if settings.warmup > .zero {
-        let warm = await loadPhase(client: client, settings: settings, webhooks: webhooks, orders: orders,
-                                   until: .now + settings.warmup, budget: nil)
+        let warm = await client.run(until: .now + settings.warmup, budget: nil, orders: orders)
         warmupRequests = warm.reduce(0) { $0 + $1.sent }
         warmupDurable = warm.reduce(0) { $0 + $1.latencies.count }
     }
@@ -58,9 +93,10 @@ func runIntakeLoad(_ settings: IntakeLoadSettings, webhooks: WooOrderWebhooks) a
     // Bounded even when only a count is given: a stalled server must not hang the benchmark.
     let limit = settings.duration ?? (settings.requests == nil ? .seconds(10) : .seconds(300))
     let start = ContinuousClock.now
-    let lanes = await loadPhase(client: client, settings: settings, webhooks: webhooks, orders: orders,
-                                until: start + limit, budget: settings.requests)
+    let lanes = await client.run(until: start + limit, budget: settings.requests, orders: orders)
     let elapsed = (ContinuousClock.now - start).inMilliseconds / 1000
+    let opened = await client.connectionsOpened
+    await client.shutdown()
 
     var latencies: [Double] = []
     var errors: [String: Int] = [:]
@@ -76,53 +112,7 @@ func runIntakeLoad(_ settings: IntakeLoadSettings, webhooks: WooOrderWebhooks) a
                             firstError: firstError, elapsedSeconds: elapsed,
                             deliveriesPerSecond: Double(latencies.count) / max(elapsed, 0.001),
                             latency: LatencyStats(milliseconds: latencies), warmupRequests: warmupRequests,
-                            warmupDurable: warmupDurable,
-                            connectionsOpened: client.connectionsOpened, nextOrderID: orders.peek())
-}
-
-/// What one connection's loop saw.
-private struct Lane: Sendable {
-    var sent = 0
-    var latencies: [Double] = []
-    var errorsByStatus: [String: Int] = [:]
-    var transportErrors = 0
-    var firstError: String?
-}
-
-private func loadPhase(client: CurlHTTPClient, settings: IntakeLoadSettings, webhooks: WooOrderWebhooks, orders: SharedCounter,
-                       until deadline: ContinuousClock.Instant, budget: Int?) async -> [Lane] {
-    let issued = SharedCounter(0)
-    return await withTaskGroup(of: Lane.self) { group in
-        for _ in 0..<settings.connections {
-            group.addTask {
-                var lane = Lane()
-                lane.latencies.reserveCapacity(4096)
-                while ContinuousClock.now < deadline {
-                    if let budget, issued.next() >= budget { break }
-                    let request = webhooks.request(url: settings.url, orderID: orders.next())
-                    let sentAt = ContinuousClock.now
-                    lane.sent += 1
-                    do {
-                        let response = try await client.execute(request)
-                        let latency = (ContinuousClock.now - sentAt).inMilliseconds
-                        if response.status == 200 {
-                            lane.latencies.append(latency)
-                        } else {
-                            lane.errorsByStatus[String(response.status), default: 0] += 1
-                            if lane.firstError == nil { lane.firstError = "HTTP \(response.status): \(response.bodyText.prefix(300))" }
-                        }
-                    } catch {
-                        lane.transportErrors += 1
-                        if lane.firstError == nil { lane.firstError = "\(error)" }
-                    }
-                }
-                return lane
-            }
-        }
-        var lanes: [Lane] = []
-        for await lane in group { lanes.append(lane) }
-        return lanes
-    }
+                            warmupDurable: warmupDurable, connectionsOpened: opened, nextOrderID: orders.peek())
 }
 
 /// A shared counter for the load loops.

@@ -91,7 +91,7 @@ enum IntakeRunner {
             settings.url = serve.baseURL + "/webhooks/woocommerce/main"
             let sampler = MemorySampler(pid: serve.pid)
             let cpuBefore = (ProcessCPU.seconds(pid: serve.pid), ProcessCPU.seconds(pid: getpid()))
-            let result = await runIntakeLoad(settings, webhooks: environment.webhooks)
+            let result = try await runIntakeLoad(settings, webhooks: environment.webhooks)
             let cpuAfter = (ProcessCPU.seconds(pid: serve.pid), ProcessCPU.seconds(pid: getpid()))
             let sampledPeak = await sampler.finish()
             let after = serve.memory
@@ -112,7 +112,7 @@ enum IntakeRunner {
             let server = try await InProcessIntake.start(configText: configText, groupCommit: variant.groupCommit, logger: logger)
             settings.url = server.baseURL + "/webhooks/woocommerce/main"
             let cpuBefore = ProcessCPU.seconds(pid: getpid())
-            let result = await runIntakeLoad(settings, webhooks: environment.webhooks)
+            let result = try await runIntakeLoad(settings, webhooks: environment.webhooks)
             let cpuAfter = ProcessCPU.seconds(pid: getpid())
             let stats = server.store.writeStats
             await server.stop()

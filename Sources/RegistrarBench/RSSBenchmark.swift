@@ -27,7 +27,7 @@ struct RSSCommand: AsyncParsableCommand {
         report.set("process", "registrar serve, production defaults, sandbox as Open edX")
         report.set("serve binary", describeBinary(binary))
         report.set("idle", "\(idleSeconds) s after it listens")
-        report.set("load", "the intake scenario: \(load.connections) connections, \(load.measuredDescription) after a \(load.warmupSeconds) s warm-up")
+        report.set("load", "the intake scenario: \(load.connections) connections (\(load.client.label)), \(load.measuredDescription) after a \(load.warmupSeconds) s warm-up")
         print("rss: serve idle \(idleSeconds) s, then under load…")
         let run = try await IntakeRunner.run(.serve, load: load.settings(), environment: environment)
         await sandbox.stop()

@@ -73,7 +73,13 @@ struct WooOrderWebhooks: Sendable {
     /// The request WooCommerce's webhook sender makes for `orderID`.
     func request(url: String, orderID: Int) -> HTTPRequest {
         let body = body(orderID: orderID)
-        let headers: HTTPHeaders = [
+        return HTTPRequest(method: "POST", url: url, headers: headers(orderID: orderID, body: body), body: body)
+    }
+
+    /// The headers WooCommerce's webhook sender adds, with `body` signed; one list for both load clients, so
+    /// that a header added here reaches the server whichever client posts.
+    func headers(orderID: Int, body: [UInt8]) -> HTTPHeaders {
+        [
             "Content-Type": "application/json",
             "User-Agent": "WooCommerce/9.4.0 Hookshot (WordPress/6.7)",
             "X-WC-Webhook-Source": "https://shop.example.com/",
@@ -84,7 +90,6 @@ struct WooOrderWebhooks: Sendable {
             "X-WC-Webhook-ID": "12",
             "X-WC-Webhook-Delivery-ID": String(orderID),
         ]
-        return HTTPRequest(method: "POST", url: url, headers: headers, body: body)
     }
 }
 
