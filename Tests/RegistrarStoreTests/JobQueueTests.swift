@@ -160,6 +160,26 @@ import Testing
         #expect(next.first?.job.attempts == 2)
     }
 
+    /// Read-your-writes across the pool: once `write` has returned, a read started after it sees the commit,
+    /// however large the commit and however busy the readers (a benchmark once reported an empty table here).
+    @Test func aReadAfterALargeCommitSeesIt() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try makeStore(dir)
+        var expected = 0
+        for round in 0..<12 {
+            // Readers keep snapshots open while the writer commits, as workers and /metrics do in serve.
+            let readers = Task {
+                while !Task.isCancelled { _ = try? await store.stats() }
+            }
+            let jobs = (0..<1_500).map { job("r\(round)-\($0)") }
+            _ = try await store.enqueue(jobs)
+            expected += jobs.count
+            let seen = try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0 }
+            readers.cancel()
+            #expect(seen == expected, "round \(round): \(seen) of \(expected) jobs visible right after the write")
+        }
+    }
+
     @Test func backoffScheduleAndRetryAfterSetTheNextRun() async throws {
         let dir = try TemporaryDirectory()
         let clock = ManualClock()
