@@ -14,20 +14,13 @@ public enum WooOrderLedger {
         memory.newestModifiedGMT = try String.fetchOne(db.cachedStatement(sql: """
             SELECT newest_modified_gmt FROM woo_orders WHERE store = ? AND order_id = ?
             """), arguments: [store, orderID])
-        var keys: [String] = []
-        for line in lineIDs {
-            keys.append(WooKeys.enroll(store: store, order: orderID, line: line))
-            keys.append(WooKeys.unenroll(store: store, order: orderID, line: line))
-        }
-        for refund in refundIDs { keys.append(WooKeys.refund(store: store, order: orderID, refund: refund)) }
-        let found = try existingKeys(keys, in: db)
-        for line in lineIDs {
-            if found.contains(WooKeys.enroll(store: store, order: orderID, line: line)) { memory.linesWithEnroll.insert(line) }
-            if found.contains(WooKeys.unenroll(store: store, order: orderID, line: line)) { memory.linesWithUnenroll.insert(line) }
-        }
-        for refund in refundIDs where found.contains(WooKeys.refund(store: store, order: orderID, refund: refund)) {
-            memory.refundsSeen.insert(refund)
-        }
+        let enrollKeys = lineIDs.map { WooKeys.enroll(store: store, order: orderID, line: $0) }
+        let unenrollKeys = lineIDs.map { WooKeys.unenroll(store: store, order: orderID, line: $0) }
+        let refundKeys = refundIDs.map { WooKeys.refund(store: store, order: orderID, refund: $0) }
+        let found = try existingKeys(enrollKeys + unenrollKeys + refundKeys, in: db)
+        for (line, key) in zip(lineIDs, enrollKeys) where found.contains(key) { memory.linesWithEnroll.insert(line) }
+        for (line, key) in zip(lineIDs, unenrollKeys) where found.contains(key) { memory.linesWithUnenroll.insert(line) }
+        for (refund, key) in zip(refundIDs, refundKeys) where found.contains(key) { memory.refundsSeen.insert(refund) }
         return memory
     }
 
