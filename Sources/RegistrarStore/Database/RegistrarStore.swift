@@ -56,6 +56,10 @@ public final class RegistrarStore: Sendable {
         configuration.label = "registrar"
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // DatabasePool switches the writer to WAL *after* prepareDatabase and sets `synchronous = NORMAL`
+            // as it does, which flushes the WAL only at checkpoints: a commit could be lost to a power cut.
+            // The writer is one long-lived connection, so setting FULL again here holds for every commit.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw StoreError.notFound("cannot open database \(path): \(error)")
         }
@@ -79,9 +83,10 @@ public final class RegistrarStore: Sendable {
         return (stats.transactions, stats.writes, stats.largestBatch)
     }
 
-    /// The pragmas in force, for tests and `/readyz`.
+    /// The pragmas in force on the connection that commits (readers' settings do not make writes durable),
+    /// for tests and `/readyz`.
     public func pragmas() async throws -> (journalMode: String, synchronous: Int) {
-        try await pool.read { db in
+        try await pool.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
              try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
         }
