@@ -36,11 +36,13 @@ extension JSONValue {
                              duplicateKeys: JSONDuplicateKeys = .lastWins) throws(JSONSyntaxError) -> JSONValue {
         // `withContiguousStorageIfAvailable` rethrows untyped, so the typed error travels in a Result.
         let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(JSONSyntaxError) in try JSONReader.read(buffer, duplicateKeys: duplicateKeys) }
+            Result { () throws(JSONSyntaxError) in
+                try JSONReader.read(buffer, duplicateKeys: duplicateKeys, selection: .everything)
+            }
         }
         if let contiguous { return try contiguous.get() }
         return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONSyntaxError) in
-            try JSONReader.read(buffer, duplicateKeys: duplicateKeys)
+            try JSONReader.read(buffer, duplicateKeys: duplicateKeys, selection: .everything)
         }
     }
 }
@@ -48,7 +50,8 @@ extension JSONValue {
 /// A reader over a byte buffer. Containers are tracked on a heap-allocated stack of frames rather than by
 /// recursion, so no input can exhaust the thread's stack in any build (a debug build needs kilobytes of stack per
 /// level of a recursive reader, and a secondary thread may have only 512 KB); nesting is limited by policy alone.
-/// Strings without escapes become one slice; nothing in the loop uses Foundation.
+/// Strings without escapes become one slice; nothing in the loop uses Foundation. Values a `JSONSelection` leaves
+/// out go through the same checks but are never built.
 struct JSONReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let duplicateKeys: JSONDuplicateKeys
@@ -71,6 +74,10 @@ struct JSONReader {
         let isObject: Bool
         /// Where its bracket is.
         let start: Int
+        /// What of it to build; nil when it is only checked.
+        let selection: JSONSelection?
+        /// What of an array's elements to build; nil when they are only checked.
+        let elementSelection: JSONSelection?
         /// An array's items so far.
         var items: [JSONValue] = []
         /// An object's first member in `members`.
@@ -78,6 +85,16 @@ struct JSONReader {
         /// The key of the object member whose value is being read.
         var key = ""
         var keyOffset = 0
+        /// What of that member's value to build; nil when it is only checked.
+        var memberSelection: JSONSelection?
+
+        init(isObject: Bool, start: Int, base: Int = 0, selection: JSONSelection?) {
+            self.isObject = isObject
+            self.start = start
+            self.base = base
+            self.selection = selection
+            self.elementSelection = selection?.elementSelection
+        }
     }
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>, duplicateKeys: JSONDuplicateKeys) {
@@ -85,8 +102,8 @@ struct JSONReader {
         self.duplicateKeys = duplicateKeys
     }
 
-    static func read(_ bytes: UnsafeBufferPointer<UInt8>,
-                     duplicateKeys: JSONDuplicateKeys) throws(JSONSyntaxError) -> JSONValue {
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, duplicateKeys: JSONDuplicateKeys,
+                     selection: JSONSelection) throws(JSONSyntaxError) -> JSONValue {
         var reader = JSONReader(bytes, duplicateKeys: duplicateKeys)
         // RFC 8259 lets a reader ignore a UTF-8 byte order mark, and a WordPress plugin file saved with one puts
         // it in front of everything the site sends. Foundation skips it too.
@@ -96,7 +113,7 @@ struct JSONReader {
             throw JSONSyntaxError(bytes.count == start ? "empty input" : "no value: the input is only whitespace",
                                   offset: bytes.count)
         }
-        let value = try reader.document()
+        let value = try reader.document(selection)
         if let extra = reader.skipWhitespace() {
             throw JSONSyntaxError("unexpected \(Self.describe(extra)) at byte \(reader.index) after the top-level value",
                                   offset: reader.index)
@@ -118,9 +135,11 @@ struct JSONReader {
     }
 
     /// The value starting at the next non-whitespace byte, which the caller has seen is there.
-    private mutating func document() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func document(_ selection: JSONSelection) throws(JSONSyntaxError) -> JSONValue {
         var frames: [Frame] = []
         var expected: StaticString = "a value"
+        // What of the next value to build; nil when it is only checked.
+        var wanted: JSONSelection? = selection
         while true {
             // A value, or the opening of a container whose first value comes next.
             guard let byte = skipWhitespace() else { throw endOfInput(inside: frames.last) }
@@ -128,7 +147,7 @@ struct JSONReader {
             switch byte {
             case UInt8(ascii: "{"):
                 try checkDepth(frames.count + 1)
-                var frame = Frame(isObject: true, start: index, base: members.count)
+                var frame = Frame(isObject: true, start: index, base: members.count, selection: wanted)
                 index += 1
                 guard let first = skipWhitespace() else { throw endOfInput(inside: frame) }
                 if first == UInt8(ascii: "}") {
@@ -136,25 +155,27 @@ struct JSONReader {
                     value = .object([:])
                 } else {
                     try key(first, of: &frame, expected: "a string key or '}'")
+                    wanted = frame.memberSelection
                     frames.append(frame)
                     expected = "a value"
                     continue
                 }
             case UInt8(ascii: "["):
                 try checkDepth(frames.count + 1)
-                let frame = Frame(isObject: false, start: index)
+                let frame = Frame(isObject: false, start: index, selection: wanted)
                 index += 1
                 guard let first = skipWhitespace() else { throw endOfInput(inside: frame) }
                 if first == UInt8(ascii: "]") {
                     index += 1
                     value = .array([])
                 } else {
+                    wanted = frame.elementSelection
                     frames.append(frame)
                     expected = "a value or ']'"
                     continue
                 }
             default:
-                value = try scalar(byte, expected: expected)
+                value = try scalar(byte, expected: expected, building: wanted != nil)
             }
 
             // The value goes into the innermost open container; if that closes, it is the next value, and so on out.
@@ -162,18 +183,23 @@ struct JSONReader {
                 guard let next = skipWhitespace() else { throw endOfInput(inside: frames[top]) }
                 index += 1
                 if frames[top].isObject {
-                    members.append(Member(key: frames[top].key, value: value, offset: frames[top].keyOffset))
+                    if frames[top].memberSelection != nil {
+                        members.append(Member(key: frames[top].key, value: value, offset: frames[top].keyOffset))
+                    }
                     if next == UInt8(ascii: ",") {
                         guard let following = skipWhitespace() else { throw endOfInput(inside: frames[top]) }
                         try key(following, of: &frames[top], expected: "a string key")
+                        wanted = frames[top].memberSelection
                         expected = "a value"
                         break
                     }
                     guard next == UInt8(ascii: "}") else { throw unexpected(next, at: index - 1, expected: "',' or '}'") }
-                    value = .object(try object(from: frames.removeLast().base))
+                    let closed = frames.removeLast()
+                    value = closed.selection == nil ? .null : .object(try object(from: closed.base))
                 } else {
-                    frames[top].items.append(value)
+                    if frames[top].elementSelection != nil { frames[top].items.append(value) }
                     if next == UInt8(ascii: ",") {
+                        wanted = frames[top].elementSelection
                         expected = "a value"
                         break
                     }
@@ -185,12 +211,37 @@ struct JSONReader {
         }
     }
 
-    /// The key starting at `byte` (`bytes[index]`) and the colon after it.
+    /// The key starting at `byte` (`bytes[index]`) and the colon after it; sets what of its value to build.
     private mutating func key(_ byte: UInt8, of frame: inout Frame, expected: StaticString) throws(JSONSyntaxError) {
         guard byte == UInt8(ascii: "\"") else { throw unexpected(byte, expected: expected) }
         frame.keyOffset = index
         index += 1
-        frame.key = try string()
+        switch frame.selection?.shape {
+        case nil:
+            _ = try skipString()
+            frame.memberSelection = nil
+        case .everything?:
+            frame.key = try string()
+            frame.memberSelection = .everything
+        case .elements(let selection)?:
+            frame.key = try string()
+            frame.memberSelection = selection
+        case .members(let wanted)?:
+            // Most keys are plain ASCII and most are not wanted: those are compared as bytes and never built.
+            let start = index
+            if try skipString() {
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index - 1])
+                let match = wanted.first { $0.matches(raw) }
+                frame.key = match?.key ?? ""
+                frame.memberSelection = match?.selection
+            } else {
+                index = start
+                let key = try string()
+                let match = wanted.first { $0.key == key }
+                frame.key = key
+                frame.memberSelection = match?.selection
+            }
+        }
         guard let colon = skipWhitespace() else { throw endOfInput(inside: frame) }
         guard colon == UInt8(ascii: ":") else { throw unexpected(colon, expected: "':'") }
         index += 1
@@ -225,11 +276,17 @@ struct JSONReader {
         }
     }
 
-    /// A string, number or literal starting at `byte`, which is `bytes[index]`.
-    private mutating func scalar(_ byte: UInt8, expected: StaticString) throws(JSONSyntaxError) -> JSONValue {
+    /// A string, number or literal starting at `byte`, which is `bytes[index]`. A string not being built is
+    /// only checked, and comes back as an empty one.
+    private mutating func scalar(_ byte: UInt8, expected: StaticString, building: Bool) throws(JSONSyntaxError)
+        -> JSONValue {
         switch byte {
         case UInt8(ascii: "\""):
             index += 1
+            if !building {
+                _ = try skipString()
+                return .string("")
+            }
             return .string(try string())
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return .number(try number())
@@ -395,6 +452,33 @@ struct JSONReader {
                 return try escapedString(quote: start - 1)
             }
             if byte < 0x20 { throw controlCharacter(byte, at: position) }
+            position += try utf8Sequence(at: position)
+        }
+    }
+
+    /// Checks the string whose opening quote is just before `index` and moves past it, building nothing.
+    /// - Returns: whether it is plain ASCII without escapes, so that its bytes are its text.
+    private mutating func skipString() throws(JSONSyntaxError) -> Bool {
+        let start = index
+        var position = index
+        var plain = true
+        while true {
+            position = nextSpecialByte(from: position)
+            guard position < bytes.count else { throw unterminatedString(quote: start - 1) }
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                index = position + 1
+                return plain
+            }
+            if byte == UInt8(ascii: "\\") {
+                // `escape` decodes into `scratch`; emptied per string so skipping never grows it past one.
+                if plain { scratch.removeAll(keepingCapacity: true) }
+                plain = false
+                position = try escape(at: position, quote: start - 1)
+                continue
+            }
+            if byte < 0x20 { throw controlCharacter(byte, at: position) }
+            plain = false
             position += try utf8Sequence(at: position)
         }
     }
