@@ -101,14 +101,15 @@ public struct WooCommerceIntake: Sendable {
         let outcome: Outcome
         do {
             outcome = try await store.write { db in
-                let decision = try WooOrderLedger.decide(payload, rules: rules, storeID: storeID, deliveryKey: deliveryKey,
-                                                         speculation: speculation, in: db)
+                let decided = try WooOrderLedger.decide(payload, rules: rules, storeID: storeID, deliveryKey: deliveryKey,
+                                                        speculation: speculation, in: db)
+                let decision = decided.decision
                 let reason = ([decision.reason].compactMap { $0 } + decision.notes).joined(separator: "; ")
                 let deliveryID = try DeliveryLedger.record(
                     NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body,
                                 verdict: decision.verdict.rawValue, httpStatus: 200, reason: reason.isEmpty ? nil : reason),
                     at: now, in: db)
-                let jobs = try WooOrderLedger.apply(decision, of: payload, storeID: storeID, deliveryID: deliveryID,
+                let jobs = try WooOrderLedger.apply(decided, of: payload, storeID: storeID, deliveryID: deliveryID,
                                                     maxAttempts: maxAttempts, now: now, in: db)
                 if !jobs.isEmpty { try DeliveryLedger.setJobs(jobs.map(\.id), ofDelivery: deliveryID, in: db) }
                 return Outcome(deliveryID: deliveryID, decision: decision, jobs: jobs)

@@ -12,6 +12,23 @@ import Testing
         #expect(pragmas.synchronous == 2) // FULL
     }
 
+    /// Intake tells `insert` which keys it has just found on no job, so the insert itself must catch a key that
+    /// exists after all (or twice in one call) and answer with the job that has it.
+    @Test func anInsertThatConflictsAnswersWithTheJobThatHasTheKey() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try makeStore(dir)
+        let first = try await store.enqueue([job("k1")])
+        let inserted = try await store.write { db in
+            try JobTable.insert([job("k1"), job("k2"), job("k2")], deliveryID: nil, defaultMaxAttempts: 3, now: Date(),
+                                knownAbsent: ["k1", "k2"], in: db)
+        }
+        #expect(inserted.count == 3)
+        #expect(inserted[0].id == first.jobs[0].id && !inserted[0].created && inserted[0].dedupeKey == "k1")
+        #expect(inserted[1].created && inserted[1].id != first.jobs[0].id)
+        #expect(inserted[2].id == inserted[1].id && !inserted[2].created && inserted[2].dedupeKey == "k2")
+        #expect(try await store.jobs(JobFilter(limit: 10)).map(\.id).sorted() == [first.jobs[0].id, inserted[1].id])
+    }
+
     @Test func concurrentEnqueuesOfOneKeyMakeOneJob() async throws {
         let dir = try TemporaryDirectory()
         let store = try makeStore(dir)

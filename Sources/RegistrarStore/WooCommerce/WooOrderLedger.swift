@@ -10,6 +10,12 @@ public enum WooOrderLedger {
     /// source of truth).
     public static func memory(store: String, orderID: Int, lineIDs: [Int], refundIDs: [Int], in db: Database) throws
         -> WooOrderMemory {
+        try recall(store: store, orderID: orderID, lineIDs: lineIDs, refundIDs: refundIDs, in: db).memory
+    }
+
+    /// The memory, and the dedupe keys it looked for and found no job for.
+    private static func recall(store: String, orderID: Int, lineIDs: [Int], refundIDs: [Int], in db: Database) throws
+        -> (memory: WooOrderMemory, absentKeys: Set<String>) {
         var memory = WooOrderMemory()
         memory.newestModifiedGMT = try String.fetchOne(db.cachedStatement(sql: """
             SELECT newest_modified_gmt FROM woo_orders WHERE store = ? AND order_id = ?
@@ -17,11 +23,12 @@ public enum WooOrderLedger {
         let enrollKeys = lineIDs.map { WooKeys.enroll(store: store, order: orderID, line: $0) }
         let unenrollKeys = lineIDs.map { WooKeys.unenroll(store: store, order: orderID, line: $0) }
         let refundKeys = refundIDs.map { WooKeys.refund(store: store, order: orderID, refund: $0) }
-        let found = try existingKeys(enrollKeys + unenrollKeys + refundKeys, in: db)
+        let keys = enrollKeys + unenrollKeys + refundKeys
+        let found = try existingKeys(keys, in: db)
         for (line, key) in zip(lineIDs, enrollKeys) where found.contains(key) { memory.linesWithEnroll.insert(line) }
         for (line, key) in zip(lineIDs, unenrollKeys) where found.contains(key) { memory.linesWithUnenroll.insert(line) }
         for (refund, key) in zip(refundIDs, refundKeys) where found.contains(key) { memory.refundsSeen.insert(refund) }
-        return memory
+        return (memory, Set(keys).subtracting(found))
     }
 
     /// Which of `keys` belong to a job, live or pruned: one query for the whole order rather than one per key.
@@ -36,7 +43,7 @@ public enum WooOrderLedger {
             let arguments = StatementArguments(chunk + chunk)
             for key in try String.fetchAll(db.cachedStatement(sql: """
                 SELECT dedupe_key FROM jobs WHERE dedupe_key IN (\(placeholders))
-                UNION SELECT dedupe_key FROM pruned_jobs WHERE dedupe_key IN (\(placeholders))
+                UNION ALL SELECT dedupe_key FROM pruned_jobs WHERE dedupe_key IN (\(placeholders))
                 """), arguments: arguments) {
                 found.insert(key)
             }
@@ -61,6 +68,13 @@ public enum WooOrderLedger {
 }
 
 extension WooOrderLedger {
+    /// A decision, with what the store learnt making it.
+    public struct Decided: Sendable {
+        public let decision: WooDecision
+        /// Dedupe keys looked up in this transaction and found on no job: inserting their jobs needs no second look.
+        let absentKeys: Set<String>
+    }
+
     /// Decides a parsed delivery against what the store knows about its order. Call inside the transaction
     /// that will record the outcome, so concurrent deliveries of one order are decided in turn.
     ///
@@ -68,20 +82,23 @@ extension WooOrderLedger {
     ///   worked out before the transaction. Used as is when the memory read here is indeed empty (a new order,
     ///   the usual case), so the one writer does not spend its time mapping lines and encoding payloads.
     public static func decide(_ payload: WooPayload, rules: WooIntakeRules, storeID: String, deliveryKey: String,
-                              speculation: WooDecision? = nil, in db: Database) throws -> WooDecision {
+                              speculation: WooDecision? = nil, in db: Database) throws -> Decided {
         var memory = WooOrderMemory()
+        var absentKeys = Set<String>()
         if case .order(let order) = payload {
-            memory = try Self.memory(store: storeID, orderID: order.id, lineIDs: order.lineItems.map(\.id),
-                                     refundIDs: order.refunds.map(\.id), in: db)
+            (memory, absentKeys) = try recall(store: storeID, orderID: order.id, lineIDs: order.lineItems.map(\.id),
+                                              refundIDs: order.refunds.map(\.id), in: db)
         }
-        if let speculation, memory == WooOrderMemory() { return speculation }
-        return rules.decide(payload, memory: memory, deliveryID: deliveryKey)
+        if let speculation, memory == WooOrderMemory() { return Decided(decision: speculation, absentKeys: absentKeys) }
+        return Decided(decision: rules.decide(payload, memory: memory, deliveryID: deliveryKey), absentKeys: absentKeys)
     }
 
     /// Adds the decision's jobs and, unless the delivery was stale, remembers the order's newest state.
-    public static func apply(_ decision: WooDecision, of payload: WooPayload, storeID: String, deliveryID: Int64?,
+    public static func apply(_ decided: Decided, of payload: WooPayload, storeID: String, deliveryID: Int64?,
                              maxAttempts: Int, now: Date, in db: Database) throws -> [EnqueuedJob] {
-        let jobs = try JobTable.insert(decision.jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
+        let decision = decided.decision
+        let jobs = try JobTable.insert(decision.jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now,
+                                       knownAbsent: decided.absentKeys, in: db)
         if case .order(let order) = payload, decision.verdict != .stale {
             try remember(store: storeID, orderID: order.id, newestModifiedGMT: decision.newestModifiedGMT,
                          status: order.status, at: now, in: db)

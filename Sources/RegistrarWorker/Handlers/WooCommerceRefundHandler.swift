@@ -123,10 +123,10 @@ public struct WooCommerceRefundHandler: JobHandler {
         let storeID = storeConfig.id
         do {
             let (decision, enqueued) = try await store.write { db -> (WooDecision, [EnqueuedJob]) in
-                let decision = try WooOrderLedger.decide(parsed, rules: rules, storeID: storeID, deliveryKey: "job-\(jobID)", in: db)
-                let jobs = try WooOrderLedger.apply(decision, of: parsed, storeID: storeID, deliveryID: deliveryID,
+                let decided = try WooOrderLedger.decide(parsed, rules: rules, storeID: storeID, deliveryKey: "job-\(jobID)", in: db)
+                let jobs = try WooOrderLedger.apply(decided, of: parsed, storeID: storeID, deliveryID: deliveryID,
                                                     maxAttempts: maxAttempts, now: now, in: db)
-                return (decision, jobs)
+                return (decided.decision, jobs)
             }
             if enqueued.contains(where: \.created) { store.jobsAdded.ring() }
             return .success(detail: "order \(payload.orderNumber) fetched from the store: \(decision.verdict.rawValue); jobs \(enqueued.map(\.id))"
