@@ -224,6 +224,12 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
             for line in log.split(separator: "\n") where line.hasPrefix("{") {
                 #expect(JSONValue.parse(String(line)) != nil, "not a JSON line: \(line)")
             }
+        } else {
+            // The text format is swift-log's StreamLogHandler's, which operators' tools may already parse.
+            let shape = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (trace|debug|info|notice|warning|error|critical) [^ :]+:( .+)? \[[A-Za-z]+\] .+/
+            let lines = log.split(separator: "\n").filter { $0.first?.isNumber == true }
+            #expect(lines.count > 3)
+            for line in lines { #expect(line.wholeMatch(of: shape) != nil, "not a text log line: \(line)") }
         }
         http.shutdown()
         await sandbox.stop()

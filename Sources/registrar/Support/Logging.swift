@@ -6,7 +6,7 @@ import RegistrarCore
 func makeLogger(_ config: LoggingConfig, label: String) -> Logger {
     var logger: Logger
     switch config.format {
-    case .text: logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+    case .text: logger = Logger(label: label) { TextLogHandler(label: $0) }
     case .json: logger = Logger(label: label) { JSONLogHandler(label: $0) }
     }
     logger.logLevel = Logger.Level(rawValue: config.level) ?? .info

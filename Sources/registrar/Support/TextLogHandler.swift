@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Text lines on stderr in exactly `StreamLogHandler`'s format
+/// (`2026-11-22T10:15:02+0000 info registrar: delivery_id=7 store=main [RegistrarServer] delivery recorded`),
+/// written the way a daemon logging every delivery needs: `StreamLogHandler` calls `localtime` per line, which
+/// in glibc stats /etc/localtime each time, and goes through stdio; this formats the time once a second and
+/// writes each line with one `write(2)`.
+struct TextLogHandler: LogHandler {
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:] {
+        didSet { prettyMetadata = Self.prettify(metadata) }
+    }
+    private var prettyMetadata: String?
+    private let label: String
+    private let output: LogOutput
+
+    init(label: String, output: LogOutput = .standardError) {
+        self.label = label
+        self.output = output
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var pretty = prettyMetadata
+        if let explicit = event.metadata, !explicit.isEmpty {
+            pretty = Self.prettify(metadata.merging(explicit) { $1 })
+        }
+        if let error = event.error {
+            var merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            merged["error.message"] = "\(error)"
+            merged["error.type"] = "\(String(reflecting: type(of: error)))"
+            pretty = Self.prettify(merged)
+        }
+        var line = output.timestamp()
+        line += " \(event.level)"
+        if !label.isEmpty { line += " " + label }
+        line += ":"
+        if let pretty { line += " " + pretty }
+        line += " [\(event.source)] \(event.message)\n"
+        output.write(line)
+    }
+
+    static func prettify(_ metadata: Logger.Metadata) -> String? {
+        metadata.isEmpty ? nil : metadata.lazy.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
+    }
+}
+
+/// Where text log lines go: a file descriptor, written a whole line at a time so lines from concurrent loggers
+/// never interleave, and the local time of the current second, formatted once.
+final class LogOutput: Sendable {
+    static let standardError = LogOutput(descriptor: 2)
+
+    private let descriptor: Int32
+    private let clock = Mutex<(second: Int, text: String)>((-1, ""))
+    private let writing = Mutex(())
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    /// `strftime("%Y-%m-%dT%H:%M:%S%z")` of the local time, as `StreamLogHandler` prints it.
+    func timestamp() -> String {
+        var now = time(nil)
+        if let cached = clock.withLock({ $0.second == now ? $0.text : nil }) { return cached }
+        var local = tm()
+        // localtime_r, unlike localtime, does not re-read the zone file on every call.
+        guard localtime_r(&now, &local) != nil else { return "<unknown>" }
+        var buffer = [CChar](repeating: 0, count: 64)
+        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
+        let text = String(cString: buffer)
+        clock.withLock { $0 = (now, text) }
+        return text
+    }
+
+    func write(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes in
+            writing.withLock { _ in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written > 0 {
+                        offset += written
+                    } else if written < 0, errno == EINTR {
+                        continue
+                    } else {
+                        return // A log that cannot be written must not stop intake.
+                    }
+                }
+            }
+        }
+    }
+}
