@@ -216,32 +216,38 @@ struct JSONReader {
         guard byte == UInt8(ascii: "\"") else { throw unexpected(byte, expected: expected) }
         frame.keyOffset = index
         index += 1
-        switch frame.selection?.shape {
-        case nil:
+        guard let selection = frame.selection else {
             _ = try skipString()
             frame.memberSelection = nil
-        case .everything?:
-            frame.key = try string()
-            frame.memberSelection = .everything
-        case .elements(let selection)?:
+            return try colon(of: frame)
+        }
+        switch selection.kind {
+        case .everything:
             frame.key = try string()
             frame.memberSelection = selection
-        case .members(let wanted)?:
+        case .elements:
+            frame.key = try string()
+            frame.memberSelection = selection.element
+        case .members:
             // Most keys are plain ASCII and most are not wanted: those are compared as bytes and never built.
+            let wanted = selection.members!
             let start = index
             if try skipString() {
-                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index - 1])
-                let match = wanted.first { $0.matches(raw) }
-                frame.key = match?.key ?? ""
-                frame.memberSelection = match?.selection
+                let match = wanted.index(ofPlainKey: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]))
+                frame.key = match.map { wanted.keys[$0] } ?? ""
+                frame.memberSelection = match.map { wanted.selections[$0] }
             } else {
                 index = start
                 let key = try string()
-                let match = wanted.first { $0.key == key }
                 frame.key = key
-                frame.memberSelection = match?.selection
+                frame.memberSelection = wanted.index(of: key).map { wanted.selections[$0] }
             }
         }
+        try colon(of: frame)
+    }
+
+    /// The colon after a key.
+    private mutating func colon(of frame: Frame) throws(JSONSyntaxError) {
         guard let colon = skipWhitespace() else { throw endOfInput(inside: frame) }
         guard colon == UInt8(ascii: ":") else { throw unexpected(colon, expected: "':'") }
         index += 1

@@ -25,4 +25,10 @@ public enum WooKeys {
     public static func orderSerial(store: String, order: Int) -> String {
         "woo:\(store):\(order)"
     }
+
+    /// The text every dedupe key of one order's jobs starts with (a key of another store or order may start
+    /// with it too: "woo:a:1:" begins store "a:1"'s keys as well, so a prefix finds candidates, not answers).
+    public static func orderPrefix(store: String, order: Int) -> String {
+        "woo:\(store):\(order):"
+    }
 }

@@ -41,7 +41,8 @@ extension WooPayload {
 }
 
 /// Field readers that name the path of what is wrong. Strict on what decides jobs (ids, status, line
-/// products and quantities); lenient on descriptive fields, which only appear in notes.
+/// products and quantities); lenient on descriptive fields, which only appear in notes. Paths are built only
+/// when something is wrong: built eagerly, they cost more than reading the order.
 enum WooOrderReader {
     /// Every field `order` and `line` read, and nothing else: the rest of an order (addresses, taxes, links) is
     /// checked as JSON but never built. Keep it in step with the readers below.
@@ -67,9 +68,8 @@ enum WooOrderReader {
         }
         var refunds: [WooRefundReference] = []
         for (index, value) in try array(fields["refunds"], "refunds", required: false).enumerated() {
-            let path = "refunds[\(index)]"
-            let refund = try object(value, path)
-            refunds.append(WooRefundReference(id: try int(refund["id"], "\(path).id"), total: text(refund["total"])))
+            let refund = try object(value, "refunds[\(index)]")
+            refunds.append(WooRefundReference(id: try int(refund["id"], "refunds[\(index)].id"), total: text(refund["total"])))
         }
         // PHP encodes an empty associative array as `[]`, so an order without billing data may send `"billing": []`.
         let email = fields["billing"]?["email"].flatMap(text).map(normalizedEmail).flatMap { $0.isEmpty ? nil : $0 }
@@ -79,70 +79,70 @@ enum WooOrderReader {
                         lineItems: lines, refunds: refunds)
     }
 
-    static func line(_ value: JSONValue, _ path: String) throws(WooParseError) -> WooLineItem {
-        let fields = try object(value, path)
+    static func line(_ value: JSONValue, _ path: @autoclosure () -> String) throws(WooParseError) -> WooLineItem {
+        let fields = try object(value, path())
         var meta: [String: String] = [:]
-        for entry in try array(fields["meta_data"], "\(path).meta_data", required: false) {
+        for entry in try array(fields["meta_data"], "\(path()).meta_data", required: false) {
             // Meta values can be arrays or objects (serialized PHP data); only text can name a course run.
             guard case .string(let key)? = entry["key"], let value = entry["value"].flatMap(text) else { continue }
             if meta[key] == nil { meta[key] = value }
         }
         let variation = fields["variation_id"] == nil || fields["variation_id"] == .null
-            ? 0 : try int(fields["variation_id"], "\(path).variation_id")
+            ? 0 : try int(fields["variation_id"], "\(path()).variation_id")
         return WooLineItem(
-            id: try int(fields["id"], "\(path).id"),
+            id: try int(fields["id"], "\(path()).id"),
             name: text(fields["name"]),
-            productID: try int(fields["product_id"], "\(path).product_id"),
+            productID: try int(fields["product_id"], "\(path()).product_id"),
             variationID: variation,
-            quantity: try int(fields["quantity"], "\(path).quantity"),
+            quantity: try int(fields["quantity"], "\(path()).quantity"),
             sku: text(fields["sku"]).flatMap { $0.isEmpty ? nil : $0 },
             meta: meta
         )
     }
 
     /// An integer, or a string holding one: WooCommerce sometimes sends `"id": "727"` or `"quantity": "2"`.
-    static func int(_ value: JSONValue?, _ path: String) throws(WooParseError) -> Int {
+    static func int(_ value: JSONValue?, _ path: @autoclosure () -> String) throws(WooParseError) -> Int {
         switch value {
         case nil, .null?:
-            throw WooParseError("\(path) is missing")
+            throw WooParseError("\(path()) is missing")
         case .number(let number)? where number.rounded() == number && abs(number) <= 9_007_199_254_740_992:
             return Int(number)
         case .string(let string)? where Int(string.trimmingSpaces) != nil:
             return Int(string.trimmingSpaces)!
         case let other?:
-            throw WooParseError("\(path) is not an integer: \(brief(other))")
+            throw WooParseError("\(path()) is not an integer: \(brief(other))")
         }
     }
 
-    static func string(_ value: JSONValue?, _ path: String) throws(WooParseError) -> String {
+    static func string(_ value: JSONValue?, _ path: @autoclosure () -> String) throws(WooParseError) -> String {
         switch value {
-        case nil, .null?: throw WooParseError("\(path) is missing")
+        case nil, .null?: throw WooParseError("\(path()) is missing")
         case .string(let string)?: return string
-        case let other?: throw WooParseError("\(path) is not a string: \(brief(other))")
+        case let other?: throw WooParseError("\(path()) is not a string: \(brief(other))")
         }
     }
 
-    static func object(_ value: JSONValue, _ path: String) throws(WooParseError) -> [String: JSONValue] {
+    static func object(_ value: JSONValue, _ path: @autoclosure () -> String) throws(WooParseError) -> [String: JSONValue] {
         switch value {
         case .object(let fields): return fields
         case .array(let items) where items.isEmpty: return [:]
-        default: throw WooParseError("\(path) is not an object: \(brief(value))")
+        default: throw WooParseError("\(path()) is not an object: \(brief(value))")
         }
     }
 
     /// A JSON array, or an object keyed by integers: PHP writes a list whose keys have holes (meta keyed by meta
     /// id, an array after `unset`) as an object.
-    static func array(_ value: JSONValue?, _ path: String, required: Bool) throws(WooParseError) -> [JSONValue] {
+    static func array(_ value: JSONValue?, _ path: @autoclosure () -> String, required: Bool) throws(WooParseError) -> [JSONValue] {
         switch value {
         case nil, .null?:
-            if required { throw WooParseError("\(path) is missing") }
+            if required { throw WooParseError("\(path()) is missing") }
             return []
         case .array(let items)?: return items
         case .object(let fields)? where fields.keys.allSatisfy({ Int($0) != nil }):
             // Ties ("1" and "01") are broken by the key's text so the order never depends on hashing.
             return fields.map { (Int($0.key)!, $0.key, $0.value) }
                 .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
-        case let other?: throw WooParseError("\(path) is not an array: \(brief(other))")
+        case let other?: throw WooParseError("\(path()) is not an array: \(brief(other))")
         }
     }
 

@@ -24,31 +24,24 @@ public enum WooOrderLedger {
         let unenrollKeys = lineIDs.map { WooKeys.unenroll(store: store, order: orderID, line: $0) }
         let refundKeys = refundIDs.map { WooKeys.refund(store: store, order: orderID, refund: $0) }
         let keys = enrollKeys + unenrollKeys + refundKeys
-        let found = try existingKeys(keys, in: db)
+        let found = try existingKeys(store: store, orderID: orderID, in: db)
         for (line, key) in zip(lineIDs, enrollKeys) where found.contains(key) { memory.linesWithEnroll.insert(line) }
         for (line, key) in zip(lineIDs, unenrollKeys) where found.contains(key) { memory.linesWithUnenroll.insert(line) }
         for (refund, key) in zip(refundIDs, refundKeys) where found.contains(key) { memory.refundsSeen.insert(refund) }
         return (memory, Set(keys).subtracting(found))
     }
 
-    /// Which of `keys` belong to a job, live or pruned: one query for the whole order rather than one per key.
-    /// Chunked below SQLite's smallest bound-parameter limit, so an order of any size works.
-    private static func existingKeys(_ keys: [String], in db: Database) throws -> Set<String> {
-        var found = Set<String>()
-        var start = 0
-        while start < keys.count {
-            let chunk = Array(keys[start..<min(keys.count, start + 400)])
-            start += chunk.count
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let arguments = StatementArguments(chunk + chunk)
-            for key in try String.fetchAll(db.cachedStatement(sql: """
-                SELECT dedupe_key FROM jobs WHERE dedupe_key IN (\(placeholders))
-                UNION ALL SELECT dedupe_key FROM pruned_jobs WHERE dedupe_key IN (\(placeholders))
-                """), arguments: arguments) {
-                found.insert(key)
-            }
-        }
-        return found
+    /// Every dedupe key of a job, live or pruned, that starts with the order's key prefix: one range seek per
+    /// table on the unique key index. A new order (the usual case) finds nothing at once; a list of the order's
+    /// keys (`IN (…)`) made SQLite build a temporary index of the list per query.
+    private static func existingKeys(store: String, orderID: Int, in db: Database) throws -> Set<String> {
+        let prefix = WooKeys.orderPrefix(store: store, order: orderID)
+        // Keys are compared as bytes (BINARY collation): everything starting with "…:" sorts before "…;".
+        let end = String(prefix.dropLast()) + ";"
+        return Set(try String.fetchAll(db.cachedStatement(sql: """
+            SELECT dedupe_key FROM jobs WHERE dedupe_key >= ?1 AND dedupe_key < ?2
+            UNION ALL SELECT dedupe_key FROM pruned_jobs WHERE dedupe_key >= ?1 AND dedupe_key < ?2
+            """), arguments: [prefix, end]))
     }
 
     public static func remember(store: String, orderID: Int, newestModifiedGMT: String?, status: String, at now: Date,

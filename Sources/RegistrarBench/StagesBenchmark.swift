@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import RegistrarCore
+
+/// CPU per stage of a WooCommerce delivery's pure work, one thread, no I/O: what the intake scenario's end-to-end
+/// figure is made of, measured without the noise of a shared machine's scheduler. For finding what to make
+/// cheaper; the targets are the intake scenario's.
+struct StagesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stages",
+        abstract: "CPU per stage of a delivery's pure work (signature, JSON, decision), one thread, no I/O."
+    )
+
+    @Option(help: "Deliveries per stage.")
+    var iterations = 20_000
+    @Option(help: "The repository's fixtures folder (default: found above the working directory).")
+    var fixtures: String?
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let clock = ContinuousClock.now
+        let webhooks = try WooOrderWebhooks(fixturesDirectory: try locateFixtures(fixtures))
+        let bodies = (0..<256).map { webhooks.body(orderID: 1_000_000 + $0) }
+        let signatures = bodies.map(webhooks.signature)
+        let secret = Secret(WooOrderWebhooks.secret)
+        let config = try ConfigLoader(environment: [:]).load(
+            text: serveConfiguration(database: "unused.sqlite", sandboxURL: "http://127.0.0.1:1", logLevel: "info"),
+            file: "stages")
+        guard let store = config.woocommerce.stores["main"] else { throw BenchError("the bench configuration has no store") }
+        let rules = WooIntakeRules(store: store, catalog: config.catalog)
+        let payloads = try bodies.map { try WooPayload.parse(topic: "order.updated", body: $0) }
+
+        var report = Report(scenario: "stages")
+        report.set("delivery", "order.updated, \(bodies[0].count) B (the intake scenario's), 256 distinct bodies in turn")
+        report.set("runs", "\(Format.grouped(iterations)) deliveries per stage after 1,000 warm-up, one thread")
+        var rows: [(String, Double)] = []
+        func measure(_ name: String, _ body: (Int) throws -> Int) rethrows {
+            var sink = 0
+            for index in 0..<min(iterations, 1000) { sink &+= try body(index) } // warm caches and lazy metadata
+            let start = ContinuousClock.now
+            for index in 0..<iterations { sink &+= try body(index) }
+            let elapsed = ContinuousClock.now - start
+            let micros = Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12
+            rows.append((name, micros / Double(iterations)))
+            if sink == 42 { print("") } // keeps the work from being optimized away
+        }
+        measure("verify HMAC signature") { index in
+            WooWebhookSignature.isValid(body: bodies[index & 255], signature: signatures[index & 255], secret: secret) ? 1 : 0
+        }
+        try measure("read the whole body into JSONValues") { index in
+            if case .object(let fields) = try JSONValue.parse(bytes: bodies[index & 255]) { return fields.count }
+            return 0
+        }
+        try measure("check the body as JSON, build nothing") { index in
+            if case .object(let fields) = try JSONValue.parse(bytes: bodies[index & 255], selecting: .members([:])) {
+                return fields.count
+            }
+            return 0
+        }
+        try measure("parse the order (only the fields it uses)") { index in
+            if case .order(let order) = try WooPayload.parse(topic: "order.updated", body: bodies[index & 255]) {
+                return order.lineItems.count
+            }
+            return 0
+        }
+        measure("decide (map lines, build jobs)") { index in
+            rules.decide(payloads[index & 255], memory: WooOrderMemory(), deliveryID: "bench").jobs.count
+        }
+        report.table("CPU per delivery (µs, one thread)", columns: ["stage", "µs"],
+                     rows: rows.map { [$0.0, String(format: "%.1f", $0.1)] })
+        report.note("Only the pure work: the intake scenario adds HTTP, the store's transaction and commit, and logging.")
+        report.wallSeconds = elapsedSeconds(since: clock)
+        try report.publish(jsonPath: common.jsonPath("stages"))
+    }
+}
