@@ -15,6 +15,8 @@ struct StagesCommand: AsyncParsableCommand {
     var iterations = 20_000
     @Option(help: "The repository's fixtures folder (default: found above the working directory).")
     var fixtures: String?
+    @Option(help: "Measure only the stages whose name contains this text (for profiling one).")
+    var only: String?
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -35,6 +37,7 @@ struct StagesCommand: AsyncParsableCommand {
         report.set("runs", "\(Format.grouped(iterations)) deliveries per stage after 1,000 warm-up, one thread")
         var rows: [(String, Double)] = []
         func measure(_ name: String, _ body: (Int) throws -> Int) rethrows {
+            if let only, !name.contains(only) { return }
             var sink = 0
             for index in 0..<min(iterations, 1000) { sink &+= try body(index) } // warm caches and lazy metadata
             let start = ContinuousClock.now

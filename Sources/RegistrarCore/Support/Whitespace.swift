@@ -6,7 +6,13 @@ extension StringProtocol {
     /// tab to carriage return, U+0085) plus U+200B ZERO WIDTH SPACE, which Foundation counts too — scalar by
     /// scalar as Foundation does; a test holds the two together over every scalar.
     public var trimmingWhitespace: String {
+        // Only the ends are looked at: visible ASCII at both (an email, a course key, a SKU) means nothing to
+        // trim, found without walking scalars and their Unicode properties.
         let scalars = unicodeScalars
+        if let first = scalars.first, let last = scalars.last, (0x21...0x7E).contains(first.value),
+           (0x21...0x7E).contains(last.value) {
+            return String(self)
+        }
         guard let first = scalars.firstIndex(where: { !Self.isTrimmed($0) }),
               let last = scalars.lastIndex(where: { !Self.isTrimmed($0) }) else { return "" }
         return String(String.UnicodeScalarView(scalars[first...last]))

@@ -27,27 +27,42 @@ struct TextLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var pretty = prettyMetadata
-        if let explicit = event.metadata, !explicit.isEmpty {
-            pretty = Self.prettify(metadata.merging(explicit) { $1 })
-        }
-        if let error = event.error {
-            var merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            merged["error.message"] = "\(error)"
-            merged["error.type"] = "\(String(reflecting: type(of: error)))"
-            pretty = Self.prettify(merged)
-        }
         var line = output.timestamp()
         line += " \(event.level)"
         if !label.isEmpty { line += " " + label }
         line += ":"
-        if let pretty { line += " " + pretty }
+        if event.error != nil || !(event.metadata?.isEmpty ?? true) {
+            var merged = metadata
+            if let explicit = event.metadata {
+                if merged.isEmpty { merged = explicit } else { merged.merge(explicit) { $1 } }
+            }
+            if let error = event.error {
+                merged["error.message"] = "\(error)"
+                merged["error.type"] = "\(String(reflecting: type(of: error)))"
+            }
+            Self.append(merged, to: &line)
+        } else if let prettyMetadata {
+            line += " " + prettyMetadata
+        }
         line += " [\(event.source)] \(event.message)\n"
         output.write(line)
     }
 
     static func prettify(_ metadata: Logger.Metadata) -> String? {
-        metadata.isEmpty ? nil : metadata.lazy.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
+        guard !metadata.isEmpty else { return nil }
+        var text = ""
+        append(metadata, to: &text)
+        return String(text.dropFirst())
+    }
+
+    /// " key=value" for each entry, keys in order, as `StreamLogHandler` prints them.
+    private static func append(_ metadata: Logger.Metadata, to line: inout String) {
+        for key in metadata.keys.sorted() {
+            line += " "
+            line += key
+            line += "="
+            line += metadata[key]!.description
+        }
     }
 }
 
