@@ -90,7 +90,9 @@ public struct WooCommerceIntake: Sendable {
         let storeID = storeConfig.id
         let now = store.clock.now()
         let maxAttempts = store.options.maxAttempts
-        let deliveryKey = RandomUUID.make()
+        // Only an action names no fact of its own, so only its job's dedupe key needs this delivery's identity.
+        let deliveryKey: String
+        if case .action = payload { deliveryKey = RandomUUID.make() } else { deliveryKey = "" }
         struct Outcome: Sendable {
             var deliveryID: Int64
             var decision: WooDecision

@@ -101,6 +101,34 @@ import Testing
         #expect(actions == 0)
     }
 
+    /// Batches run without savepoints until some caller's work throws; then only that caller's writes may go.
+    @Test func failingCallersInABatchUndoOnlyTheirOwnWrites() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try makeStore(dir)
+        struct Boom: Error {}
+        let outcomes = await withTaskGroup(of: (Int, Int?).self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    let value = try? await store.write { db -> Int in
+                        try db.execute(sql: "INSERT INTO operator_actions (at, actor, action) VALUES ('x', ?, 'z')",
+                                       arguments: ["caller \(index)"])
+                        if index % 7 == 0 { throw Boom() }
+                        return index * 2
+                    }
+                    return (index, value)
+                }
+            }
+            return await group.reduce(into: [(Int, Int?)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }
+        }
+        #expect(outcomes.count == 300)
+        for (index, value) in outcomes {
+            #expect(value == (index % 7 == 0 ? nil : index * 2), "caller \(index)")
+        }
+        let actors = try await store.read { db in try String.fetchAll(db, sql: "SELECT actor FROM operator_actions") }
+        #expect(actors.sorted() == (0..<300).filter { $0 % 7 != 0 }.map { "caller \($0)" }.sorted())
+        #expect(store.writeStats.largestBatch > 1)
+    }
+
     @Test func claimLeasesAndCountsTheAttempt() async throws {
         let dir = try TemporaryDirectory()
         let clock = ManualClock()

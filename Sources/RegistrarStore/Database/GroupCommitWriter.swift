@@ -2,8 +2,9 @@ import GRDB
 import Synchronization
 
 /// The one writer of this process. Concurrent callers hand it their work; it runs everything that is waiting
-/// in a single `BEGIN IMMEDIATE … COMMIT`, each caller's work in its own savepoint (one caller's error does not
-/// undo another's), and resumes each caller only after that commit is on disk.
+/// in a single `BEGIN IMMEDIATE … COMMIT` and resumes each caller only after that commit is on disk. One
+/// caller's error never undoes another's work: if any caller's work throws, the batch is rolled back and run
+/// again with each caller in its own savepoint. So work may run twice, and must touch nothing but the database.
 ///
 /// With `synchronous=FULL` every commit costs a flush (~300/s here); batching the waiting callers into one
 /// commit is how intake keeps durability and still serves thousands of deliveries a second.
@@ -18,7 +19,8 @@ final class GroupCommitWriter: Sendable {
     }
 
     private struct Pending: Sendable {
-        let run: @Sendable (Database) -> Void
+        /// Runs the caller's work, in a savepoint of its own if asked; false if it threw.
+        let run: @Sendable (Database, _ isolated: Bool) -> Bool
         let complete: @Sendable ((any Error)?) -> Void
     }
 
@@ -47,11 +49,13 @@ final class GroupCommitWriter: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let box = ResultBox<T>()
             let pending = Pending(
-                run: { db in
+                run: { db, isolated in
                     do {
-                        box.result = .success(try Self.isolated(work, in: db))
+                        box.result = .success(isolated ? try Self.isolated(work, in: db) : try work(db))
+                        return true
                     } catch {
                         box.result = .failure(error)
+                        return false
                     }
                 },
                 complete: { commitError in
@@ -75,8 +79,7 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Runs one caller's work in its own savepoint inside the batch's transaction: on error only its changes
-    /// are undone. GRDB's `inSavepoint` would do the same but compiles its two statements on every call, which
-    /// at thousands of callers a second is a measurable share of the one writer's time.
+    /// are undone. GRDB's `inSavepoint` would do the same but compiles its two statements on every call.
     private static func isolated<T>(_ work: (Database) throws -> T, in db: Database) throws -> T {
         try db.cachedStatement(sql: "SAVEPOINT registrar_caller").execute()
         do {
@@ -108,8 +111,20 @@ final class GroupCommitWriter: Sendable {
             if batch.isEmpty { return }
             do {
                 try await pool.writeWithoutTransaction { db in
+                    // Savepoints cost two statements per caller, and work almost never throws: the batch runs
+                    // without them, and again with them only when some work did throw.
+                    var threw = false
                     try db.inTransaction(.immediate) {
-                        for item in batch { item.run(db) }
+                        for item in batch where !item.run(db, false) {
+                            threw = true
+                            break
+                        }
+                        // A lone caller's error is its own: rolling back undoes exactly its work.
+                        return threw ? .rollback : .commit
+                    }
+                    guard threw, batch.count > 1 else { return }
+                    try db.inTransaction(.immediate) {
+                        for item in batch { _ = item.run(db, true) }
                         return .commit
                     }
                 }
