@@ -57,11 +57,11 @@ struct TextLogHandler: LogHandler {
 
     /// " key=value" for each entry, keys in order, as `StreamLogHandler` prints them.
     private static func append(_ metadata: Logger.Metadata, to line: inout String) {
-        for key in metadata.keys.sorted() {
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
             line += " "
             line += key
             line += "="
-            line += metadata[key]!.description
+            if case .string(let text) = value { line += text } else { line += value.description }
         }
     }
 }
