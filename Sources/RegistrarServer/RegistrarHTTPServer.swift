@@ -45,7 +45,8 @@ public struct RegistrarHTTPServer: Sendable {
         let maxBody = config.server.maxBodyBytes
         router.post("/webhooks/woocommerce/:store") { request, context -> Response in
             let storeID = context.parameters.get("store") ?? ""
-            let headers = Self.headerMap(request.headers)
+            // Only what intake reads or records: a map of every header costs more than the check.
+            let headers = Self.headerMap(request.headers, keeping: WooCommerceIntake.isWorthKeeping)
             let body: [UInt8]
             switch await Self.collectBody(request, limit: maxBody) {
             case .tooLarge:
@@ -93,11 +94,12 @@ public struct RegistrarHTTPServer: Sendable {
         }
     }
 
-    /// Headers by lower-cased name (the first of repeated ones).
-    static func headerMap(_ fields: HTTPFields) -> [String: String] {
+    /// Headers by lower-cased name (the first of repeated ones), those `keeping` accepts.
+    static func headerMap(_ fields: HTTPFields, keeping wanted: (String) -> Bool = { _ in true }) -> [String: String] {
         var map: [String: String] = [:]
-        for field in fields where map[field.name.canonicalName] == nil {
-            map[field.name.canonicalName] = field.value
+        for field in fields {
+            let name = field.name.canonicalName
+            if wanted(name), map[name] == nil { map[name] = field.value }
         }
         return map
     }

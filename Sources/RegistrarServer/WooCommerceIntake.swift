@@ -173,6 +173,11 @@ public struct WooCommerceIntake: Sendable {
 
     /// The headers an operator needs to audit or replay a delivery; nothing secret is among them.
     static func headersWorthKeeping(_ headers: [String: String]) -> [String: String] {
-        headers.filter { name, _ in name.hasPrefix("x-wc-webhook-") || name == "user-agent" || name == "content-type" }
+        headers.filter { name, _ in isWorthKeeping(name) }
+    }
+
+    /// Every header intake reads (the signature and topic) is among these.
+    static func isWorthKeeping(_ name: String) -> Bool {
+        name.hasPrefix("x-wc-webhook-") || name == "user-agent" || name == "content-type"
     }
 }
