@@ -142,8 +142,9 @@ final class GroupCommitWriter: Sendable {
     }
 }
 
-/// Carries one caller's result from the writer's thread to its continuation. Written once inside the
-/// transaction and read once after the commit, strictly in that order, so no lock is needed.
+/// Carries one caller's result from the writer's thread to its continuation. Written on the writer's thread
+/// (twice if the batch is run again) and read once after the commit, strictly in that order, so no lock is
+/// needed.
 private final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, any Error>?
 }
