@@ -217,7 +217,7 @@ struct JSONReader {
         frame.keyOffset = index
         index += 1
         guard let selection = frame.selection else {
-            _ = try skipString()
+            _ = try scanString()
             frame.memberSelection = nil
             return try colon(of: frame)
         }
@@ -232,16 +232,18 @@ struct JSONReader {
             // Most keys are plain ASCII and most are not wanted: those are compared as bytes and never built.
             let wanted = selection.members!
             let start = index
-            if try skipString() {
+            let key: String
+            switch try scanString() {
+            case .ascii:
                 let match = wanted.index(ofPlainKey: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]))
                 frame.key = match.map { wanted.keys[$0] } ?? ""
                 frame.memberSelection = match.map { wanted.selections[$0] }
-            } else {
-                index = start
-                let key = try string()
-                frame.key = key
-                frame.memberSelection = wanted.index(of: key).map { wanted.selections[$0] }
+                return try colon(of: frame)
+            case .unescaped: key = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self)
+            case .escaped: key = String(decoding: scratch, as: UTF8.self)
             }
+            frame.key = key
+            frame.memberSelection = wanted.index(of: key).map { wanted.selections[$0] }
         }
         try colon(of: frame)
     }
@@ -290,7 +292,7 @@ struct JSONReader {
         case UInt8(ascii: "\""):
             index += 1
             if !building {
-                _ = try skipString()
+                _ = try scanString()
                 return .string("")
             }
             return .string(try string())
@@ -439,58 +441,56 @@ struct JSONReader {
 
     // MARK: Strings
 
+    /// How a string read by `scanString()` was written, and so where its text is.
+    private enum ScannedString: Equatable {
+        /// ASCII, no escapes: its bytes are its text, and compare as bytes with any other ASCII text.
+        case ascii
+        /// Other UTF-8, no escapes: its bytes are its text.
+        case unescaped
+        /// With escapes: its decoded text is in `scratch`.
+        case escaped
+    }
+
     /// The string whose opening quote is just before `index`.
     private mutating func string() throws(JSONSyntaxError) -> String {
         let start = index
+        switch try scanString() {
+        case .ascii, .unescaped:
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self)
+        case .escaped:
+            return String(decoding: scratch, as: UTF8.self)
+        }
+    }
+
+    /// Checks the string whose opening quote is just before `index` and moves past it. Only a string with
+    /// escapes is decoded (into `scratch`); any other is left where it is, so skipping one builds nothing.
+    private mutating func scanString() throws(JSONSyntaxError) -> ScannedString {
+        let start = index
         var position = index
+        var ascii = true
         while true {
             position = nextSpecialByte(from: position)
             guard position < bytes.count else { throw unterminatedString(quote: start - 1) }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 index = position + 1
-                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                return ascii ? .ascii : .unescaped
             }
             if byte == UInt8(ascii: "\\") {
                 scratch.removeAll(keepingCapacity: true)
                 scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<position]))
                 index = position
-                return try escapedString(quote: start - 1)
+                try escapedString(quote: start - 1)
+                return .escaped
             }
             if byte < 0x20 { throw controlCharacter(byte, at: position) }
+            ascii = false
             position += try utf8Sequence(at: position)
         }
     }
 
-    /// Checks the string whose opening quote is just before `index` and moves past it, building nothing.
-    /// - Returns: whether it is plain ASCII without escapes, so that its bytes are its text.
-    private mutating func skipString() throws(JSONSyntaxError) -> Bool {
-        let start = index
-        var position = index
-        var plain = true
-        while true {
-            position = nextSpecialByte(from: position)
-            guard position < bytes.count else { throw unterminatedString(quote: start - 1) }
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                index = position + 1
-                return plain
-            }
-            if byte == UInt8(ascii: "\\") {
-                // `escape` decodes into `scratch`; emptied per string so skipping never grows it past one.
-                if plain { scratch.removeAll(keepingCapacity: true) }
-                plain = false
-                position = try escape(at: position, quote: start - 1)
-                continue
-            }
-            if byte < 0x20 { throw controlCharacter(byte, at: position) }
-            plain = false
-            position += try utf8Sequence(at: position)
-        }
-    }
-
-    /// The rest of a string from the first backslash at `index`, built in `scratch`.
-    private mutating func escapedString(quote: Int) throws(JSONSyntaxError) -> String {
+    /// The rest of a string from the first backslash at `index`, decoded into `scratch`.
+    private mutating func escapedString(quote: Int) throws(JSONSyntaxError) {
         var position = index
         while true {
             let runStart = position
@@ -503,7 +503,7 @@ struct JSONReader {
             switch byte {
             case UInt8(ascii: "\""):
                 index = position + 1
-                return String(decoding: scratch, as: UTF8.self)
+                return
             case UInt8(ascii: "\\"):
                 position = try escape(at: position, quote: quote)
             case 0..<0x20:
