@@ -28,6 +28,17 @@ struct CommonOptions: ParsableArguments {
     func jsonPath(_ scenario: String) -> String { jsonOut ?? "bench-results/\(scenario).json" }
 }
 
+/// Where the order fixture the benchmark's webhooks are made from is found.
+struct WebhookFixtures: ParsableArguments {
+    @Option(name: .customLong("fixtures"),
+            help: "The repository's fixtures folder (default: found above the working directory).")
+    var folder: String?
+
+    func webhooks() throws -> WooOrderWebhooks {
+        try WooOrderWebhooks(fixturesDirectory: try locateFixtures(folder))
+    }
+}
+
 /// The options of the scenarios that post webhooks at `registrar serve`.
 struct IntakeLoadOptions: ParsableArguments {
     @Option(help: "Concurrent keep-alive connections (and requests in flight).")
@@ -42,8 +53,7 @@ struct IntakeLoadOptions: ParsableArguments {
     var warmupSeconds = 1.0
     @Option(help: "The registrar binary (default: the one next to registrar-bench).")
     var registrar: String?
-    @Option(help: "The repository's fixtures folder (default: found above the working directory).")
-    var fixtures: String?
+    @OptionGroup var fixtures: WebhookFixtures
     @Option(help: "serve's logging.level during the run (production default: info).")
     var logLevel = "info"
 

@@ -20,7 +20,7 @@ struct IntakeCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = ContinuousClock.now
         var report = Report(scenario: "intake")
-        let webhooks = try WooOrderWebhooks(fixturesDirectory: try locateFixtures(load.fixtures))
+        let webhooks = try load.fixtures.webhooks()
         let binary = runs.contains(where: \.isServe) ? try locateRegistrarBinary(load.registrar) : nil
         let sandbox = try await startSandbox(courses: [.init(id: "course-v1:edX+DemoX+Demo_Course", modes: ["audit", "verified"]),
                                                        .init(id: "course-v1:edX+DemoX+2026", modes: ["audit"])])

@@ -17,7 +17,7 @@ struct RSSCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = ContinuousClock.now
         var report = Report(scenario: "rss")
-        let webhooks = try WooOrderWebhooks(fixturesDirectory: try locateFixtures(load.fixtures))
+        let webhooks = try load.fixtures.webhooks()
         let binary = try locateRegistrarBinary(load.registrar)
         let sandbox = try await startSandbox(courses: [.init(id: "course-v1:edX+DemoX+Demo_Course", modes: ["audit", "verified"]),
                                                        .init(id: "course-v1:edX+DemoX+2026", modes: ["audit"])])

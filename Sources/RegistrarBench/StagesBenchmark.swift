@@ -13,15 +13,14 @@ struct StagesCommand: AsyncParsableCommand {
 
     @Option(help: "Deliveries per stage.")
     var iterations = 20_000
-    @Option(help: "The repository's fixtures folder (default: found above the working directory).")
-    var fixtures: String?
+    @OptionGroup var fixtures: WebhookFixtures
     @Option(help: "Measure only the stages whose name contains this text (for profiling one).")
     var only: String?
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         let clock = ContinuousClock.now
-        let webhooks = try WooOrderWebhooks(fixturesDirectory: try locateFixtures(fixtures))
+        let webhooks = try fixtures.webhooks()
         let bodies = (0..<256).map { webhooks.body(orderID: 1_000_000 + $0) }
         let signatures = bodies.map(webhooks.signature)
         let secret = Secret(WooOrderWebhooks.secret)
