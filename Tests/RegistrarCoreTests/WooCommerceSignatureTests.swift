@@ -45,6 +45,35 @@ import Testing
         #expect(!WooWebhookSignature.isValid(body: Array(body.dropLast()), signature: signature, secret: secret))
     }
 
+    /// One verifier serves every delivery of a store, concurrently: each check must start from the key alone,
+    /// whatever checks came before or run beside it.
+    @Test func aVerifierKeepsNoStateBetweenChecks() async throws {
+        let verifier = WooWebhookSignature.Verifier(secret: secret)
+        let order = try WooFixtures.bytes("order-727-processing.json")
+        let cases: [([UInt8], String, Bool)] = [
+            (order, "roZFUgWtsPc34Ph3B6CdHBDy5jtXtdrbg53ameHRC6I=", true),
+            (hello, "/iYjVmIhQ5lkc+/5CSyqSW/isp9c1Br5KCQprXTSWlY=", true),
+            (hello, "roZFUgWtsPc34Ph3B6CdHBDy5jtXtdrbg53ameHRC6I=", false),
+            ([], "A2vTveRO2pzaCKHT1g4HKRHguu2DbN1vngyFU0odpew=", true),
+            (order + [0x0A], "roZFUgWtsPc34Ph3B6CdHBDy5jtXtdrbg53ameHRC6I=", false),
+        ]
+        let wrong = try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var wrong = 0
+                    for round in 0..<200 {
+                        let (body, signature, valid) = cases[(task + round) % cases.count]
+                        if verifier.isValid(body: body, signature: signature) != valid { wrong += 1 }
+                    }
+                    return wrong
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(wrong == 0)
+        #expect(!WooWebhookSignature.Verifier(secret: Secret("")).isValid(body: hello, signature: WooWebhookSignature.sign(body: hello, secret: Secret(""))))
+    }
+
     @Test func wrongSecretFails() {
         let signature = "/iYjVmIhQ5lkc+/5CSyqSW/isp9c1Br5KCQprXTSWlY="
         #expect(!WooWebhookSignature.isValid(body: hello, signature: signature, secret: Secret("wh-secreT")))

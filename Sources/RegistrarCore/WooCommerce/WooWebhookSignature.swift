@@ -6,12 +6,30 @@ public enum WooWebhookSignature {
     /// True only when `signature` is the MAC of exactly these bytes. Never throws: a request that cannot be
     /// verified is simply not authentic.
     public static func isValid(body: [UInt8], signature: String?, secret: Secret) -> Bool {
-        // An empty secret would let anyone who can compute HMAC with an empty key forge deliveries.
-        guard !secret.isEmpty, let signature else { return false }
-        let text = signature.trimmingSpaces
-        guard !text.isEmpty, let mac = Data(base64Encoded: text), mac.count == SHA256.byteCount else { return false }
-        // Crypto compares in constant time, so response timing does not reveal how many bytes matched.
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key(secret))
+        Verifier(secret: secret).isValid(body: body, signature: signature)
+    }
+
+    /// One store's key, made ready once: deriving it (the entity decoding, HMAC's padded key blocks) cost as
+    /// much as hashing a whole order.
+    public struct Verifier: @unchecked Sendable {
+        // Unchecked: HMAC is not marked Sendable, but it is a value whose hash contexts are copied on write,
+        // so each verification works on its own copy and this one is only ever read.
+        private let prepared: HMAC<SHA256>?
+
+        public init(secret: Secret) {
+            // An empty secret would let anyone who can compute HMAC with an empty key forge deliveries.
+            prepared = secret.isEmpty ? nil : HMAC<SHA256>(key: WooWebhookSignature.key(secret))
+        }
+
+        public func isValid(body: [UInt8], signature: String?) -> Bool {
+            guard var authenticator = prepared, let signature else { return false }
+            let text = signature.trimmingSpaces
+            guard !text.isEmpty, let mac = Data(base64Encoded: text), mac.count == SHA256.byteCount else { return false }
+            authenticator.update(data: body)
+            // MAC equality is Crypto's constant-time comparison, so response timing does not reveal how many
+            // bytes matched.
+            return authenticator.finalize() == mac
+        }
     }
 
     public static func sign(body: [UInt8], secret: Secret) -> String {
@@ -27,7 +45,7 @@ public enum WooWebhookSignature {
     /// PHP's `wp_specialchars_decode(…, ENT_QUOTES)`: one left-to-right pass (`&amp;lt;` gives `&lt;`, not `<`)
     /// over the five special characters in their named, decimal (any leading zeros) and hex forms.
     static func specialCharsDecoded(_ text: String) -> String {
-        guard text.contains("&") else { return text }
+        guard text.utf8.contains(UInt8(ascii: "&")) else { return text }
         let scalars = Array(text.unicodeScalars)
         var result = String.UnicodeScalarView()
         var index = 0
