@@ -15,12 +15,14 @@ public struct WooCommerceIntake: Sendable {
     let store: RegistrarStore
     let metrics: RegistrarMetrics
     let logger: Logger
+    let verifiers: [String: WooWebhookSignature.Verifier]
 
     public init(config: RegistrarConfig, store: RegistrarStore, metrics: RegistrarMetrics, logger: Logger) {
         self.config = config
         self.store = store
         self.metrics = metrics
         self.logger = logger
+        verifiers = config.woocommerce.stores.mapValues { WooWebhookSignature.Verifier(secret: $0.webhookSecret) }
     }
 
     /// - Parameter headers: request headers by lower-cased name.
@@ -40,7 +42,7 @@ public struct WooCommerceIntake: Sendable {
             return Answer(status: status, body: ["error": .string(code), "message": .string(message)])
         }
 
-        guard let storeConfig = config.woocommerce.stores[storeID] else {
+        guard let storeConfig = config.woocommerce.stores[storeID], let verifier = verifiers[storeID] else {
             return await reject(404, "unknown_store", "no WooCommerce store \"\(storeID)\" is configured (woocommerce.stores)")
         }
         let signature = headers["x-wc-webhook-signature"]
@@ -53,7 +55,7 @@ public struct WooCommerceIntake: Sendable {
         guard let signature, !signature.isEmpty else {
             return await reject(401, "missing_signature", "X-WC-Webhook-Signature is missing")
         }
-        guard WooWebhookSignature.isValid(body: body, signature: signature, secret: storeConfig.webhookSecret) else {
+        guard verifier.isValid(body: body, signature: signature) else {
             return await reject(401, "bad_signature",
                                 "X-WC-Webhook-Signature does not match the body for store \"\(storeID)\" (check its webhook secret)")
         }
@@ -100,20 +102,22 @@ public struct WooCommerceIntake: Sendable {
         }
         // Decided here, off the one writer's thread; the transaction re-decides only if the order is not new.
         let speculation = rules.decide(payload, memory: WooOrderMemory(), deliveryID: deliveryKey)
+        let keys: WooOrderKeys?
+        if case .order(let order) = payload { keys = WooOrderKeys(store: storeID, order: order) } else { keys = nil }
+        let delivery = DeliveryRow(NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body,
+                                               verdict: "", httpStatus: 200), receivedAt: now)
         let outcome: Outcome
         do {
             outcome = try await store.write { db in
                 let decided = try WooOrderLedger.decide(payload, rules: rules, storeID: storeID, deliveryKey: deliveryKey,
-                                                        speculation: speculation, in: db)
+                                                        speculation: speculation, keys: keys, in: db)
                 let decision = decided.decision
+                var row = delivery
+                row.verdict = decision.verdict.rawValue
                 let reason = ([decision.reason].compactMap { $0 } + decision.notes).joined(separator: "; ")
-                let deliveryID = try DeliveryLedger.record(
-                    NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body,
-                                verdict: decision.verdict.rawValue, httpStatus: 200, reason: reason.isEmpty ? nil : reason),
-                    at: now, in: db)
-                let jobs = try WooOrderLedger.apply(decided, of: payload, storeID: storeID, deliveryID: deliveryID,
-                                                    maxAttempts: maxAttempts, now: now, in: db)
-                if !jobs.isEmpty { try DeliveryLedger.setJobs(jobs.map(\.id), ofDelivery: deliveryID, in: db) }
+                row.reason = reason.isEmpty ? nil : reason
+                let (deliveryID, jobs) = try WooOrderLedger.record(row, deciding: decided, of: payload, storeID: storeID,
+                                                                   maxAttempts: maxAttempts, now: now, in: db)
                 return Outcome(deliveryID: deliveryID, decision: decision, jobs: jobs)
             }
         } catch {

@@ -45,4 +45,49 @@ import Testing
         let fresh = try await memory(store, "a", order: 2, lines: [5], refunds: [9])
         #expect(fresh == WooOrderMemory())
     }
+
+    /// A delivery's row lists the jobs it created. For a new order the ids are foreseen and written with the row;
+    /// when the foresight is wrong the list must still come out right.
+    @Test func aDeliveryListsItsJobsWhetherTheirIdsWereForeseenOrNot() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try makeStore(dir)
+        let rules = WooIntakeRules(store: StoreConfig(id: "main", webhookSecret: Secret("s")), catalog: [
+            CatalogEntry(store: "main", productID: 87, courseID: "course-v1:edX+DemoX+Demo_Course"),
+            CatalogEntry(store: "main", productID: 93, courseID: "course-v1:edX+DemoX+2026", mode: "audit"),
+        ])
+        func order(_ id: Int) -> WooPayload {
+            .order(WooOrder(id: id, status: "processing", billingEmail: "zoe@example.com",
+                            dateModifiedGMT: "2026-11-21T10:15:02",
+                            lineItems: [WooLineItem(id: 311, productID: 87), WooLineItem(id: 312, productID: 93)]))
+        }
+        func record(_ payload: WooPayload) async throws -> (deliveryID: Int64, jobs: [EnqueuedJob]) {
+            try await store.write { db in
+                let decided = try WooOrderLedger.decide(payload, rules: rules, storeID: "main", deliveryKey: "d", in: db)
+                let row = DeliveryRow(NewDelivery(source: "woocommerce", channel: "main", body: Array("{}".utf8),
+                                                  verdict: decided.decision.verdict.rawValue, httpStatus: 200),
+                                      receivedAt: Date())
+                return try WooOrderLedger.record(row, deciding: decided, of: payload, storeID: "main", maxAttempts: 5,
+                                                 now: Date(), in: db)
+            }
+        }
+        func listed(_ id: Int64) async throws -> [Int64]? { try await store.delivery(id: id)?.jobIDs }
+
+        _ = try await store.enqueue([job("unrelated")])
+        let first = try await record(order(727))
+        #expect(first.jobs.count == 2 && first.jobs.allSatisfy(\.created))
+        #expect(try await listed(first.deliveryID) == first.jobs.map(\.id))
+
+        // The same order again: its jobs are found by their keys, not foreseen, and the row lists them.
+        let again = try await record(order(727))
+        #expect(again.jobs.map(\.id) == first.jobs.map(\.id) && !again.jobs.contains(where: \.created))
+        #expect(try await listed(again.deliveryID) == first.jobs.map(\.id))
+
+        // sqlite_sequence behind the table's largest id: AUTOINCREMENT still goes past the largest, so the
+        // foreseen ids are one short and the row must be corrected.
+        try await store.write { db in try db.execute(sql: "UPDATE sqlite_sequence SET seq = seq - 1 WHERE name = 'jobs'") }
+        let second = try await record(order(728))
+        #expect(second.jobs.count == 2 && second.jobs.allSatisfy(\.created))
+        #expect(second.jobs.first?.id == first.jobs.last.map { $0.id + 1 })
+        #expect(try await listed(second.deliveryID) == second.jobs.map(\.id))
+    }
 }

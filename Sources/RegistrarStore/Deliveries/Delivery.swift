@@ -55,17 +55,45 @@ public struct Delivery: Sendable, Equatable, FetchableRecord {
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
+/// A delivery's columns as stored, encoded ahead of the transaction that writes them: under load the one writer
+/// should spend its time writing, not encoding headers or copying a body.
+public struct DeliveryRow: Sendable {
+    var source: String
+    var channel: String?
+    var receivedAt: String
+    var headers: String
+    var body: Data
+    public var verdict: String
+    var httpStatus: Int
+    public var reason: String?
+
+    public init(_ delivery: NewDelivery, receivedAt: Date) {
+        source = delivery.source
+        channel = delivery.channel
+        self.receivedAt = StoredDate.text(receivedAt)
+        headers = JSONText.encode(strings: delivery.headers)
+        body = Data(delivery.body)
+        verdict = delivery.verdict
+        httpStatus = delivery.httpStatus
+        reason = delivery.reason
+    }
+}
+
 /// The raw inbound ledger: every delivery, accepted or not, as received.
 public enum DeliveryLedger {
     /// Records a delivery inside the caller's transaction, so it commits together with the jobs it creates.
     @discardableResult
     public static func record(_ delivery: NewDelivery, jobIDs: [Int64] = [], at now: Date, in db: Database) throws -> Int64 {
+        try record(DeliveryRow(delivery, receivedAt: now), jobIDs: jobIDs, in: db)
+    }
+
+    @discardableResult
+    public static func record(_ row: DeliveryRow, jobIDs: [Int64] = [], in db: Database) throws -> Int64 {
         try db.cachedStatement(sql: """
             INSERT INTO deliveries (source, channel, received_at, headers, body, verdict, http_status, reason, job_ids)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [delivery.source, delivery.channel, StoredDate.text(now),
-                                     JSONText.encode(strings: delivery.headers), Data(delivery.body), delivery.verdict,
-                                     delivery.httpStatus, delivery.reason, JSONText.encode(ids: jobIDs)])
+            """).execute(arguments: [row.source, row.channel, row.receivedAt, row.headers, row.body, row.verdict,
+                                     row.httpStatus, row.reason, JSONText.encode(ids: jobIDs)])
         return db.lastInsertedRowID
     }
 

@@ -53,6 +53,13 @@ public enum JobTable {
         return result
     }
 
+    /// The ids the next `count` jobs inserted will get if nothing takes one first: AUTOINCREMENT gives one more
+    /// than the largest id ever used, which `sqlite_sequence` keeps. A guess for the caller to check.
+    static func nextIDs(count: Int, in db: Database) throws -> [Int64] {
+        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'")) ?? 0
+        return (0..<Int64(count)).map { last + 1 + $0 }
+    }
+
     /// The job behind a dedupe key, live or pruned (a pruned job succeeded; its tombstone keeps the key).
     static func existingJob(dedupeKey: String, in db: Database) throws -> EnqueuedJob? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """

@@ -10,25 +10,22 @@ public enum WooOrderLedger {
     /// source of truth).
     public static func memory(store: String, orderID: Int, lineIDs: [Int], refundIDs: [Int], in db: Database) throws
         -> WooOrderMemory {
-        try recall(store: store, orderID: orderID, lineIDs: lineIDs, refundIDs: refundIDs, in: db).memory
+        try recall(WooOrderKeys(store: store, orderID: orderID, lineIDs: lineIDs, refundIDs: refundIDs), in: db).memory
     }
 
     /// The memory, and the dedupe keys it looked for and found no job for.
-    private static func recall(store: String, orderID: Int, lineIDs: [Int], refundIDs: [Int], in db: Database) throws
+    private static func recall(_ keys: WooOrderKeys, in db: Database) throws
         -> (memory: WooOrderMemory, absentKeys: Set<String>) {
         var memory = WooOrderMemory()
         memory.newestModifiedGMT = try String.fetchOne(db.cachedStatement(sql: """
             SELECT newest_modified_gmt FROM woo_orders WHERE store = ? AND order_id = ?
-            """), arguments: [store, orderID])
-        let enrollKeys = lineIDs.map { WooKeys.enroll(store: store, order: orderID, line: $0) }
-        let unenrollKeys = lineIDs.map { WooKeys.unenroll(store: store, order: orderID, line: $0) }
-        let refundKeys = refundIDs.map { WooKeys.refund(store: store, order: orderID, refund: $0) }
-        let keys = enrollKeys + unenrollKeys + refundKeys
-        let found = try existingKeys(store: store, orderID: orderID, in: db)
-        for (line, key) in zip(lineIDs, enrollKeys) where found.contains(key) { memory.linesWithEnroll.insert(line) }
-        for (line, key) in zip(lineIDs, unenrollKeys) where found.contains(key) { memory.linesWithUnenroll.insert(line) }
-        for (refund, key) in zip(refundIDs, refundKeys) where found.contains(key) { memory.refundsSeen.insert(refund) }
-        return (memory, Set(keys).subtracting(found))
+            """), arguments: [keys.store, keys.orderID])
+        let found = try existingKeys(store: keys.store, orderID: keys.orderID, in: db)
+        if found.isEmpty { return (memory, keys.all) }
+        for (line, key) in keys.enroll where found.contains(key) { memory.linesWithEnroll.insert(line) }
+        for (line, key) in keys.unenroll where found.contains(key) { memory.linesWithUnenroll.insert(line) }
+        for (refund, key) in keys.refund where found.contains(key) { memory.refundsSeen.insert(refund) }
+        return (memory, keys.all.subtracting(found))
     }
 
     /// Every dedupe key of a job, live or pruned, that starts with the order's key prefix: one range seek per
@@ -60,27 +57,58 @@ public enum WooOrderLedger {
     }
 }
 
+/// The dedupe keys an order's jobs would have, worked out before the transaction that looks them up.
+public struct WooOrderKeys: Sendable {
+    let store: String
+    let orderID: Int
+    let enroll: [(line: Int, key: String)]
+    let unenroll: [(line: Int, key: String)]
+    let refund: [(refund: Int, key: String)]
+    let all: Set<String>
+
+    public init(store: String, order: WooOrder) {
+        self.init(store: store, orderID: order.id, lineIDs: order.lineItems.map(\.id), refundIDs: order.refunds.map(\.id))
+    }
+
+    init(store: String, orderID: Int, lineIDs: [Int], refundIDs: [Int]) {
+        self.store = store
+        self.orderID = orderID
+        enroll = lineIDs.map { ($0, WooKeys.enroll(store: store, order: orderID, line: $0)) }
+        unenroll = lineIDs.map { ($0, WooKeys.unenroll(store: store, order: orderID, line: $0)) }
+        refund = refundIDs.map { ($0, WooKeys.refund(store: store, order: orderID, refund: $0)) }
+        all = Set(enroll.map(\.key) + unenroll.map(\.key) + refund.map(\.key))
+    }
+}
+
 extension WooOrderLedger {
     /// A decision, with what the store learnt making it.
     public struct Decided: Sendable {
         public let decision: WooDecision
         /// Dedupe keys looked up in this transaction and found on no job: inserting their jobs needs no second look.
         let absentKeys: Set<String>
+
+        /// Every job of the decision is sure to be created, once each.
+        var createsEveryJob: Bool {
+            Set(decision.jobs.map(\.dedupeKey)).count == decision.jobs.count
+                && decision.jobs.allSatisfy { absentKeys.contains($0.dedupeKey) }
+        }
     }
 
     /// Decides a parsed delivery against what the store knows about its order. Call inside the transaction
     /// that will record the outcome, so concurrent deliveries of one order are decided in turn.
     ///
-    /// - Parameter speculation: what `rules` decide for this payload when nothing is known about its order,
-    ///   worked out before the transaction. Used as is when the memory read here is indeed empty (a new order,
-    ///   the usual case), so the one writer does not spend its time mapping lines and encoding payloads.
+    /// - Parameters:
+    ///   - speculation: what `rules` decide for this payload when nothing is known about its order, worked out
+    ///     before the transaction. Used as is when the memory read here is indeed empty (a new order, the usual
+    ///     case), so the one writer does not spend its time mapping lines and encoding payloads.
+    ///   - keys: the order's dedupe keys, also worked out before the transaction (made here when not given).
     public static func decide(_ payload: WooPayload, rules: WooIntakeRules, storeID: String, deliveryKey: String,
-                              speculation: WooDecision? = nil, in db: Database) throws -> Decided {
+                              speculation: WooDecision? = nil, keys: WooOrderKeys? = nil, in db: Database) throws
+        -> Decided {
         var memory = WooOrderMemory()
         var absentKeys = Set<String>()
         if case .order(let order) = payload {
-            (memory, absentKeys) = try recall(store: storeID, orderID: order.id, lineIDs: order.lineItems.map(\.id),
-                                              refundIDs: order.refunds.map(\.id), in: db)
+            (memory, absentKeys) = try recall(keys ?? WooOrderKeys(store: storeID, order: order), in: db)
         }
         if let speculation, memory == WooOrderMemory() { return Decided(decision: speculation, absentKeys: absentKeys) }
         return Decided(decision: rules.decide(payload, memory: memory, deliveryID: deliveryKey), absentKeys: absentKeys)
@@ -97,5 +125,22 @@ extension WooOrderLedger {
                          status: order.status, at: now, in: db)
         }
         return jobs
+    }
+
+    /// Records the delivery and applies the decision, in the caller's transaction. The delivery's row lists its
+    /// jobs. When every job is new (a new order, the usual case) their ids are known before they exist and are
+    /// written with the row; otherwise, or if an id turns out other than foreseen, the list is set afterwards.
+    /// Rewriting the row, body and all, had been the costliest statement of a delivery but the job inserts.
+    public static func record(_ delivery: DeliveryRow, deciding decided: Decided, of payload: WooPayload,
+                              storeID: String, maxAttempts: Int, now: Date, in db: Database) throws
+        -> (deliveryID: Int64, jobs: [EnqueuedJob]) {
+        let count = decided.decision.jobs.count
+        let foreseen = count > 0 && decided.createsEveryJob ? try JobTable.nextIDs(count: count, in: db) : []
+        let deliveryID = try DeliveryLedger.record(delivery, jobIDs: foreseen, in: db)
+        let jobs = try apply(decided, of: payload, storeID: storeID, deliveryID: deliveryID, maxAttempts: maxAttempts,
+                             now: now, in: db)
+        let ids = jobs.map(\.id)
+        if ids != foreseen { try DeliveryLedger.setJobs(ids, ofDelivery: deliveryID, in: db) }
+        return (deliveryID, jobs)
     }
 }
