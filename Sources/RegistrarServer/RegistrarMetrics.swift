@@ -3,12 +3,16 @@ import Foundation
 import Prometheus
 import RegistrarCore
 import RegistrarStore
+import Synchronization
 
 /// Every figure Registrar exposes on `/metrics`, created through swift-metrics with an explicit Prometheus
 /// factory (no process-wide bootstrap, so tests and the demo can each have their own registry).
 public final class RegistrarMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// The counters counted per delivery, made once: making one looks it up in the registry under a lock, and
+    /// intake counts two per delivery at thousands a second.
+    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -22,13 +26,25 @@ public final class RegistrarMetrics: Sendable {
     }
 
     public func delivery(source: String, verdict: String) {
-        Counter(label: "registrar_deliveries_total", dimensions: [("source", source), ("verdict", verdict)], factory: factory)
-            .increment()
+        counter("deliveries " + source + " " + verdict) {
+            Counter(label: "registrar_deliveries_total", dimensions: [("source", source), ("verdict", verdict)],
+                    factory: $0)
+        }.increment()
     }
 
     public func jobsCreated(kind: JobKind, count: Int = 1) {
-        Counter(label: "registrar_jobs_created_total", dimensions: [("kind", kind.rawValue)], factory: factory)
-            .increment(by: count)
+        counter("jobs created " + kind.rawValue) {
+            Counter(label: "registrar_jobs_created_total", dimensions: [("kind", kind.rawValue)], factory: $0)
+        }.increment(by: count)
+    }
+
+    private func counter(_ key: String, make: (PrometheusMetricsFactory) -> CoreMetrics.Counter) -> CoreMetrics.Counter {
+        counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = make(factory)
+            counters[key] = counter
+            return counter
+        }
     }
 
     public func attemptFinished(kind: JobKind, outcome: String, newState: String, duration: Duration) {
