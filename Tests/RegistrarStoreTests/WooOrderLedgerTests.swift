@@ -76,6 +76,8 @@ import Testing
         let first = try await record(order(727))
         #expect(first.jobs.count == 2 && first.jobs.allSatisfy(\.created))
         #expect(try await listed(first.deliveryID) == first.jobs.map(\.id))
+        let remembered = try await memory(store, "main", order: 727, lines: [311, 312, 313])
+        #expect(remembered == WooOrderMemory(newestModifiedGMT: "2026-11-21T10:15:02", linesWithEnroll: [311, 312]))
 
         // The same order again: its jobs are found by their keys, not foreseen, and the row lists them.
         let again = try await record(order(727))

@@ -17,10 +17,11 @@ public enum WooOrderLedger {
     private static func recall(_ keys: WooOrderKeys, in db: Database) throws
         -> (memory: WooOrderMemory, absentKeys: Set<String>) {
         var memory = WooOrderMemory()
-        memory.newestModifiedGMT = try String.fetchOne(db.cachedStatement(sql: """
-            SELECT newest_modified_gmt FROM woo_orders WHERE store = ? AND order_id = ?
-            """), arguments: [keys.store, keys.orderID])
-        let found = try existingKeys(store: keys.store, orderID: keys.orderID, in: db)
+        var found = Set<String>()
+        for text in try recorded(store: keys.store, orderID: keys.orderID, in: db) {
+            guard let text else { continue }
+            if text.hasPrefix("#") { memory.newestModifiedGMT = String(text.dropFirst()) } else { found.insert(text) }
+        }
         if found.isEmpty { return (memory, keys.all) }
         for (line, key) in keys.enroll where found.contains(key) { memory.linesWithEnroll.insert(line) }
         for (line, key) in keys.unenroll where found.contains(key) { memory.linesWithUnenroll.insert(line) }
@@ -28,17 +29,20 @@ public enum WooOrderLedger {
         return (memory, keys.all.subtracting(found))
     }
 
-    /// Every dedupe key of a job, live or pruned, that starts with the order's key prefix: one range seek per
-    /// table on the unique key index. A new order (the usual case) finds nothing at once; a list of the order's
-    /// keys (`IN (…)`) made SQLite build a temporary index of the list per query.
-    private static func existingKeys(store: String, orderID: Int, in db: Database) throws -> Set<String> {
+    /// In one statement, as the one writer runs it for every order delivery: the newest timestamp accepted for
+    /// the order, marked by a leading "#" (no dedupe key starts with one), and every dedupe key of a job, live or
+    /// pruned, that starts with the order's key prefix — a range seek per table on the unique key index. A new
+    /// order (the usual case) finds nothing at once; a list of the order's keys (`IN (…)`) made SQLite build a
+    /// temporary index of the list per query.
+    private static func recorded(store: String, orderID: Int, in db: Database) throws -> [String?] {
         let prefix = WooKeys.orderPrefix(store: store, order: orderID)
         // Keys are compared as bytes (BINARY collation): everything starting with "…:" sorts before "…;".
         let end = String(prefix.dropLast()) + ";"
-        return Set(try String.fetchAll(db.cachedStatement(sql: """
-            SELECT dedupe_key FROM jobs WHERE dedupe_key >= ?1 AND dedupe_key < ?2
+        return try String?.fetchAll(db.cachedStatement(sql: """
+            SELECT '#' || newest_modified_gmt FROM woo_orders WHERE store = ?3 AND order_id = ?4
+            UNION ALL SELECT dedupe_key FROM jobs WHERE dedupe_key >= ?1 AND dedupe_key < ?2
             UNION ALL SELECT dedupe_key FROM pruned_jobs WHERE dedupe_key >= ?1 AND dedupe_key < ?2
-            """), arguments: [prefix, end]))
+            """), arguments: [prefix, end, store, orderID])
     }
 
     public static func remember(store: String, orderID: Int, newestModifiedGMT: String?, status: String, at now: Date,
