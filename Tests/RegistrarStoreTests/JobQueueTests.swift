@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import RegistrarCore
 import RegistrarStore
 import Testing
@@ -10,6 +11,29 @@ import Testing
         let pragmas = try await store.pragmas()
         #expect(pragmas.journalMode == "wal")
         #expect(pragmas.synchronous == 2) // FULL
+    }
+
+    /// Every index on jobs is paid for by every insert, so each must serve a query; and the queries that run
+    /// against a table of millions must find theirs.
+    @Test func jobIndexesAreTheOnesTheQueriesUse() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try makeStore(dir)
+        let (indexes, plans) = try await store.write { db in
+            let indexes = try String.fetchAll(db, sql: """
+                SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'jobs' AND sql IS NOT NULL ORDER BY name
+                """)
+            // The shapes of the store's own queries: the queue counts, and replay's look for a later unenroll.
+            let plans = try [
+                "SELECT kind, state, COUNT(*) AS n FROM jobs GROUP BY kind, state ORDER BY kind, state",
+                "SELECT id FROM jobs WHERE serial_key = 'a' AND kind = 'unenroll' AND state = 'succeeded' AND id > 1",
+            ].map { sql in try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, adapter: SuffixRowAdapter(fromIndex: 3)).joined(separator: "; ") }
+            return (indexes, plans)
+        }
+        #expect(indexes == ["jobs_dedupe", "jobs_due", "jobs_kind_state", "jobs_leases", "jobs_serial_open", "jobs_succeeded",
+                            "jobs_unenrolled"])
+        #expect(plans[0].contains("COVERING INDEX jobs_kind_state"), "\(plans[0])")
+        #expect(!plans[0].contains("TEMP B-TREE"), "\(plans[0])")
+        #expect(plans[1].contains("INDEX jobs_unenrolled (serial_key=? AND id>?)"), "\(plans[1])")
     }
 
     /// Intake tells `insert` which keys it has just found on no job, so the insert itself must catch a key that

@@ -163,6 +163,18 @@ enum Migrations {
                 CREATE INDEX pruned_jobs_serial ON pruned_jobs(serial_key, kind, job_id);
                 """)
         }
+        migrator.registerMigration("v7: lighter job indexes") { db in
+            try db.execute(sql: """
+                -- jobs_serial (serial_key, kind, state) took a leaf of a long, random key on every insert and moved
+                -- on every change of state, for two readers that each get a smaller index: the replay's look for a
+                -- later succeeded unenroll, and the queue counts. jobs_delivery served no query: deliveries are
+                -- never deleted, so no foreign-key check needs it.
+                DROP INDEX jobs_serial;
+                DROP INDEX jobs_delivery;
+                CREATE INDEX jobs_unenrolled ON jobs(serial_key, id) WHERE kind = 'unenroll' AND state = 'succeeded';
+                CREATE INDEX jobs_kind_state ON jobs(kind, state);
+                """)
+        }
         return migrator
     }
 }
