@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import RegistrarCore
+import RegistrarStore
 
 /// CPU per stage of a WooCommerce delivery's pure work, one thread, no I/O: what the intake scenario's end-to-end
 /// figure is made of, measured without the noise of a shared machine's scheduler. For finding what to make
-/// cheaper; the targets are the intake scenario's.
+/// cheaper; the targets are the intake scenario's. Last, the one writer's share: what intake's transaction does
+/// per delivery, in commits of as many deliveries as `serve` groups under the intake load.
 struct StagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stages",
@@ -16,6 +18,8 @@ struct StagesCommand: AsyncParsableCommand {
     @OptionGroup var fixtures: WebhookFixtures
     @Option(help: "Measure only the stages whose name contains this text (for profiling one).")
     var only: String?
+    @Option(help: "Deliveries per commit in the writer stage (serve groups ≈ 25 under the intake load).")
+    var perCommit = 25
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -72,7 +76,57 @@ struct StagesCommand: AsyncParsableCommand {
         report.table("CPU per delivery (µs, one thread)", columns: ["stage", "µs"],
                      rows: rows.map { [$0.0, String(format: "%.1f", $0.1)] })
         report.note("Only the pure work: the intake scenario adds HTTP, the store's transaction and commit, and logging.")
+
+        let writerStage = "writer: intake's transaction"
+        if only.map({ writerStage.contains($0) }) ?? true {
+            let writer = try await measureWriter(webhooks: webhooks, rules: rules, storeID: store.id, maxAttempts: config.jobs.maxAttempts)
+            report.set("writer", "a RegistrarStore on a real file (WAL, synchronous=FULL), \(Format.grouped(writer.deliveries)) new orders in commits of \(perCommit), one caller")
+            report.table("The writer's work per delivery (µs)", columns: ["stage", "CPU", "wall"],
+                         rows: [[writerStage + " (decide against the store, record the delivery and its jobs)",
+                                 String(format: "%.1f", writer.cpu), String(format: "%.1f", writer.wall)]])
+            report.note("CPU is the whole process's (nothing else runs); wall includes waiting for each commit's flush.")
+        }
         report.wallSeconds = elapsedSeconds(since: clock)
         try report.publish(jsonPath: common.jsonPath("stages"))
+    }
+
+    /// Intake's transaction for new orders, as `WooCommerceIntake` runs it, `perCommit` to a commit.
+    private func measureWriter(webhooks: WooOrderWebhooks, rules: WooIntakeRules, storeID: String, maxAttempts: Int)
+        async throws -> (deliveries: Int, cpu: Double, wall: Double) {
+        let work = try WorkDirectory(parent: common.workDir, scenario: "stages", keep: common.keep)
+        let store = try RegistrarStore(path: work.file("registrar.sqlite"), options: .init(jobs: JobsConfig()))
+        defer { try? store.close() }
+        let commits = max(1, iterations / perCommit)
+        // Bodies made and parsed beforehand: only the transaction is measured.
+        let deliveries = try (0..<(commits + 20) * perCommit).map { index -> (WooPayload, WooOrderKeys, WooDecision, DeliveryRow) in
+            let body = webhooks.body(orderID: 2_000_000 + index)
+            let payload = try WooPayload.parse(topic: "order.updated", body: body)
+            guard case .order(let order) = payload else { throw BenchError("the fixture is not an order") }
+            let headers = Dictionary(webhooks.headers(orderID: index, body: body).fields.map { ($0.name.lowercased(), $0.value) },
+                                     uniquingKeysWith: { first, _ in first })
+            let row = DeliveryRow(NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body,
+                                              verdict: "", httpStatus: 200), receivedAt: Date())
+            return (payload, WooOrderKeys(store: storeID, order: order),
+                    rules.decide(payload, memory: WooOrderMemory(), deliveryID: ""), row)
+        }
+        func commit(_ batch: Int) async throws {
+            let slice = Array(deliveries[(batch * perCommit)..<((batch + 1) * perCommit)])
+            let now = Date()
+            try await store.write { db in
+                for (payload, keys, speculation, row) in slice {
+                    _ = try WooOrderLedger.intake(payload, delivery: row, rules: rules, storeID: storeID, deliveryKey: "",
+                                                  speculation: speculation, keys: keys, maxAttempts: maxAttempts,
+                                                  now: now, in: db)
+                }
+            }
+        }
+        for batch in 0..<20 { try await commit(batch) } // warm-up
+        let cpuStart = ProcessCPU.seconds(pid: getpid()) ?? 0
+        let start = ContinuousClock.now
+        for batch in 20..<(20 + commits) { try await commit(batch) }
+        let wall = elapsedSeconds(since: start)
+        let cpu = (ProcessCPU.seconds(pid: getpid()) ?? 0) - cpuStart
+        let count = Double(commits * perCommit)
+        return (commits * perCommit, cpu / count * 1e6, wall / count * 1e6)
     }
 }

@@ -95,30 +95,18 @@ public struct WooCommerceIntake: Sendable {
         // Only an action names no fact of its own, so only its job's dedupe key needs this delivery's identity.
         let deliveryKey: String
         if case .action = payload { deliveryKey = RandomUUID.make() } else { deliveryKey = "" }
-        struct Outcome: Sendable {
-            var deliveryID: Int64
-            var decision: WooDecision
-            var jobs: [EnqueuedJob]
-        }
         // Decided here, off the one writer's thread; the transaction re-decides only if the order is not new.
         let speculation = rules.decide(payload, memory: WooOrderMemory(), deliveryID: deliveryKey)
         let keys: WooOrderKeys?
         if case .order(let order) = payload { keys = WooOrderKeys(store: storeID, order: order) } else { keys = nil }
         let delivery = DeliveryRow(NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body,
                                                verdict: "", httpStatus: 200), receivedAt: now)
-        let outcome: Outcome
+        let outcome: (deliveryID: Int64, decision: WooDecision, jobs: [EnqueuedJob])
         do {
             outcome = try await store.write { db in
-                let decided = try WooOrderLedger.decide(payload, rules: rules, storeID: storeID, deliveryKey: deliveryKey,
-                                                        speculation: speculation, keys: keys, in: db)
-                let decision = decided.decision
-                var row = delivery
-                row.verdict = decision.verdict.rawValue
-                let reason = ([decision.reason].compactMap { $0 } + decision.notes).joined(separator: "; ")
-                row.reason = reason.isEmpty ? nil : reason
-                let (deliveryID, jobs) = try WooOrderLedger.record(row, deciding: decided, of: payload, storeID: storeID,
-                                                                   maxAttempts: maxAttempts, now: now, in: db)
-                return Outcome(deliveryID: deliveryID, decision: decision, jobs: jobs)
+                try WooOrderLedger.intake(payload, delivery: delivery, rules: rules, storeID: storeID,
+                                          deliveryKey: deliveryKey, speculation: speculation, keys: keys,
+                                          maxAttempts: maxAttempts, now: now, in: db)
             }
         } catch {
             logger.error("could not commit a delivery; answered 503", metadata: ["store": "\(storeID)", "topic": "\(topic)",

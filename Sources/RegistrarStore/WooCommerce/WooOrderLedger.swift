@@ -131,6 +131,24 @@ extension WooOrderLedger {
         return jobs
     }
 
+    /// Intake's whole transaction for a verified, parsed delivery: decide it against what the store knows, then
+    /// record it, with its verdict, and its jobs. See `decide` for `speculation` and `keys`.
+    public static func intake(_ payload: WooPayload, delivery: DeliveryRow, rules: WooIntakeRules, storeID: String,
+                              deliveryKey: String, speculation: WooDecision?, keys: WooOrderKeys?, maxAttempts: Int,
+                              now: Date, in db: Database) throws
+        -> (deliveryID: Int64, decision: WooDecision, jobs: [EnqueuedJob]) {
+        let decided = try decide(payload, rules: rules, storeID: storeID, deliveryKey: deliveryKey,
+                                 speculation: speculation, keys: keys, in: db)
+        let decision = decided.decision
+        var row = delivery
+        row.verdict = decision.verdict.rawValue
+        let reason = ([decision.reason].compactMap { $0 } + decision.notes).joined(separator: "; ")
+        row.reason = reason.isEmpty ? nil : reason
+        let (deliveryID, jobs) = try record(row, deciding: decided, of: payload, storeID: storeID,
+                                            maxAttempts: maxAttempts, now: now, in: db)
+        return (deliveryID, decision, jobs)
+    }
+
     /// Records the delivery and applies the decision, in the caller's transaction. The delivery's row lists its
     /// jobs. When every job is new (a new order, the usual case) their ids are known before they exist and are
     /// written with the row; otherwise, or if an id turns out other than foreseen, the list is set afterwards.
