@@ -17,14 +17,20 @@ actor AccessTokenProvider {
 
     private let settings: OpenEdXSettings
     private let http: CurlHTTPClient
+    private let pacer: RequestPacer
     private var current: Token?
     private var refreshing: Task<Token, any Error>?
     private(set) var refreshes = 0
     private let observe: @Sendable (_ status: Int?) -> Void
 
-    init(settings: OpenEdXSettings, http: CurlHTTPClient, observe: @escaping @Sendable (_ status: Int?) -> Void) {
+    /// - Parameter pacer: the API calls' pacer. A token request takes a slot too: when the LMS is down every
+    ///   attempt fails at its token, and unpaced, workers with a backlog went through thousands of failing
+    ///   attempts a second (a log line and a commit each) and would meet the LMS with them as it came back.
+    init(settings: OpenEdXSettings, http: CurlHTTPClient, pacer: RequestPacer,
+         observe: @escaping @Sendable (_ status: Int?) -> Void) {
         self.settings = settings
         self.http = http
+        self.pacer = pacer
         self.observe = observe
     }
 
@@ -60,6 +66,12 @@ actor AccessTokenProvider {
         let request = HTTPRequest(method: "POST", url: settings.lmsURL + "/oauth2/access_token",
                                   headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"],
                                   body: Array(body.utf8))
+        do {
+            try await pacer.acquire()
+        } catch {
+            throw TokenError.rejected(.transient(message: "cancelled while waiting for a request slot", retryAfter: nil),
+                                      status: nil)
+        }
         let response: HTTPResponse
         do {
             response = try await http.execute(request)

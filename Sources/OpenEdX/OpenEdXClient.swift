@@ -16,8 +16,11 @@ public final class OpenEdXClient: Sendable {
                 observe: @escaping @Sendable (_ endpoint: String, _ status: Int?) -> Void = { _, _ in }) {
         self.settings = settings
         self.http = http
-        self.tokens = AccessTokenProvider(settings: settings, http: http) { status in observe("oauth2.access_token", status) }
-        self.pacer = RequestPacer(requestsPerMinute: settings.requestsPerMinute)
+        let pacer = RequestPacer(requestsPerMinute: settings.requestsPerMinute)
+        self.pacer = pacer
+        self.tokens = AccessTokenProvider(settings: settings, http: http, pacer: pacer) { status in
+            observe("oauth2.access_token", status)
+        }
         self.observe = observe
     }
 

@@ -4,6 +4,7 @@ import OpenEdX
 import RegistrarCore
 import RegistrarStore
 import Sandbox
+import Synchronization
 import Testing
 
 @Suite struct OpenEdXClientTests {
@@ -253,6 +254,46 @@ import Testing
         #expect(elapsed < .seconds(8))
         await harness.shutdown()
     }
+}
+
+/// With the LMS down, every attempt fails at its token request, at once. Those requests must be paced like the
+/// API calls, or a worker with a backlog retries as fast as the connection is refused.
+@Test func tokenRequestsToADownLMSArePaced() async throws {
+    let closed = try closedLoopbackPort()
+    let http = CurlHTTPClient(configuration: HTTPClientConfiguration())
+    let requests = Mutex(0)
+    let client = OpenEdXClient(settings: OpenEdXSettings(lmsURL: "http://127.0.0.1:\(closed)", studioURL: "http://127.0.0.1:\(closed)",
+                                                         clientID: "registrar", clientSecret: Secret("s"), requestsPerMinute: 1200),
+                               http: http) { endpoint, _ in if endpoint == "oauth2.access_token" { requests.withLock { $0 += 1 } } }
+    let start = ContinuousClock.now
+    for _ in 0..<11 {
+        guard case .failed(let outcome, _) = await client.username(forEmail: "ann@example.com") else {
+            Issue.record("a call to a closed port succeeded"); break
+        }
+        guard case .transient = outcome else { Issue.record("a refused connection should be retried: \(outcome)"); break }
+    }
+    let elapsed = ContinuousClock.now - start
+    // 11 token requests at 20/s need at least 500 ms between the first and the last; refused connections alone
+    // take a few milliseconds in all.
+    #expect(requests.withLock { $0 } == 11)
+    #expect(elapsed >= .milliseconds(495), "11 failing token requests took only \(elapsed)")
+    http.shutdown()
+}
+
+/// A loopback port nothing listens on: bound, then closed again.
+func closedLoopbackPort() throws -> Int {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+    }
+    guard bound else { throw CocoaError(.fileReadUnknown) }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
