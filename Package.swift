@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // Bearer-token authentication and role checks as middleware on route groups.
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -25,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
-        // Pure core: domain types, configuration, job rules, parsing and verification. No I/O.
+        // Pure core: domain types, configuration, job rules, parsing and verification, the decisions. No I/O.
         .target(
             name: "RegistrarCore",
             dependencies: [
@@ -33,20 +35,34 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // The store: GRDB over the system libsqlite3 — migrations, job queue, delivery ledger.
+        // The store's seam: protocols named after what callers do, and the values they exchange. No database.
         .target(
             name: "RegistrarStore",
             dependencies: [
                 "RegistrarCore",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Thin C layer over the system libcurl: non-variadic wrappers of the variadic curl API.
+        // The SQLite backend (GRDB over the system libsqlite3): migrations, group commit, every store protocol.
+        // The only module that imports GRDB.
+        .target(
+            name: "RegistrarSQLite",
+            dependencies: [
+                "RegistrarCore",
+                "RegistrarStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The system libcurl, found through pkg-config; a missing header names the package to install.
+        .systemLibrary(
+            name: "CLibcurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+        // Thin C layer over libcurl: non-variadic wrappers of the variadic curl API.
         .target(
             name: "CCurl",
-            linkerSettings: [.linkedLibrary("curl")]
+            dependencies: ["CLibcurl"]
         ),
         // Async HTTP client on libcurl's multi interface, driven from its own thread.
         .target(
@@ -59,7 +75,6 @@ let package = Package(
             dependencies: [
                 "RegistrarCore",
                 "CurlHTTP",
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The WooCommerce REST API (refund lines, orders), over the same libcurl client.
@@ -75,18 +90,18 @@ let package = Package(
                 "RegistrarStore",
                 "OpenEdX",
                 "WooCommerceClient",
-                "CurlHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The Hummingbird server: intake endpoints, health, metrics.
+        // The Hummingbird server: intake endpoints, the APIs behind token middleware, health, metrics.
         .target(
             name: "RegistrarServer",
             dependencies: [
                 "RegistrarCore",
                 "RegistrarStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -108,6 +123,7 @@ let package = Package(
             dependencies: [
                 "RegistrarCore",
                 "RegistrarStore",
+                "RegistrarSQLite",
                 "RegistrarWorker",
                 "RegistrarServer",
                 "OpenEdX",
@@ -119,16 +135,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Benchmarks (release build): intake throughput and latency, job drain, queue scaling, memory.
         .executableTarget(
             name: "RegistrarBench",
             dependencies: [
-                "RegistrarCore", "RegistrarStore", "RegistrarServer", "RegistrarWorker", "OpenEdX", "CurlHTTP", "Sandbox",
+                "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "RegistrarServer", "RegistrarWorker", "OpenEdX",
+                "CurlHTTP", "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -136,8 +151,51 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "RegistrarCoreTests", dependencies: ["RegistrarCore"]),
-        .testTarget(name: "RegistrarStoreTests", dependencies: ["RegistrarCore", "RegistrarStore", "RegistrarWorker", "registrar"]),
+
+        // What every test target shares: temporary directories, a hand-moved clock, waiting, seeded randomness,
+        // the built `registrar` binary and the fixtures.
+        .target(
+            name: "TestSupport",
+            dependencies: ["RegistrarCore"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "RegistrarCoreTests", dependencies: ["RegistrarCore", "TestSupport"]),
+        // The store's conformance suite: written once against the protocols, run against every backend.
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: ["RegistrarCore", "RegistrarStore", "RegistrarSQLite", "TestSupport"]
+        ),
+        // What only the SQLite backend has: the group-commit writer, pragmas, indexes, migrations, date text.
+        .testTarget(
+            name: "RegistrarSQLiteTests",
+            dependencies: [
+                "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "RegistrarWorkerTests",
+            dependencies: [
+                "registrar", "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "RegistrarWorker", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Routes in process through HummingbirdTesting; the end-to-end tests run the real binary.
+        .testTarget(
+            name: "RegistrarServerTests",
+            dependencies: [
+                "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "RegistrarServer", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The `registrar` binary as an operator runs it (it depends on the executable so that it is built first).
+        .testTarget(
+            name: "RegistrarCLITests",
+            dependencies: ["registrar", "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "TestSupport"]
+        ),
         .testTarget(
             name: "CurlHTTPTests",
             dependencies: [
@@ -149,7 +207,8 @@ let package = Package(
         .testTarget(
             name: "OpenEdXTests",
             dependencies: [
-                "OpenEdX", "CurlHTTP", "Sandbox", "RegistrarCore", "RegistrarStore", "RegistrarWorker",
+                "OpenEdX", "CurlHTTP", "Sandbox", "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "RegistrarWorker",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -157,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "registrar", "Sandbox", "CurlHTTP", "RegistrarCore", "RegistrarStore",
+                "registrar", "Sandbox", "CurlHTTP", "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,10 +1,10 @@
 import ArgumentParser
 import CurlHTTP
 import Foundation
-import GRDB
 import Logging
 import OpenEdX
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 import RegistrarWorker
 import Sandbox
@@ -52,15 +52,13 @@ struct DrainCommand: AsyncParsableCommand {
         let work = try WorkDirectory(parent: common.workDir, scenario: scenario, keep: common.keep)
         var jobsConfig = JobsConfig()
         jobsConfig.concurrency = concurrency
-        let store = try RegistrarStore(path: work.file("registrar.sqlite"), options: .init(jobs: jobsConfig))
+        let store = try SQLiteStore(path: work.file("registrar.sqlite"), options: StoreOptions(jobs: jobsConfig))
 
         if !coldLearners {
-            try await store.write { db in
-                let now = Date()
-                for user in users {
-                    try db.execute(sql: "INSERT INTO learner_accounts (email, username, looked_up_at) VALUES (?, ?, ?)",
-                                   arguments: [user.email, user.username, now])
-                }
+            // All at once: the group-committing writer takes them in a few transactions.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for user in users { group.addTask { try await store.cacheUsername(user.username, email: user.email) } }
+                try await group.waitForAll()
             }
         }
         let newJobs = try users.enumerated().map { index, user in
@@ -104,14 +102,9 @@ struct DrainCommand: AsyncParsableCommand {
         // Reads that saw fewer jobs than were committed before the workers started: read-your-writes broken.
         var staleReads = 0
         while ContinuousClock.now < deadline {
-            // Counted through the jobs_due index: cheap enough to ask often without taking CPU from the workers.
-            let (open, total) = try await store.read { db in
-                let row = try Row.fetchOne(db, sql: """
-                    SELECT (SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')) AS open,
-                           (SELECT COUNT(*) FROM jobs) AS total
-                    """)
-                return (row?["open"] ?? 0, row?["total"] ?? 0) as (Int, Int)
-            }
+            // Counted from the kind/state index: cheap enough to ask often without taking CPU from the workers.
+            let stats = try await store.stats()
+            let (open, total) = (stats.total(state: .queued) + stats.total(state: .running), stats.total)
             if total < count { staleReads += 1 }
             if open == 0 && total >= count { finished = true; break }
             if ContinuousClock.now - lastPrint > .seconds(10) {
@@ -123,22 +116,22 @@ struct DrainCommand: AsyncParsableCommand {
         pool.stop()
         try await running.value
 
-        let rows = try await store.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT j.dedupe_key, j.state, j.attempts, j.created_at, j.finished_at,
-                       (SELECT MAX(a.started_at) FROM job_attempts a WHERE a.job_id = j.id) AS last_started
-                FROM jobs j
-                """).map { row in
-                DrainJob(key: row["dedupe_key"], state: row["state"], attempts: row["attempts"], created: row["created_at"],
-                         finished: row["finished_at"], lastStarted: row["last_started"])
+        // Every job with its attempts, read through the store's operations after the run.
+        let details = try await withThrowingTaskGroup(of: JobDetail?.self) { group in
+            for job in try await store.jobs(JobFilter(limit: count + 100)) {
+                group.addTask { try await store.jobDetail(id: job.id) }
             }
+            return try await group.reduce(into: [JobDetail]()) { if let detail = $1 { $0.append(detail) } }
         }
-        let timeline = try await store.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.worker, a.started_at, j.finished_at FROM job_attempts a JOIN jobs j ON j.id = a.job_id
-                WHERE a.outcome = 'succeeded' ORDER BY a.worker, a.started_at
-                """).map { row in (worker: row["worker"] as String, started: row["started_at"] as Date, finished: row["finished_at"] as Date?) }
+        let rows = details.map { detail in
+            DrainJob(key: detail.job.dedupeKey, state: detail.job.state.rawValue, attempts: detail.job.attempts,
+                     created: detail.job.createdAt, finished: detail.job.finishedAt,
+                     lastStarted: detail.attempts.map(\.startedAt).max())
         }
+        let timeline = details.flatMap { detail in
+            detail.attempts.filter { $0.outcome == "succeeded" }
+                .map { (worker: $0.worker, started: $0.startedAt, finished: detail.job.finishedAt) }
+        }.sorted { ($0.worker, $0.started) < ($1.worker, $1.started) }
         let ledger = await sandbox.ledger()
         let stats = await sandbox.stats()
         await sandbox.stop()
@@ -151,7 +144,7 @@ struct DrainCommand: AsyncParsableCommand {
         report.table("Drain", columns: ["figure", "value"], rows: result.rows(concurrency: concurrency, latencyMs: latencyMs))
         if !finished { report.note("the backlog was not worked off within \(timeoutSeconds) s") }
         if staleReads > 0 {
-            report.note("\(staleReads) store.read calls saw fewer than the \(count) jobs committed before the workers started (stale snapshot; see BENCHMARKS.md)")
+            report.note("\(staleReads) stats() calls saw fewer than the \(count) jobs committed before the workers started (stale snapshot; see BENCHMARKS.md)")
         }
 
         let succeeded = result.succeeded == count && result.ledgerEntries == count

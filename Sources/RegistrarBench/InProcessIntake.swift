@@ -2,20 +2,21 @@ import Foundation
 import Logging
 import RegistrarCore
 import RegistrarServer
+import RegistrarSQLite
 import RegistrarStore
 import ServiceLifecycle
 
 /// Registrar's HTTP intake and store in this process, wired as `serve` wires them, for the run `serve` cannot
-/// do: group commit off (`RegistrarStore.Options.groupCommit` has no configuration key). Its "on" twin runs
+/// do: group commit off (`SQLiteStore`'s `groupCommit` has no configuration key). Its "on" twin runs
 /// the same way, so the on/off ratio compares like with like. No workers run here: in `serve` they are paced
 /// at 120 Open edX calls per minute and cost next to nothing during an intake burst.
 final class InProcessIntake: Sendable {
-    let store: RegistrarStore
+    let store: SQLiteStore
     let port: Int
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(store: RegistrarStore, port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(store: SQLiteStore, port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
         self.store = store
         self.port = port
         self.group = group
@@ -27,9 +28,7 @@ final class InProcessIntake: Sendable {
     static func start(configText: String, groupCommit: Bool, logger: Logger) async throws -> InProcessIntake {
         let config = try ConfigLoader(environment: [:]).load(text: configText, file: "registrar-bench")
         let metrics = RegistrarMetrics()
-        var options = RegistrarStore.Options(jobs: config.jobs)
-        options.groupCommit = groupCommit
-        let store = try RegistrarStore(path: config.database, options: options) { batch in
+        let store = try SQLiteStore(path: config.database, options: StoreOptions(jobs: config.jobs), groupCommit: groupCommit) { batch in
             metrics.groupCommit(batchSize: batch)
         }
         let readiness = Readiness(store: store, workersRunning: { true })

@@ -103,7 +103,7 @@ struct IntakeCommand: AsyncParsableCommand {
                         + "× the deliveries/s (\(Format.rate(on.load.deliveriesPerSecond)) vs \(Format.rate(off.load.deliveriesPerSecond)))")
         }
         if !runs.contains(.serveOff) {
-            report.note("group commit off runs in-process: serve has no switch for RegistrarStore.Options.groupCommit")
+            report.note("group commit off runs in-process: serve has no switch for SQLiteStore's groupCommit")
         }
         report.wallSeconds = elapsedSeconds(since: clock)
         report.data = IntakeData(runs: results, groupCommitRatio: ratio)

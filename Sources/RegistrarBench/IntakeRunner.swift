@@ -1,8 +1,8 @@
 import CurlHTTP
 import Foundation
-import GRDB
 import Logging
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 import Sandbox
 
@@ -13,9 +13,9 @@ enum IntakeVariant: String, CaseIterable, Sendable, Codable {
     /// The same with `REGISTRAR_BENCH_NO_GROUP_COMMIT=1` in its environment. serve does not read that variable
     /// yet (see BENCHMARKS.md); the run checks serve's own commit count and says when it was ignored.
     case serveOff = "serve-off"
-    /// RegistrarHTTPServer + RegistrarStore in the bench process, group commit on.
+    /// RegistrarHTTPServer + SQLiteStore in the bench process, group commit on.
     case inProcessOn = "in-process-on"
-    /// The same with `RegistrarStore.Options.groupCommit = false`: one BEGIN IMMEDIATE … COMMIT per delivery.
+    /// The same with `SQLiteStore(groupCommit: false)`: one BEGIN IMMEDIATE … COMMIT per delivery.
     case inProcessOff = "in-process-off"
 
     var groupCommit: Bool { self != .inProcessOff && self != .serveOff }
@@ -127,12 +127,10 @@ enum IntakeRunner {
 
     /// Reads back what is on disk after the server has stopped: the proof that a 200 meant committed.
     static func countDelivered(database: String) async throws -> (deliveries: Int, jobs: Int) {
-        let store = try RegistrarStore(path: database, options: .init(jobs: JobsConfig()))
+        let store = try SQLiteStore(path: database, options: StoreOptions(jobs: JobsConfig()))
         defer { try? store.close() }
-        return try await store.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE http_status = 200") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0)
-        }
+        let counts = try await store.benchmarkCounts()
+        return (counts.acceptedDeliveries, counts.jobs)
     }
 
     /// serve's own count of write transactions and of the writes they carried, from `/metrics`.

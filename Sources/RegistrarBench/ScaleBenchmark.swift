@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 
 /// `scale`: does a job's claim and finish stay as fast with a million jobs in the table as with ten thousand?
@@ -39,9 +39,7 @@ struct ScaleCommand: AsyncParsableCommand {
         guard !levels.isEmpty else { throw ValidationError("no size ≤ --max \(max)") }
         let work = try WorkDirectory(parent: common.workDir, scenario: "scale", keep: common.keep)
         let path = work.file("registrar.sqlite")
-        let store = try RegistrarStore(path: path, options: .init(jobs: JobsConfig()))
-        // A second connection for checkpoints, which cannot run inside the store's write transactions.
-        let maintenance = try DatabaseQueue(path: path)
+        let store = try SQLiteStore(path: path, options: StoreOptions(jobs: JobsConfig()))
 
         report.set("sizes", levels.map(Format.grouped).joined(separator: ", ") + " jobs in the table")
         report.set("history", "95 % succeeded, 2 % failed, 3 % queued in backoff (due in a day); 50 course runs; spread over 30 days")
@@ -56,12 +54,9 @@ struct ScaleCommand: AsyncParsableCommand {
             let add = level - inTable
             let fillStart = ContinuousClock.now
             if add > 0 {
-                let from = inTable + 1
-                try await store.write { db in
-                    try db.execute(sql: Self.fillSQL, arguments: [from, level])
-                }
+                try await store.benchmarkFillHistory(from: inTable + 1, through: level)
             }
-            try await maintenance.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            try await store.benchmarkCheckpoint()
             let fillSeconds = elapsedSeconds(since: fillStart)
             inTable = level
             print("scale: \(Format.grouped(level)) jobs in the table (filled in \(String(format: "%.1f", fillSeconds)) s); measuring…")
@@ -98,7 +93,6 @@ struct ScaleCommand: AsyncParsableCommand {
                                    finish: LatencyStats(milliseconds: finish), claimAndFinish: LatencyStats(milliseconds: cycle)))
         }
         try store.close()
-        try maintenance.close()
 
         report.table("Latency per call, ms (p50 / p99)",
                      columns: ["jobs in table", "claim", "finish", "claim + finish", "claim + finish max", "enqueue", "db size", "fill time"],
@@ -123,30 +117,6 @@ struct ScaleCommand: AsyncParsableCommand {
         report.data = steps
         try report.publish(jsonPath: common.jsonPath("scale"))
     }
-
-    /// Jobs `?…?` of the background history. Dates are written in GRDB's format (UTC `YYYY-MM-DD HH:MM:SS.SSS`)
-    /// so the store reads them back as it reads its own.
-    static let fillSQL = """
-        WITH RECURSIVE seq(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
-        INSERT INTO jobs (kind, state, dedupe_key, serial_key, payload, attempts, max_attempts, run_at, last_error,
-                          result, source, created_at, updated_at, finished_at)
-        SELECT 'enroll',
-               CASE WHEN n % 100 < 95 THEN 'succeeded' WHEN n % 100 < 97 THEN 'failed' ELSE 'queued' END,
-               'woo:main:' || n || ':311:enroll',
-               'bg' || n || '@bench.example.com|course-v1:Bench+Scale+' || (n % 50),
-               '{"course_id":"course-v1:Bench+Scale+' || (n % 50) || '","email":"bg' || n
-                   || '@bench.example.com","mode":"verified","order_reference":"' || n || '"}',
-               CASE WHEN n % 100 < 95 THEN 1 WHEN n % 100 < 97 THEN 25 ELSE 3 END,
-               25,
-               CASE WHEN n % 100 < 97 THEN created ELSE strftime('%Y-%m-%d %H:%M:%f', 'now', '+1 day') END,
-               CASE WHEN n % 100 < 95 THEN NULL WHEN n % 100 < 97 THEN 'attempts exhausted: HTTP 503'
-                    ELSE 'HTTP 503; retrying' END,
-               CASE WHEN n % 100 < 95 THEN 'enrolled bg' || n ELSE NULL END,
-               'woocommerce', created, created,
-               CASE WHEN n % 100 < 97 THEN created ELSE NULL END
-        FROM (SELECT n, strftime('%Y-%m-%d %H:%M:%f', 'now', '-30 days', '+' || (n % 2592000) || ' seconds') AS created
-              FROM seq)
-        """
 }
 
 struct ScaleStep: Codable, Sendable {

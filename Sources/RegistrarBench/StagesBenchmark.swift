@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 
 /// CPU per stage of a WooCommerce delivery's pure work, one thread, no I/O: what the intake scenario's end-to-end
@@ -80,9 +81,9 @@ struct StagesCommand: AsyncParsableCommand {
         let writerStage = "writer: intake's transaction"
         if only.map({ writerStage.contains($0) }) ?? true {
             let writer = try await measureWriter(webhooks: webhooks, rules: rules, storeID: store.id, maxAttempts: config.jobs.maxAttempts)
-            report.set("writer", "a RegistrarStore on a real file (WAL, synchronous=FULL), \(Format.grouped(writer.deliveries)) new orders in commits of \(perCommit), one caller")
+            report.set("writer", "an SQLiteStore on a real file (WAL, synchronous=FULL), \(Format.grouped(writer.deliveries)) new orders, \(perCommit) concurrent callers at a time: \(String(format: "%.1f", writer.batch)) per commit")
             report.table("The writer's work per delivery (µs)", columns: ["stage", "CPU", "wall"],
-                         rows: [[writerStage + " (decide against the store, record the delivery and its jobs)",
+                         rows: [[writerStage + " (IntakeLedger.recordWooCommerce: decide against the store, record the delivery and its jobs)",
                                  String(format: "%.1f", writer.cpu), String(format: "%.1f", writer.wall)]])
             report.note("CPU is the whole process's (nothing else runs); wall includes waiting for each commit's flush.")
         }
@@ -90,43 +91,42 @@ struct StagesCommand: AsyncParsableCommand {
         try report.publish(jsonPath: common.jsonPath("stages"))
     }
 
-    /// Intake's transaction for new orders, as `WooCommerceIntake` runs it, `perCommit` to a commit.
+    /// Intake's write for new orders, as `WooCommerceIntake` makes it (`IntakeLedger.recordWooCommerce`), with
+    /// `perCommit` callers at a time so the group-committing writer batches them as it does under load.
     private func measureWriter(webhooks: WooOrderWebhooks, rules: WooIntakeRules, storeID: String, maxAttempts: Int)
-        async throws -> (deliveries: Int, cpu: Double, wall: Double) {
+        async throws -> (deliveries: Int, cpu: Double, wall: Double, batch: Double) {
         let work = try WorkDirectory(parent: common.workDir, scenario: "stages", keep: common.keep)
-        let store = try RegistrarStore(path: work.file("registrar.sqlite"), options: .init(jobs: JobsConfig()))
+        let store = try SQLiteStore(path: work.file("registrar.sqlite"), options: StoreOptions(jobs: JobsConfig()))
         defer { try? store.close() }
         let commits = max(1, iterations / perCommit)
-        // Bodies made and parsed beforehand: only the transaction is measured.
-        let deliveries = try (0..<(commits + 20) * perCommit).map { index -> (WooPayload, WooOrderKeys, WooDecision, DeliveryRow) in
+        // Bodies made and parsed, and their decisions speculated, beforehand: only the store's work is measured.
+        let deliveries = try (0..<(commits + 20) * perCommit).map { index -> (WooIntake, NewDelivery) in
             let body = webhooks.body(orderID: 2_000_000 + index)
             let payload = try WooPayload.parse(topic: "order.updated", body: body)
-            guard case .order(let order) = payload else { throw BenchError("the fixture is not an order") }
+            guard case .order = payload else { throw BenchError("the fixture is not an order") }
             let headers = Dictionary(webhooks.headers(orderID: index, body: body).fields.map { ($0.name.lowercased(), $0.value) },
                                      uniquingKeysWith: { first, _ in first })
-            let row = DeliveryRow(NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body,
-                                              verdict: "", httpStatus: 200), receivedAt: Date())
-            return (payload, WooOrderKeys(store: storeID, order: order),
-                    rules.decide(payload, memory: WooOrderMemory(), deliveryID: ""), row)
+            return (WooIntake.prepared(payload, rules: rules),
+                    NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body, verdict: "", httpStatus: 200))
         }
         func commit(_ batch: Int) async throws {
-            let slice = Array(deliveries[(batch * perCommit)..<((batch + 1) * perCommit)])
-            let now = Date()
-            try await store.write { db in
-                for (payload, keys, speculation, row) in slice {
-                    _ = try WooOrderLedger.intake(payload, delivery: row, rules: rules, storeID: storeID, deliveryKey: "",
-                                                  speculation: speculation, keys: keys, maxAttempts: maxAttempts,
-                                                  now: now, in: db)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (intake, delivery) in deliveries[(batch * perCommit)..<((batch + 1) * perCommit)] {
+                    group.addTask { _ = try await store.recordWooCommerce(intake, delivery: delivery) }
                 }
+                try await group.waitForAll()
             }
         }
         for batch in 0..<20 { try await commit(batch) } // warm-up
+        let before = store.writeStats
         let cpuStart = ProcessCPU.seconds(pid: getpid()) ?? 0
         let start = ContinuousClock.now
         for batch in 20..<(20 + commits) { try await commit(batch) }
         let wall = elapsedSeconds(since: start)
         let cpu = (ProcessCPU.seconds(pid: getpid()) ?? 0) - cpuStart
+        let after = store.writeStats
         let count = Double(commits * perCommit)
-        return (commits * perCommit, cpu / count * 1e6, wall / count * 1e6)
+        let batch = Double(after.writes - before.writes) / Double(max(1, after.transactions - before.transactions))
+        return (commits * perCommit, cpu / count * 1e6, wall / count * 1e6, batch)
     }
 }

@@ -6,12 +6,15 @@ import RegistrarStore
 /// The operator's API (role `ops`): the same views and actions as `registrar jobs` and `deliveries`, with
 /// every replay and cancel audited under the token's name.
 struct AdminAPI: Sendable {
-    let store: RegistrarStore
-    let auth: APIAuthorization
+    let store: any JobOperations & DeliveryLog
+    let clock: any WallClock
 
-    func register(_ router: Router<BasicRequestContext>) {
-        router.get("/api/v1/jobs") { request, _ -> Response in
-            await guarded(request) { _ in
+    func register(_ api: RouterGroup<RegistrarRequestContext>) {
+        let ops = api.group().add(middleware: RequireRole(.ops))
+        let store = self.store
+        let clock = self.clock
+        ops.get("jobs") { request, _ -> Response in
+            try await withDatabase {
                 let query = request.uri.queryParameters
                 var filter = JobFilter(limit: query["limit"].flatMap { Int(String($0)) } ?? 50)
                 if let state = query["state"].map(String.init) {
@@ -23,7 +26,7 @@ struct AdminAPI: Sendable {
                 filter.kind = query["kind"].map { JobKind(rawValue: String($0)) }
                 filter.text = query["source"].map(String.init)
                 if let since = query["since"].map(String.init) {
-                    guard let date = Timestamp.parse(since, now: store.clock.now()) else {
+                    guard let date = Timestamp.parse(since, now: clock.now()) else {
                         return JSONResponse.error(.badRequest, code: "bad_filter", message: "since \(since) is not a time")
                     }
                     filter.since = date
@@ -31,8 +34,8 @@ struct AdminAPI: Sendable {
                 return JSONResponse.make(.ok, try await store.jobs(filter).map { JobJSON($0) })
             }
         }
-        router.get("/api/v1/jobs/:id") { request, context -> Response in
-            await guarded(request) { _ in
+        ops.get("jobs/:id") { _, context -> Response in
+            try await withDatabase {
                 guard let id = context.parameters.get("id").flatMap(Int64.init),
                       let detail = try await store.jobDetail(id: id) else {
                     return JSONResponse.error(.notFound, code: "unknown_job", message: "no such job")
@@ -40,44 +43,44 @@ struct AdminAPI: Sendable {
                 return JSONResponse.make(.ok, JobJSON(detail.job, attempts: detail.attempts, actions: detail.actions))
             }
         }
-        router.post("/api/v1/jobs/:id/replay") { request, context -> Response in
-            await guarded(request) { token in
+        ops.post("jobs/:id/replay") { request, context -> Response in
+            try await withDatabase {
                 guard let id = context.parameters.get("id").flatMap(Int64.init) else {
                     return JSONResponse.error(.notFound, code: "unknown_job", message: "no such job")
                 }
                 let dryRun = request.uri.queryParameters["dry_run"].map { $0 == "true" || $0 == "1" } ?? false
-                return report(try await store.replay(ids: [id], actor: "api:\(token.name)", dryRun: dryRun))
+                return Self.report(try await store.replay(ids: [id], actor: Self.actor(context), dryRun: dryRun))
             }
         }
-        router.post("/api/v1/jobs/:id/cancel") { request, context -> Response in
-            await guarded(request) { token in
+        ops.post("jobs/:id/cancel") { _, context -> Response in
+            try await withDatabase {
                 guard let id = context.parameters.get("id").flatMap(Int64.init) else {
                     return JSONResponse.error(.notFound, code: "unknown_job", message: "no such job")
                 }
-                return report(try await store.cancel(ids: [id], actor: "api:\(token.name)"))
+                return Self.report(try await store.cancel(ids: [id], actor: Self.actor(context)))
             }
         }
         // Bulk: every failed job matching kind/since, like `jobs replay --failed`.
-        router.post("/api/v1/jobs/replay") { request, _ -> Response in
-            await guarded(request) { token in
+        ops.post("jobs/replay") { request, context -> Response in
+            try await withDatabase {
                 let query = request.uri.queryParameters
                 guard query["state"].map({ $0 == "failed" }) ?? true else {
                     return JSONResponse.error(.badRequest, code: "bad_filter", message: "bulk replay takes failed jobs only (state=failed)")
                 }
                 var since: Date?
                 if let text = query["since"].map(String.init) {
-                    guard let date = Timestamp.parse(text, now: store.clock.now()) else {
+                    guard let date = Timestamp.parse(text, now: clock.now()) else {
                         return JSONResponse.error(.badRequest, code: "bad_filter", message: "since \(text) is not a time")
                     }
                     since = date
                 }
                 let dryRun = query["dry_run"].map { $0 == "true" || $0 == "1" } ?? false
-                return report(try await store.replayFailed(kind: query["kind"].map { JobKind(rawValue: String($0)) }, since: since,
-                                                           actor: "api:\(token.name)", dryRun: dryRun))
+                return Self.report(try await store.replayFailed(kind: query["kind"].map { JobKind(rawValue: String($0)) },
+                                                                since: since, actor: Self.actor(context), dryRun: dryRun))
             }
         }
-        router.get("/api/v1/deliveries/:id") { request, context -> Response in
-            await guarded(request) { _ in
+        ops.get("deliveries/:id") { _, context -> Response in
+            try await withDatabase {
                 guard let id = context.parameters.get("id").flatMap(Int64.init),
                       let delivery = try await store.delivery(id: id) else {
                     return JSONResponse.error(.notFound, code: "unknown_delivery", message: "no such delivery")
@@ -87,20 +90,13 @@ struct AdminAPI: Sendable {
         }
     }
 
-    /// Runs `body` for an `ops` token; a database failure becomes a 503.
-    private func guarded(_ request: Request, _ body: (APIToken) async throws -> Response) async -> Response {
-        switch await auth.authorize(request, roles: [.ops]) {
-        case .failure(let refusal):
-            return refusal.response
-        case .success(let token):
-            do { return try await body(token) } catch {
-                return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
-            }
-        }
+    /// Who the audit trail names: the token, as the middleware put it in the context.
+    private static func actor(_ context: RegistrarRequestContext) -> String {
+        "api:" + (context.identity?.name ?? "unknown")
     }
 
     /// 200 when everything asked was done; 409 when something was refused (with the reasons).
-    private func report(_ report: OperationReport) -> Response {
+    private static func report(_ report: OperationReport) -> Response {
         JSONResponse.make(report.refused.isEmpty ? .ok : .conflict, OperationReportJSON(report))
     }
 }

@@ -9,7 +9,9 @@ import RegistrarStore
 /// in the callback is believed, whatever its decision.
 struct CyberSourceCallbacks: Sendable {
     let verifier: CallbackVerifier
-    let store: RegistrarStore
+    let orders: any OrderBook
+    let ledger: any IntakeLedger
+    let clock: any WallClock
     let metrics: RegistrarMetrics
     let logger: Logger
 
@@ -17,10 +19,10 @@ struct CyberSourceCallbacks: Sendable {
         let stored = CallbackBodyRedaction.storable(body)
         let kept = headers.filter { ["content-type", "user-agent"].contains($0.key) }
         let text = String(decoding: body, as: UTF8.self)
-        switch verifier.verify(formBody: text, now: store.clock.now()) {
+        switch verifier.verify(formBody: text, now: clock.now()) {
         case .failure(let rejection):
             metrics.delivery(source: "cybersource", verdict: "rejected")
-            let id = try? await store.recordDelivery(NewDelivery(
+            let id = try? await ledger.recordDelivery(NewDelivery(
                 source: "cybersource", headers: kept, body: stored, verdict: "rejected", httpStatus: rejection.httpStatus,
                 reason: rejection.message))
             logger.warning("callback rejected", metadata: ["delivery_id": "\(id.map(String.init) ?? "unrecorded")",
@@ -31,7 +33,7 @@ struct CyberSourceCallbacks: Sendable {
                                        verdict: "accepted", httpStatus: 200)
             let applied: AppliedPayment
             do {
-                applied = try await store.applyPayment(callback, delivery: delivery)
+                applied = try await orders.applyPayment(callback, delivery: delivery)
             } catch {
                 logger.error("could not commit a callback; answered 503", metadata: ["order": "\(callback.referenceNumber)",
                                                                                      "error": "\(error)"])

@@ -8,8 +8,8 @@ import RegistrarStore
 /// signed hosted-checkout fields back, so it never holds the CyberSource secret.
 struct OrdersAPI: Sendable {
     let config: RegistrarConfig
-    let store: RegistrarStore
-    let auth: APIAuthorization
+    let orders: any OrderBook
+    let clock: any WallClock
     let logger: Logger
 
     struct NewOrderRequest: Decodable {
@@ -27,23 +27,15 @@ struct OrdersAPI: Sendable {
         var locale: String?
     }
 
-    func register(_ router: Router<BasicRequestContext>, maxBody: Int) {
-        router.post("/api/v1/orders") { request, _ -> Response in
-            switch await auth.authorize(request, roles: [.storefront]) {
-            case .failure(let refusal): return refusal.response
-            case .success: break
-            }
+    func register(_ api: RouterGroup<RegistrarRequestContext>, maxBody: Int) {
+        api.group("orders").add(middleware: RequireRole(.storefront)).post { request, _ -> Response in
             guard case .bytes(let body) = await RegistrarHTTPServer.collectBody(request, limit: maxBody) else {
                 return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the body is too large or unreadable")
             }
             return await create(body)
         }
-        router.get("/api/v1/orders/:reference") { request, context -> Response in
-            switch await auth.authorize(request, roles: [.storefront, .ops, .financeAdmin]) {
-            case .failure(let refusal): return refusal.response
-            case .success: break
-            }
-            return await show(context.parameters.get("reference") ?? "")
+        api.group("orders").add(middleware: RequireRole(.storefront, .ops, .financeAdmin)).get(":reference") { _, context -> Response in
+            await show(context.parameters.get("reference") ?? "")
         }
     }
 
@@ -59,7 +51,7 @@ struct OrdersAPI: Sendable {
         }
         let (order, profile) = validated
         do {
-            try await store.createOrder(order)
+            try await orders.createOrder(order)
         } catch OrderError.referenceTaken(let reference) {
             return JSONResponse.error(.conflict, code: "reference_taken", message: "an order with reference \(reference) exists already")
         } catch {
@@ -68,7 +60,7 @@ struct OrdersAPI: Sendable {
         }
         let checkout = CheckoutRequest(profile: profile, referenceNumber: order.reference, amount: order.total,
                                        currency: order.currency, transactionUUID: UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
-                                       signedDateTime: store.clock.now(), locale: input.locale ?? "en", email: order.email)
+                                       signedDateTime: clock.now(), locale: input.locale ?? "en", email: order.email)
         logger.info("order registered", metadata: ["order": "\(order.reference)", "email": "\(order.email)",
                                                    "total": "\(Money.format(order.total)) \(order.currency)"])
         let answer: JSONValue = .object([
@@ -137,11 +129,11 @@ struct OrdersAPI: Sendable {
 
     func show(_ reference: String) async -> Response {
         do {
-            guard let order = try await store.order(reference: reference) else {
+            guard let order = try await orders.order(reference: reference) else {
                 return JSONResponse.error(.notFound, code: "unknown_order", message: "no order \(reference)")
             }
-            let payments = try await store.payments(ofOrder: reference)
-            let jobs = try await store.jobs(ofOrder: reference)
+            let payments = try await orders.payments(ofOrder: reference)
+            let jobs = try await orders.jobs(ofOrder: reference)
             return JSONResponse.make(.ok, Self.orderJSON(order, payments: payments, jobs: jobs))
         } catch {
             return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")

@@ -4,25 +4,27 @@ import NIOCore
 import RegistrarCore
 import RegistrarStore
 
-/// The HTTP face of `serve`: intake endpoints, health and readiness.
+/// The HTTP face of `serve`: intake endpoints, the token-guarded APIs, health and readiness.
 public struct RegistrarHTTPServer: Sendable {
     public var config: RegistrarConfig
-    public var store: RegistrarStore
+    public var store: any RegistrarStorage
+    public var clock: any WallClock
     public var readiness: Readiness
     public var metrics: RegistrarMetrics
     public var logger: Logger
 
-    public init(config: RegistrarConfig, store: RegistrarStore, readiness: Readiness, metrics: RegistrarMetrics,
-                logger: Logger) {
+    public init(config: RegistrarConfig, store: any RegistrarStorage, clock: any WallClock = SystemWallClock(),
+                readiness: Readiness, metrics: RegistrarMetrics, logger: Logger) {
         self.config = config
         self.store = store
+        self.clock = clock
         self.readiness = readiness
         self.metrics = metrics
         self.logger = logger
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<RegistrarRequestContext> {
+        let router = Router(context: RegistrarRequestContext.self)
         router.get("/healthz") { _, _ in
             JSONResponse.make(.ok, ["status": "ok"])
         }
@@ -41,7 +43,7 @@ public struct RegistrarHTTPServer: Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
-        let woocommerce = WooCommerceIntake(config: config, store: store, metrics: metrics, logger: logger)
+        let woocommerce = WooCommerceIntake(config: config, ledger: store, metrics: metrics, logger: logger)
         let maxBody = config.server.maxBodyBytes
         router.post("/webhooks/woocommerce/:store") { request, context -> Response in
             let storeID = context.parameters.get("store") ?? ""
@@ -60,17 +62,19 @@ public struct RegistrarHTTPServer: Sendable {
             let answer = await woocommerce.receive(storeID: storeID, headers: headers, body: body)
             return JSONResponse.make(.init(code: answer.status), json: .object(answer.body))
         }
-        let auth = APIAuthorization(store: store)
-        OrdersAPI(config: config, store: store, auth: auth, logger: logger).register(router, maxBody: maxBody)
-        let callbacks = CyberSourceCallbacks(verifier: CallbackVerifier(config: config.cybersource), store: store,
-                                             metrics: metrics, logger: logger)
+        let callbacks = CyberSourceCallbacks(verifier: CallbackVerifier(config: config.cybersource), orders: store,
+                                             ledger: store, clock: clock, metrics: metrics, logger: logger)
         router.post("/callbacks/cybersource") { request, _ -> Response in
             guard case .bytes(let body) = await Self.collectBody(request, limit: maxBody) else {
                 return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the callback is too large or unreadable")
             }
             return await callbacks.receive(headers: Self.headerMap(request.headers), body: body)
         }
-        AdminAPI(store: store, auth: auth).register(router)
+
+        // Everything under /api/v1 needs a token; each group below admits its roles.
+        let api = router.group("api/v1").add(middleware: TokenAuthenticator(tokens: store))
+        OrdersAPI(config: config, orders: store, clock: clock, logger: logger).register(api, maxBody: maxBody)
+        AdminAPI(store: store, clock: clock).register(api)
         return router
     }
 
@@ -116,5 +120,16 @@ public struct RegistrarHTTPServer: Sendable {
             },
             logger: logger
         )
+    }
+}
+
+/// Runs `body`; a database failure becomes a 503 with the error, not a 500 without one.
+func withDatabase(_ body: () async throws -> Response) async throws -> Response {
+    do {
+        return try await body()
+    } catch let error as APIError {
+        throw error
+    } catch {
+        return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
     }
 }

@@ -75,7 +75,7 @@ public final class RegistrarMetrics: Sendable {
 
     /// Queue depth by state and the age of the oldest due job: read from the store at scrape time, so they are
     /// right even for jobs added or replayed by other processes.
-    public func refreshQueue(from store: RegistrarStore) async {
+    public func refreshQueue(from store: any JobOperations & StoreHealth) async {
         guard let stats = try? await store.stats() else { return }
         for state in JobState.allCases {
             Gauge(label: "registrar_jobs", dimensions: [("state", state.rawValue)], factory: factory)

@@ -12,14 +12,14 @@ public struct WooCommerceIntake: Sendable {
     }
 
     let config: RegistrarConfig
-    let store: RegistrarStore
+    let ledger: any IntakeLedger
     let metrics: RegistrarMetrics
     let logger: Logger
     let verifiers: [String: WooWebhookSignature.Verifier]
 
-    public init(config: RegistrarConfig, store: RegistrarStore, metrics: RegistrarMetrics, logger: Logger) {
+    public init(config: RegistrarConfig, ledger: any IntakeLedger, metrics: RegistrarMetrics, logger: Logger) {
         self.config = config
-        self.store = store
+        self.ledger = ledger
         self.metrics = metrics
         self.logger = logger
         verifiers = config.woocommerce.stores.mapValues { WooWebhookSignature.Verifier(secret: $0.webhookSecret) }
@@ -33,7 +33,7 @@ public struct WooCommerceIntake: Sendable {
                                        verdict: "rejected", httpStatus: status, reason: message)
             metrics.delivery(source: "woocommerce", verdict: "rejected")
             do {
-                let id = try await store.recordDelivery(delivery)
+                let id = try await ledger.recordDelivery(delivery)
                 logger.warning("delivery rejected", metadata: ["delivery_id": "\(id)", "store": "\(storeID)",
                                                                "http_status": "\(status)", "reason": "\(message)"])
             } catch {
@@ -76,7 +76,7 @@ public struct WooCommerceIntake: Sendable {
         let message = "the body exceeds server.max_body_bytes (\(limit) bytes)"
         metrics.delivery(source: "woocommerce", verdict: "rejected")
         do {
-            let id = try await store.recordDelivery(NewDelivery(
+            let id = try await ledger.recordDelivery(NewDelivery(
                 source: "woocommerce", channel: storeID, headers: Self.headersWorthKeeping(headers), body: [],
                 verdict: "rejected", httpStatus: 413, reason: message))
             logger.warning("delivery rejected", metadata: ["delivery_id": "\(id)", "store": "\(storeID)", "http_status": "413"])
@@ -90,38 +90,30 @@ public struct WooCommerceIntake: Sendable {
                         body: [UInt8]) async -> Answer {
         let rules = WooIntakeRules(store: storeConfig, catalog: config.catalog)
         let storeID = storeConfig.id
-        let now = store.clock.now()
-        let maxAttempts = store.options.maxAttempts
         // Only an action names no fact of its own, so only its job's dedupe key needs this delivery's identity.
         let deliveryKey: String
         if case .action = payload { deliveryKey = RandomUUID.make() } else { deliveryKey = "" }
-        // Decided here, off the one writer's thread; the transaction re-decides only if the order is not new.
-        let speculation = rules.decide(payload, memory: WooOrderMemory(), deliveryID: deliveryKey)
-        let keys: WooOrderKeys?
-        if case .order(let order) = payload { keys = WooOrderKeys(store: storeID, order: order) } else { keys = nil }
-        let delivery = DeliveryRow(NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body,
-                                               verdict: "", httpStatus: 200), receivedAt: now)
-        let outcome: (deliveryID: Int64, decision: WooDecision, jobs: [EnqueuedJob])
+        // Decided here, off the one writer's thread; the store re-decides only if the order is not new.
+        let intake = WooIntake.prepared(payload, rules: rules, deliveryKey: deliveryKey)
+        let delivery = NewDelivery(source: "woocommerce", channel: storeID, headers: headers, body: body, verdict: "",
+                                   httpStatus: 200)
+        let outcome: WooIntakeOutcome
         do {
-            outcome = try await store.write { db in
-                try WooOrderLedger.intake(payload, delivery: delivery, rules: rules, storeID: storeID,
-                                          deliveryKey: deliveryKey, speculation: speculation, keys: keys,
-                                          maxAttempts: maxAttempts, now: now, in: db)
-            }
+            outcome = try await ledger.recordWooCommerce(intake, delivery: delivery)
         } catch {
             logger.error("could not commit a delivery; answered 503", metadata: ["store": "\(storeID)", "topic": "\(topic)",
                                                                                  "error": "\(error)"])
             return Answer(status: 503, body: ["error": .string("database_unavailable"),
                                               "message": .string("the delivery could not be stored; nothing was recorded")])
         }
-        if outcome.jobs.contains(where: \.created) { store.jobsAdded.ring() }
+        let deliveryID = outcome.deliveryID ?? 0
         metrics.delivery(source: "woocommerce", verdict: outcome.decision.verdict.rawValue)
         for (kind, jobs) in Dictionary(grouping: zip(outcome.decision.jobs, outcome.jobs).filter { $0.1.created }, by: { $0.0.kind }) {
             metrics.jobsCreated(kind: kind, count: jobs.count)
         }
 
         // One line per delivery at thousands a second: plain strings, no interpolation or array descriptions.
-        var metadata: Logger.Metadata = ["delivery_id": .string(String(outcome.deliveryID)), "store": .string(storeID),
+        var metadata: Logger.Metadata = ["delivery_id": .string(String(deliveryID)), "store": .string(storeID),
                                          "topic": .string(topic), "verdict": .string(outcome.decision.verdict.rawValue),
                                          "jobs": .string("[" + outcome.jobs.map { String($0.id) }.joined(separator: ", ") + "]"),
                                          "new_jobs": .string(String(outcome.jobs.filter(\.created).count))]
@@ -133,7 +125,7 @@ public struct WooCommerceIntake: Sendable {
         if let reason = outcome.decision.reason { metadata["reason"] = .string(reason) }
         logger.info("delivery recorded", metadata: metadata)
 
-        var answer: [String: JSONValue] = ["delivery": .number(Double(outcome.deliveryID))]
+        var answer: [String: JSONValue] = ["delivery": .number(Double(deliveryID))]
         switch outcome.decision.verdict {
         case .accepted:
             answer["status"] = .string("accepted")
@@ -151,7 +143,7 @@ public struct WooCommerceIntake: Sendable {
                         answer: [String: JSONValue]) async -> Answer {
         metrics.delivery(source: "woocommerce", verdict: verdict)
         do {
-            let id = try await store.recordDelivery(NewDelivery(source: "woocommerce", channel: storeID, headers: headers,
+            let id = try await ledger.recordDelivery(NewDelivery(source: "woocommerce", channel: storeID, headers: headers,
                                                                 body: body, verdict: verdict, httpStatus: 200, reason: reason))
             logger.info("delivery recorded", metadata: ["delivery_id": "\(id)", "store": "\(storeID)", "verdict": "\(verdict)"])
             var body = answer

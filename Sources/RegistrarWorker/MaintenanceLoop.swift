@@ -5,12 +5,12 @@ import ServiceLifecycle
 
 /// Housekeeping while `serve` runs: crash rescue of expired leases, and pruning of old succeeded jobs.
 public struct MaintenanceLoop: Service {
-    private let store: RegistrarStore
+    private let store: any JobQueue
     private let rescueInterval: Duration
     private let retention: Duration
     private let logger: Logger
 
-    public init(store: RegistrarStore, retention: Duration, logger: Logger, rescueInterval: Duration? = nil) {
+    public init(store: any JobQueue, retention: Duration, logger: Logger, rescueInterval: Duration? = nil) {
         self.store = store
         self.retention = retention
         self.logger = logger
@@ -19,10 +19,12 @@ public struct MaintenanceLoop: Service {
     }
 
     public func run() async throws {
-        var lastPrune = ContinuousClock.now - .seconds(3600)
+        var lastPrune: ContinuousClock.Instant?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await runOnce(prune: ContinuousClock.now - lastPrune >= .seconds(60))
-            if ContinuousClock.now - lastPrune >= .seconds(60) { lastPrune = .now }
+            let now = ContinuousClock.now
+            let prune = lastPrune.map { now - $0 >= .seconds(60) } ?? true
+            if prune { lastPrune = now }
+            await runOnce(prune: prune)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: rescueInterval) }
         }
     }
@@ -36,10 +38,9 @@ public struct MaintenanceLoop: Service {
         }
         guard prune else { return }
         do {
-            let cutoff = store.clock.now().addingTimeInterval(-retention.seconds)
             var pruned = 0
             while true {
-                let batch = try await store.pruneSucceeded(finishedBefore: cutoff)
+                let batch = try await store.pruneSucceeded(olderThan: retention)
                 pruned += batch
                 if batch == 0 || Task.isCancelled { break }
             }

@@ -23,7 +23,7 @@ public final class WorkerPool: Service, Sendable {
         }
     }
 
-    private let store: RegistrarStore
+    private let store: any JobQueue
     private let registry: HandlerRegistry
     private let options: Options
     private let logger: Logger
@@ -35,7 +35,7 @@ public final class WorkerPool: Service, Sendable {
     private let stopBell = Doorbell()
     private let running = Mutex(0)
 
-    public init(store: RegistrarStore, registry: HandlerRegistry, options: Options, logger: Logger,
+    public init(store: any JobQueue, registry: HandlerRegistry, options: Options, logger: Logger,
                 observer: any WorkerObserver = NoWorkerObserver()) {
         self.store = store
         self.registry = registry
@@ -60,6 +60,7 @@ public final class WorkerPool: Service, Sendable {
         }
         if first {
             stopBell.ring()
+            // Not an enqueue: wakes this pool's idle workers so they see the stop at once, not at their next poll.
             store.jobsAdded.ring()
         }
     }

@@ -1,7 +1,9 @@
 import Foundation
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 import Sandbox
+import TestSupport
 import Testing
 
 /// `registrar serve` killed with SIGKILL at random moments while WooCommerce keeps delivering orders and refunds.
@@ -10,7 +12,7 @@ import Testing
 @Suite(.serialized) struct CrashTests {
     @Test(.timeLimit(.minutes(4)))
     func sigkillAtRandomMomentsLosesNoAcceptedDeliveryAndAppliesEveryLineOnceInOrder() async throws {
-        let seed = streamSeed("REGISTRAR_CRASH_SEED", default: 0x5EED_C4A5)
+        let seed = SeededRandom.seed(from: "REGISTRAR_CRASH_SEED", default: 0x5EED_C4A5)
         let replay = "seed \(seed) (replay with REGISTRAR_CRASH_SEED=\(seed))"
         let stream = OrderStream(seed: seed, orders: 40)
         var random = SeededRandom(seed: seed ^ 0xC4A5_C4A5)

@@ -3,8 +3,10 @@ import CurlHTTP
 import Foundation
 import Logging
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 import Sandbox
+import TestSupport
 import Testing
 
 let profileID = "0000001"
@@ -129,7 +131,7 @@ final class PaymentSetup: Sendable {
     }
 
     func settle() async throws {
-        let store = try RegistrarStore(path: dir.path + "/registrar.sqlite", options: .init(jobs: JobsConfig()))
+        let store = try openStore(dir.path + "/registrar.sqlite")
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             let stats = try await store.stats()

@@ -1,7 +1,9 @@
 import Foundation
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 import Sandbox
+import TestSupport
 import Testing
 
 /// The LMS and the store misbehaving under `registrar serve`: 5xx pages, connections reset after the call was
@@ -11,7 +13,7 @@ import Testing
     /// and Registrar rightly waits that long, so no test with a real 429 in it can be much shorter.
     @Test(.timeLimit(.minutes(4)))
     func faultsAndThrottlingEndWithEveryJobSucceededOnceAndInOrder() async throws {
-        let seed = streamSeed("REGISTRAR_FAULT_SEED", default: 0xFA17_5EED)
+        let seed = SeededRandom.seed(from: "REGISTRAR_FAULT_SEED", default: 0xFA17_5EED)
         let replay = "seed \(seed) (replay with REGISTRAR_FAULT_SEED=\(seed))"
         let stream = OrderStream(seed: seed, orders: 24, learners: 12, courses: 4, firstOrderID: 4001, completedUpdates: false)
         let sandbox = try await startStreamSandbox(stream) { configuration in

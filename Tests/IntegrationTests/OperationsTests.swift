@@ -2,26 +2,18 @@ import CurlHTTP
 import Foundation
 import Logging
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 import Sandbox
+import TestSupport
 import Testing
 
 /// Runs `registrar` to completion and returns its exit status and everything it printed.
-func runToEnd(_ arguments: [String], cwd: String? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: registrarBinary())
-    process.arguments = arguments
-    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+func runToEnd(_ arguments: [String], cwd: String? = nil) async throws -> (status: Int32, output: String) {
+    let result = try await runRegistrar(arguments, workingDirectory: cwd)
+    return (result.status, result.output)
 }
 
-/// A sandbox and a `serve` configuration for the operations tests.
 func operationsConfig(_ dir: TemporaryDirectory, sandbox: RunningSandbox, extra: String = "") throws -> String {
     let path = dir.path + "/registrar.yaml"
     try """
@@ -56,8 +48,8 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
 }
 
 @Suite(.serialized) struct OperationsTests {
-    @Test func theDemoExitsZeroAndShowsEveryStep() throws {
-        let result = try runToEnd(["demo", "--fixtures", fixturePath("")])
+    @Test func theDemoExitsZeroAndShowsEveryStep() async throws {
+        let result = try await runToEnd(["demo", "--fixtures", fixturePath("")])
         #expect(result.status == 0, "\(result.output)")
         for line in ["order 727 paid", "the same delivery again", "refund 731", "POST /api/v1/orders", "ACCEPT for DEMO-1",
                      "woocommerce.refund", "unenroll", "enroll             sam", "All 5 jobs succeeded"] {
@@ -70,18 +62,18 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         let sandbox = try await startSandbox()
         let config = try operationsConfig(dir, sandbox: sandbox)
         let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
-        let enroll = try runToEnd(["enroll", "--email", "Zoe.Muller@example.com", "--course", demoCourse, "--mode", "verified",
+        let enroll = try await runToEnd(["enroll", "--email", "Zoe.Muller@example.com", "--course", demoCourse, "--mode", "verified",
                                    "--wait", "--config", config])
         #expect(enroll.status == 0 && enroll.output.contains("succeeded: enrolled zoe"), "\(enroll.output)")
-        let unenroll = try runToEnd(["unenroll", "--email", "zoe.muller@example.com", "--course", demoCourse, "--wait", "--config", config])
+        let unenroll = try await runToEnd(["unenroll", "--email", "zoe.muller@example.com", "--course", demoCourse, "--wait", "--config", config])
         #expect(unenroll.status == 0, "\(unenroll.output)")
-        let rerun = try runToEnd(["courses", "rerun", demoCourse, "--run", "2030T1", "--start", "2030-01-01T00:00:00Z",
+        let rerun = try await runToEnd(["courses", "rerun", demoCourse, "--run", "2030T1", "--start", "2030-01-01T00:00:00Z",
                                   "--end", "2030-06-01T00:00:00Z", "--pacing", "self_paced", "--wait", "--config", config])
         #expect(rerun.status == 0 && rerun.output.contains("course-v1:edX+DemoX+2030T1"), "\(rerun.output)")
-        let failing = try runToEnd(["enroll", "--email", "zoe.muller@example.com", "--course", "course-v1:edX+Nope+1", "--wait",
+        let failing = try await runToEnd(["enroll", "--email", "zoe.muller@example.com", "--course", "course-v1:edX+Nope+1", "--wait",
                                     "--config", config])
         #expect(failing.status == 1 && failing.output.contains("No course 'course-v1:edX+Nope+1'"), "\(failing.output)")
-        let usage = try runToEnd(["enroll", "--email", "not-an-email", "--course", demoCourse, "--config", config])
+        let usage = try await runToEnd(["enroll", "--email", "not-an-email", "--course", demoCourse, "--config", config])
         #expect(usage.status == 64)
         #expect(summary(await sandbox.ledger()) == ["enroll zoe \(demoCourse)", "unenroll zoe \(demoCourse)",
                                                     "rerun - course-v1:edX+DemoX+2030T1"])
@@ -129,7 +121,7 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
         let http = CurlHTTPClient()
         #expect(try await post(http, serve.baseURL + "/webhooks/woocommerce/main", fixture: "woocommerce/order-727-processing.json") == 200)
-        let store = try RegistrarStore(path: dir.path + "/registrar.sqlite", options: .init(jobs: JobsConfig()))
+        let store = try openStore(dir.path + "/registrar.sqlite")
         while try await store.stats().total(state: .running) == 0 { try await Task.sleep(for: .milliseconds(20)) }
         #expect(serve.stop() == 0)
         // Both attempts were allowed to finish: nothing is left running or queued, and both are in the LMS.
@@ -147,7 +139,7 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
         let http = CurlHTTPClient()
         #expect(try await post(http, serve.baseURL + "/webhooks/woocommerce/main", fixture: "woocommerce/order-727-processing.json") == 200)
-        let store = try RegistrarStore(path: dir.path + "/registrar.sqlite", options: .init(jobs: JobsConfig()))
+        let store = try openStore(dir.path + "/registrar.sqlite")
         while try await store.stats().total(state: .running) == 0 { try await Task.sleep(for: .milliseconds(20)) }
         let started = ContinuousClock.now
         #expect(serve.stop() == 0)
@@ -181,7 +173,7 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
                 "0000001": {access_key: access-key-1, secret_key: cs-SECRET-profile}
             logging: {level: debug, format: \(format)}
             """)
-        let token = try runToEnd(["tokens", "create", "--name", "shop", "--role", "storefront", "--config", config]).output
+        let token = try await runToEnd(["tokens", "create", "--name", "shop", "--role", "storefront", "--config", config]).output
             .split(separator: "\n").first { $0.hasPrefix("rgt_") }.map(String.init) ?? ""
         #expect(!token.isEmpty)
         let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
@@ -202,7 +194,7 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         _ = try await http.execute(HTTPRequest(method: "POST", url: serve.baseURL + "/callbacks/cybersource",
                                                headers: ["Content-Type": "application/x-www-form-urlencoded"],
                                                body: Array("req_card_number=5555444433331111&x=%zz".utf8)))
-        let store = try RegistrarStore(path: dir.path + "/registrar.sqlite", options: .init(jobs: JobsConfig()))
+        let store = try openStore(dir.path + "/registrar.sqlite")
         // Nor is it kept in the delivery ledger, even from a body that is not form encoding.
         let stored = try await store.deliveries(DeliveryFilter(source: "cybersource"))
         #expect(stored.count == 2 && stored.allSatisfy { !$0.bodyText.contains("4111111111111111") && !$0.bodyText.contains("5555444433331111") },

@@ -2,34 +2,15 @@ import CurlHTTP
 import Foundation
 import Logging
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 import Sandbox
 import Synchronization
+import TestSupport
 import Testing
 
 // Shared by CrashTests and FaultTests: a seeded stream of real-shaped WooCommerce orders and refunds, the
 // ledger it must produce, and the checks of the sandbox ledger and the job table.
-
-/// SplitMix64, so a seed printed by a failing run replays the same orders, refunds and kill moments.
-struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// The seed to use: the environment variable when set (to replay a failure), else the fixed default.
-func streamSeed(_ variable: String, default value: UInt64) -> UInt64 {
-    guard let text = ProcessInfo.processInfo.environment[variable] else { return value }
-    let trimmed = text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
-    return UInt64(trimmed, radix: text.hasPrefix("0x") ? 16 : 10) ?? value
-}
 
 /// A distinct secret: if a delivery ever reached another test's `serve` on a recycled port, it would be refused.
 let streamSecret = "wc-stream-secret"
@@ -539,12 +520,13 @@ func streamConfig(databasePath: String, sandbox: RunningSandbox, openedx: [Strin
 
 // MARK: Checks
 
-func openStore(_ path: String) throws -> RegistrarStore {
-    try RegistrarStore(path: path, options: .init(jobs: JobsConfig()))
+/// The database `serve` wrote, opened as the CLI would: through the store's protocols.
+func openStore(_ path: String) throws -> any RegistrarStorage {
+    try SQLiteStore(path: path, options: StoreOptions(jobs: JobsConfig()))
 }
 
 /// Waits until no job is queued or running. Returns false on timeout.
-func waitUntilSettled(_ store: RegistrarStore, timeout: Duration) async throws -> Bool {
+func waitUntilSettled(_ store: any JobOperations, timeout: Duration) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         let stats = try await store.stats()
@@ -554,7 +536,7 @@ func waitUntilSettled(_ store: RegistrarStore, timeout: Duration) async throws -
     return false
 }
 
-func allJobs(_ store: RegistrarStore) async throws -> [Job] {
+func allJobs(_ store: any JobOperations) async throws -> [Job] {
     try await store.jobs(JobFilter(limit: 100_000))
 }
 
@@ -601,7 +583,7 @@ func jobTableProblems(_ jobs: [Job]) -> [String] {
 
 /// Every 200 is on disk: the delivery row holds the very bytes sent, with the jobs the answer named, and
 /// those jobs ran to success.
-func acceptedDeliveryProblems(_ accepted: [AcceptedDelivery], store: RegistrarStore, jobs: [Job]) async throws -> [String] {
+func acceptedDeliveryProblems(_ accepted: [AcceptedDelivery], store: any DeliveryLog, jobs: [Job]) async throws -> [String] {
     let byID = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0) })
     var problems: [String] = []
     for delivery in accepted {

@@ -1,34 +1,6 @@
 import Foundation
 import Synchronization
-
-/// The `registrar` binary built next to this test bundle.
-func registrarBinary() -> String {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-    if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-    return dir.appendingPathComponent("registrar").path
-}
-
-/// The repository's `fixtures/` folder.
-func fixture(_ path: String) throws -> [UInt8] {
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    return Array(try Data(contentsOf: repository.appendingPathComponent("fixtures").appendingPathComponent(path)))
-}
-
-func fixturePath(_ path: String) -> String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fixtures").appendingPathComponent(path).path
-}
-
-final class TemporaryDirectory: Sendable {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("registrar-e2e-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import TestSupport
 
 /// `registrar serve` as a real child process, on a port it picks itself (port 0, read back from its log).
 final class ServeProcess: Sendable {
@@ -96,11 +68,4 @@ final class ServeProcess: Sendable {
             switch self { case .didNotStart(let log): "registrar serve did not start:\n\(log)" }
         }
     }
-}
-
-/// Output collected from a child process as it arrives.
-final class LogBuffer: Sendable {
-    private let storage = Mutex("")
-    func append(_ text: String) { storage.withLock { $0 += text } }
-    var text: String { storage.withLock { $0 } }
 }

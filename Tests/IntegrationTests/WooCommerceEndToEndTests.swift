@@ -3,8 +3,10 @@ import CurlHTTP
 import Foundation
 import Logging
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 import Sandbox
+import TestSupport
 import Testing
 
 /// Signs a body the way WooCommerce does, written here independently of Registrar's own verifier.
@@ -78,8 +80,8 @@ final class WooSetup: Sendable {
         return (response.status, JSONValue.parse(response.bodyText) ?? .null)
     }
 
-    func store() throws -> RegistrarStore {
-        try RegistrarStore(path: databasePath, options: .init(jobs: JobsConfig()))
+    func store() throws -> any RegistrarStorage {
+        try openStore(databasePath)
     }
 
     /// Waits until no job is queued or running (the workers have done everything they can).

@@ -3,21 +3,14 @@ import Foundation
 import Logging
 import OpenEdX
 import RegistrarCore
+import RegistrarSQLite
 import RegistrarStore
 import RegistrarWorker
 import Sandbox
 import Synchronization
+import TestSupport
 
 let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-final class TemporaryDirectory: Sendable {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("registrar-oedx-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 let demoCourse = "course-v1:edX+DemoX+Demo_Course"
 
@@ -25,7 +18,7 @@ let demoCourse = "course-v1:edX+DemoX+Demo_Course"
 /// loopback. Tests enqueue jobs and then check the sandbox's ledger.
 final class Harness: Sendable {
     let sandbox: RunningSandbox
-    let store: RegistrarStore
+    let store: SQLiteStore
     let http: CurlHTTPClient
     let client: OpenEdXClient
     let pool: WorkerPool
@@ -45,9 +38,9 @@ final class Harness: Sendable {
         configure(&configuration)
         sandbox = try await Sandbox.start(configuration)
         dir = try TemporaryDirectory()
-        let options = RegistrarStore.Options(maxAttempts: maxAttempts, lease: .seconds(30),
+        let options = StoreOptions(maxAttempts: maxAttempts, lease: .seconds(30),
                                              retry: RetryRule(backoff: BackoffPolicy(base: backoffBase, cap: .milliseconds(400))))
-        store = try RegistrarStore(path: dir.path + "/registrar.sqlite", options: options)
+        store = try SQLiteStore(path: dir.path + "/registrar.sqlite", options: options)
         var httpConfiguration = HTTPClientConfiguration()
         httpConfiguration.totalTimeout = .seconds(2)
         http = CurlHTTPClient(configuration: httpConfiguration)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 // Property-based fuzzing for CI: seeded and bounded, so a failure is a reproducible test failure rather than a
@@ -11,21 +12,8 @@ import Testing
 //   REGISTRAR_FUZZ_TRACE=1    prints every input before it is tried: a trap kills the process without a report,
 //                             and the last input printed is the one that trapped
 
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast and the same on every platform and Swift version, which
-/// `SystemRandomNumberGenerator` and `Hasher` are not.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The shared seeded generator (SplitMix64): the same sequence on every platform and Swift version.
+typealias SplitMix64 = SeededRandom
 
 extension SplitMix64 {
     mutating func below(_ bound: Int) -> Int { bound <= 1 ? 0 : Int(next() % UInt64(bound)) }

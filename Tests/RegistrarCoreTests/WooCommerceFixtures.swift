@@ -1,11 +1,10 @@
 import Foundation
 import RegistrarCore
+import TestSupport
 
 /// The files in `fixtures/woocommerce/`, read as the raw bytes a webhook would carry.
 enum WooFixtures {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fixtures/woocommerce")
+    static let directory = URL(fileURLWithPath: fixturePath("woocommerce"))
 
     static func bytes(_ name: String) throws -> [UInt8] {
         Array(try Data(contentsOf: directory.appendingPathComponent(name)))

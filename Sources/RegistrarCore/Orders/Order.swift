@@ -76,13 +76,17 @@ public enum OrderFulfilment {
     public static func jobs(for order: OrderSnapshot, source: String) throws -> [NewJob] {
         try order.items.enumerated().compactMap { index, item in
             guard item.quantity == 1 else { return nil }
-            return try NewJob(kind: .enroll, dedupeKey: "order:\(order.reference):\(index):enroll",
+            return try NewJob(kind: .enroll, dedupeKey: keyPrefix(reference: order.reference) + "\(index):enroll",
                               serialKey: SerialKey.enrollment(email: order.email, courseID: item.courseID),
                               payload: EnrollPayload(email: order.email, courseID: item.courseID, mode: item.mode,
                                                      orderReference: order.reference),
                               source: source)
         }
     }
+
+    /// Every dedupe key of an order's jobs starts with this, and no other order's does: references hold only
+    /// letters, digits, "-" and "_", never ":".
+    public static func keyPrefix(reference: String) -> String { "order:\(reference):" }
 
     /// Items with their fulfilment filled in, as stored when the order is registered.
     public static func plan(_ items: [OrderItem]) -> [OrderItem] {

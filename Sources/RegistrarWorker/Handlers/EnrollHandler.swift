@@ -9,7 +9,7 @@ public struct EnrollHandler: JobHandler {
     let client: OpenEdXClient
     let unknownLearner: UnknownLearnerPolicy
 
-    public init(store: RegistrarStore, client: OpenEdXClient, unknownLearner: UnknownLearnerPolicy) {
+    public init(store: any LearnerCache, client: OpenEdXClient, unknownLearner: UnknownLearnerPolicy) {
         directory = LearnerDirectory(store: store, client: client)
         self.client = client
         self.unknownLearner = unknownLearner

@@ -4,7 +4,7 @@ import RegistrarStore
 
 /// Finds a learner's Open edX username by email: the store's cache first, then the accounts API.
 struct LearnerDirectory: Sendable {
-    let store: RegistrarStore
+    let store: any LearnerCache
     let client: OpenEdXClient
 
     enum Lookup {

@@ -8,7 +8,7 @@ public struct UnenrollHandler: JobHandler {
     let directory: LearnerDirectory
     let client: OpenEdXClient
 
-    public init(store: RegistrarStore, client: OpenEdXClient) {
+    public init(store: any LearnerCache, client: OpenEdXClient) {
         directory = LearnerDirectory(store: store, client: client)
         self.client = client
     }

@@ -3,17 +3,18 @@ import RegistrarCore
 import RegistrarStore
 import WooCommerceClient
 
-/// `woocommerce.refund`: a refund's lines are only visible through the store's REST API. Fetch the refund,
-/// and enqueue an unenroll for each course line whose whole quantity is now refunded. Without a refund id
-/// (the `action.woocommerce_order_refunded` topic carries only the order id), fetch the order and decide it
-/// afresh, exactly as if it had been delivered.
+/// `woocommerce.refund`: a refund's lines are only visible through the store's REST API. Fetch the refund, ask
+/// `WooRefundRule` which course lines it wholly refunds, and enqueue their unenrolls. Without a refund id (the
+/// `action.woocommerce_order_refunded` topic carries only the order id), fetch the order and decide it afresh,
+/// exactly as if it had been delivered.
 public struct WooCommerceRefundHandler: JobHandler {
-    let store: RegistrarStore
+    let store: any IntakeLedger & JobQueue
     let stores: [String: StoreConfig]
     let catalog: [CatalogEntry]
     let client: WooCommerceRESTClient
 
-    public init(store: RegistrarStore, stores: [String: StoreConfig], catalog: [CatalogEntry], client: WooCommerceRESTClient) {
+    public init(store: any IntakeLedger & JobQueue, stores: [String: StoreConfig], catalog: [CatalogEntry],
+                client: WooCommerceRESTClient) {
         self.store = store
         self.stores = stores
         self.catalog = catalog
@@ -48,64 +49,28 @@ public struct WooCommerceRefundHandler: JobHandler {
                              deliveryID: Int64?) async -> HandlerOutcome {
         let fetched = await client.refund(orderID: payload.orderID, refundID: refundID, credentials: credentials)
         guard case .ok(let refund, let status) = fetched else { return fetched.handlerOutcome { _ in nil } }
-        let inThisRefund = Self.refundedQuantities(refund)
-        if inThisRefund.isEmpty {
-            return .success(detail: "refund \(refundID) is by amount only: no line refunded, nothing to unenroll", httpStatus: status)
-        }
-        let touched = payload.lines.filter { inThisRefund[$0.lineID] != nil }
-        if touched.isEmpty {
-            return .success(detail: "refund \(refundID) covers no course line", httpStatus: status)
-        }
-        // A line is unenrolled only when all its seats are refunded, possibly over several refunds.
-        var totals = inThisRefund
-        if touched.contains(where: { inThisRefund[$0.lineID]! < $0.quantity }) {
+        var outcome = WooRefundRule.decide(payload, refundID: refundID, refund: refund, everyRefund: nil)
+        if outcome == .needsEveryRefund {
             let all = await client.refunds(orderID: payload.orderID, credentials: credentials)
             guard case .ok(let refunds, _) = all else { return all.handlerOutcome { _ in nil } }
-            totals = [:]
-            for other in refunds {
-                for (line, quantity) in Self.refundedQuantities(other) { totals[line, default: 0] += quantity }
-            }
+            outcome = WooRefundRule.decide(payload, refundID: refundID, refund: refund, everyRefund: refunds)
         }
-        let whole = touched.filter { (totals[$0.lineID] ?? 0) >= $0.quantity }
-        let partial = touched.filter { (totals[$0.lineID] ?? 0) < $0.quantity }
-        if whole.isEmpty {
-            return .success(detail: "refund \(refundID) refunds part of lines \(partial.map(\.lineID)); enrollments kept",
-                            httpStatus: status)
-        }
-        guard let email = payload.email else {
-            return .permanent(reason: "order \(payload.orderNumber) has no billing email: cannot unenroll lines \(whole.map(\.lineID))")
-        }
-        let source = "woocommerce:\(payload.store)"
-        let jobs: [NewJob]
-        do {
-            jobs = try whole.map { line in
-                try NewJob(kind: .unenroll, dedupeKey: WooKeys.unenroll(store: payload.store, order: payload.orderID, line: line.lineID),
-                           serialKey: SerialKey.enrollment(email: email, courseID: line.courseID),
-                           payload: UnenrollPayload(email: email, courseID: line.courseID, orderReference: payload.orderNumber),
-                           source: source)
-            }
-        } catch {
-            return .permanent(reason: "could not build unenroll jobs: \(error)")
-        }
-        let storeID = payload.store
-        let orderID = payload.orderID
-        let maxAttempts = store.options.maxAttempts
-        let now = store.clock.now()
-        do {
-            let enqueued = try await store.write { db -> [EnqueuedJob] in
-                // Only lines that were enrolled have something to undo.
-                let enrolled = try jobs.filter { job in
-                    let line = whole.first { WooKeys.unenroll(store: storeID, order: orderID, line: $0.lineID) == job.dedupeKey }!
-                    return try WooOrderLedger.jobExists(dedupeKey: WooKeys.enroll(store: storeID, order: orderID, line: line.lineID), in: db)
-                }
-                return try JobTable.insert(enrolled, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
-            }
-            if enqueued.contains(where: \.created) { store.jobsAdded.ring() }
-            var detail = "refund \(refundID) fully refunds lines \(whole.map(\.lineID)): unenroll jobs \(enqueued.map(\.id))"
-            if !partial.isEmpty { detail += "; lines \(partial.map(\.lineID)) only partly refunded, kept" }
+        switch outcome {
+        case .settled(let detail):
             return .success(detail: detail, httpStatus: status)
-        } catch {
-            return .transient(reason: "could not enqueue unenroll jobs: \(error)")
+        case .cannotUnenroll(let reason):
+            return .permanent(reason: reason)
+        case .needsEveryRefund:
+            return .permanent(reason: "refund \(refundID): the refund rule asked for every refund twice")
+        case .unenroll(let jobs, let whole, let partial):
+            do {
+                let enqueued = try await store.enqueue(jobs, deliveryID: deliveryID)
+                var detail = "refund \(refundID) fully refunds lines \(whole): unenroll jobs \(enqueued.map(\.id))"
+                if !partial.isEmpty { detail += "; lines \(partial) only partly refunded, kept" }
+                return .success(detail: detail, httpStatus: status)
+            } catch {
+                return .transient(reason: "could not enqueue unenroll jobs: \(error)")
+            }
         }
     }
 
@@ -117,35 +82,15 @@ public struct WooCommerceRefundHandler: JobHandler {
         do { parsed = try WooPayload.parse(topic: "order.updated", body: body) } catch {
             return .permanent(reason: "the store's order \(payload.orderID) is malformed: \(error.message)", httpStatus: status)
         }
-        let rules = WooIntakeRules(store: storeConfig, catalog: catalog)
-        let maxAttempts = store.options.maxAttempts
-        let now = store.clock.now()
-        let storeID = storeConfig.id
+        let intake = WooIntake(payload: parsed, rules: WooIntakeRules(store: storeConfig, catalog: catalog),
+                               deliveryKey: "job-\(jobID)")
         do {
-            let (decision, enqueued) = try await store.write { db -> (WooDecision, [EnqueuedJob]) in
-                let decided = try WooOrderLedger.decide(parsed, rules: rules, storeID: storeID, deliveryKey: "job-\(jobID)", in: db)
-                let jobs = try WooOrderLedger.apply(decided, of: parsed, storeID: storeID, deliveryID: deliveryID,
-                                                    maxAttempts: maxAttempts, now: now, in: db)
-                return (decided.decision, jobs)
-            }
-            if enqueued.contains(where: \.created) { store.jobsAdded.ring() }
-            return .success(detail: "order \(payload.orderNumber) fetched from the store: \(decision.verdict.rawValue); jobs \(enqueued.map(\.id))"
+            let outcome = try await store.reconcileWooCommerce(intake, deliveryID: deliveryID)
+            let decision = outcome.decision
+            return .success(detail: "order \(payload.orderNumber) fetched from the store: \(decision.verdict.rawValue); jobs \(outcome.jobs.map(\.id))"
                             + (decision.reason.map { " (\($0))" } ?? ""), httpStatus: status)
         } catch {
             return .transient(reason: "could not enqueue jobs for order \(payload.orderID): \(error)")
         }
-    }
-
-    /// Refunded quantity per order line id, from a REST refund object (quantities there are negative).
-    static func refundedQuantities(_ refund: JSONValue) -> [Int: Int] {
-        var result: [Int: Int] = [:]
-        for item in refund["line_items"]?.arrayValue ?? [] {
-            let meta = item["meta_data"]?.arrayValue ?? []
-            guard let idText = meta.first(where: { $0["key"]?.stringValue == "_refunded_item_id" })?["value"]?.stringValue,
-                  let lineID = Int(idText) else { continue }
-            let quantity = abs(Int(item["quantity"]?.stringValue ?? "") ?? 0)
-            result[lineID, default: 0] += max(quantity, 1)
-        }
-        return result
     }
 }

@@ -175,7 +175,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// Waits for the workers, with a progress line, until nothing is queued or running and the ledger holds
     /// the expected number of changes. Returns false after 60 s.
-    private func waitForWorkers(_ store: RegistrarStore, sandbox: RunningSandbox, expectedChanges: Int) async throws -> Bool {
+    private func waitForWorkers(_ store: any JobOperations, sandbox: RunningSandbox, expectedChanges: Int) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(60)
         var done = false
         while ContinuousClock.now < deadline {

@@ -43,11 +43,11 @@ struct TokensCommand: AsyncParsableCommand {
             let store = try global.openStore(try global.loadConfig())
             let tokens = try await store.tokens()
             if json {
-                return try JSONOutput.print(tokens.map { TokenJSON(name: $0.name, role: $0.role, created_at: $0.createdAt, revoked_at: $0.revokedAt) })
+                return try JSONOutput.print(tokens.map { TokenJSON(name: $0.name, role: $0.role.rawValue, created_at: $0.createdAt, revoked_at: $0.revokedAt) })
             }
             var table = TextTable(["NAME", "ROLE", "CREATED", "REVOKED"])
             for token in tokens {
-                table.add([token.name, token.role, Timestamp.format(token.createdAt), token.revokedAt.map(Timestamp.format) ?? "-"])
+                table.add([token.name, token.role.rawValue, Timestamp.format(token.createdAt), token.revokedAt.map(Timestamp.format) ?? "-"])
             }
             print(tokens.isEmpty ? "no tokens" : table.render())
         }

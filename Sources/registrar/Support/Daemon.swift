@@ -14,7 +14,8 @@ struct Daemon {
     let config: RegistrarConfig
     let logger: Logger
     let metrics: RegistrarMetrics
-    let store: RegistrarStore
+    let store: any RegistrarStorage
+    let clock: any WallClock = SystemWallClock()
     let handlers: Handlers
     let workers: WorkerPool
 
@@ -24,16 +25,9 @@ struct Daemon {
         self.logger = logger
         let metrics = RegistrarMetrics()
         self.metrics = metrics
-        var options = RegistrarStore.Options(jobs: config.jobs)
         // For `registrar-bench intake` only: measures what group commit is worth in the real daemon.
-        options.groupCommit = ProcessInfo.processInfo.environment["REGISTRAR_BENCH_NO_GROUP_COMMIT"] != "1"
-        do {
-            store = try RegistrarStore(path: config.database, options: options) { batch in
-                metrics.groupCommit(batchSize: batch)
-            }
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let groupCommit = ProcessInfo.processInfo.environment["REGISTRAR_BENCH_NO_GROUP_COMMIT"] != "1"
+        store = try Storage.open(config, groupCommit: groupCommit) { batch in metrics.groupCommit(batchSize: batch) }
         handlers = Handlers.production(config: config, store: store, metrics: metrics, logger: logger)
         workers = WorkerPool(
             store: store, registry: handlers.registry,
@@ -50,7 +44,8 @@ struct Daemon {
         let maintenance = MaintenanceLoop(store: store, retention: .seconds(config.jobs.retentionDays * 86400), logger: logger)
         let workers = self.workers
         let readiness = Readiness(store: store, workersRunning: { !workers.isStopping })
-        let server = RegistrarHTTPServer(config: config, store: store, readiness: readiness, metrics: metrics, logger: logger)
+        let server = RegistrarHTTPServer(config: config, store: store, clock: clock, readiness: readiness, metrics: metrics,
+                                         logger: logger)
         let app = server.application(onListening: onListening)
         return ServiceGroup(configuration: .init(
             services: [.init(service: maintenance), .init(service: workers), .init(service: app)],

@@ -31,12 +31,8 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    func openStore(_ config: RegistrarConfig, onCommit: @escaping @Sendable (Int) -> Void = { _ in }) throws -> RegistrarStore {
-        do {
-            return try RegistrarStore(path: config.database, options: .init(jobs: config.jobs), onCommit: onCommit)
-        } catch {
-            throw CLIError("\(error)")
-        }
+    func openStore(_ config: RegistrarConfig) throws -> any RegistrarStorage {
+        try Storage.open(config)
     }
 }
 

@@ -13,7 +13,7 @@ struct Handlers {
     let openedx: OpenEdXClient
     let http: CurlHTTPClient
 
-    static func production(config: RegistrarConfig, store: RegistrarStore, metrics: RegistrarMetrics, logger: Logger)
+    static func production(config: RegistrarConfig, store: any RegistrarStorage, metrics: RegistrarMetrics, logger: Logger)
         -> Handlers {
         var http = HTTPClientConfiguration()
         http.totalTimeout = .seconds(config.openedx.timeoutSeconds)

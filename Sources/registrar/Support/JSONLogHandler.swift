@@ -1,16 +1,20 @@
-import Foundation
 import Logging
-import Synchronization
+import RegistrarCore
 
-/// One JSON object per line on stderr, for log shippers: time, level, label, message, and the metadata as
-/// top-level fields.
+/// One JSON object per line on stderr, for log shippers: `time` (UTC, milliseconds), `level`, `label`,
+/// `message`, `source`, `file`, `function`, `line`, `error` when the call passed one, and the metadata as
+/// top-level fields (never replacing those). Built with the project's JSON writer (sorted keys, every control
+/// character escaped, so a value can never break a line) and written with one `write(2)` per line.
 struct JSONLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .info
     let label: String
-    private static let output = Mutex(())
+    private let output: LogOutput
 
-    init(label: String) { self.label = label }
+    init(label: String, output: LogOutput = .standardError) {
+        self.label = label
+        self.output = output
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -18,28 +22,37 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var fields: [String: Any] = [
-            "time": Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)),
-            "level": event.level.rawValue,
-            "label": label,
-            "message": event.message.description,
-        ]
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for (key, value) in merged where fields[key] == nil { fields[key] = Self.plain(value) }
-        guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return }
-        data.append(UInt8(ascii: "\n"))
-        // Whole lines only: concurrent loggers must not interleave inside a line.
-        Self.output.withLock { _ in FileHandle.standardError.write(data) }
+        output.write(Self.line(event, label: label, metadata: metadata, time: output.utcTimestamp()))
     }
 
-    private static func plain(_ value: Logger.MetadataValue) -> Any {
+    /// The line for one event, newline included.
+    static func line(_ event: LogEvent, label: String, metadata: Logger.Metadata, time: String) -> String {
+        var fields: [String: JSONValue] = [
+            "time": .string(time),
+            "level": .string(event.level.rawValue),
+            "label": .string(label),
+            "message": .string(event.message.description),
+            "source": .string(event.source),
+            "file": .string(event.file),
+            "function": .string(event.function),
+            "line": .number(Double(event.line)),
+        ]
+        if let error = event.error {
+            fields["error"] = .string("\(error)")
+            fields["error_type"] = .string(String(reflecting: type(of: error)))
+        }
+        var merged = metadata
+        if let explicit = event.metadata { merged.merge(explicit) { $1 } }
+        for (key, value) in merged where fields[key] == nil { fields[key] = plain(value) }
+        return JSONValue.object(fields).jsonText + "\n"
+    }
+
+    private static func plain(_ value: Logger.MetadataValue) -> JSONValue {
         switch value {
-        case .string(let text): text
-        case .stringConvertible(let convertible): convertible.description
-        case .array(let items): items.map(plain)
-        case .dictionary(let dictionary): dictionary.mapValues(plain)
+        case .string(let text): .string(text)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        case .array(let items): .array(items.map(plain))
+        case .dictionary(let dictionary): .object(dictionary.mapValues(plain))
         }
     }
 }

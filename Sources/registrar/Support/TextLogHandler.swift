@@ -73,6 +73,7 @@ final class LogOutput: Sendable {
 
     private let descriptor: Int32
     private let clock = Mutex<(second: Int, text: String)>((-1, ""))
+    private let utcClock = Mutex<(second: Int, text: String)>((-1, ""))
     private let writing = Mutex(())
 
     init(descriptor: Int32) {
@@ -81,15 +82,33 @@ final class LogOutput: Sendable {
 
     /// `strftime("%Y-%m-%dT%H:%M:%S%z")` of the local time, as `StreamLogHandler` prints it.
     func timestamp() -> String {
-        var now = time(nil)
-        if let cached = clock.withLock({ $0.second == now ? $0.text : nil }) { return cached }
-        var local = tm()
         // localtime_r, unlike localtime, does not re-read the zone file on every call.
-        guard localtime_r(&now, &local) != nil else { return "<unknown>" }
-        var buffer = [CChar](repeating: 0, count: 64)
-        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
-        let text = String(cString: buffer)
-        clock.withLock { $0 = (now, text) }
+        Self.second(time(nil), cache: clock, format: "%Y-%m-%dT%H:%M:%S%z") { localtime_r($0, $1) }
+    }
+
+    /// ISO 8601 in UTC with milliseconds ("2026-11-22T10:15:02.123Z"), for JSON lines.
+    func utcTimestamp() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        let milliseconds = Int(spec.tv_nsec / 1_000_000)
+        let fraction = milliseconds < 10 ? ".00\(milliseconds)Z" : milliseconds < 100 ? ".0\(milliseconds)Z" : ".\(milliseconds)Z"
+        return Self.second(spec.tv_sec, cache: utcClock, format: "%Y-%m-%dT%H:%M:%S") { gmtime_r($0, $1) } + fraction
+    }
+
+    /// `now` formatted with `format`, at most once a second per cache.
+    private static func second(_ now: time_t, cache: borrowing Mutex<(second: Int, text: String)>, format: String,
+                               convert: (UnsafePointer<time_t>, UnsafeMutablePointer<tm>) -> UnsafeMutablePointer<tm>?)
+        -> String {
+        if let cached = cache.withLock({ $0.second == now ? $0.text : nil }) { return cached }
+        var now = now
+        var parts = tm()
+        guard convert(&now, &parts) != nil else { return "<unknown>" }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let length = buffer.withUnsafeMutableBufferPointer { bytes in
+            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { strftime($0, bytes.count, format, &parts) }
+        }
+        let text = String(decoding: buffer[..<length], as: UTF8.self)
+        cache.withLock { $0 = (now, text) }
         return text
     }
 

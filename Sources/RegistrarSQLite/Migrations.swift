@@ -1,0 +1,198 @@
+import GRDB
+
+/// Versioned schema. Each migration runs once, in order, inside a transaction; never edit a shipped one —
+/// add the next.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: jobs, attempts, deliveries, operator actions") { db in
+            try db.execute(sql: """
+                CREATE TABLE deliveries (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    source TEXT NOT NULL,            -- woocommerce, cybersource, cli, api
+                    channel TEXT,                    -- store id or payment profile id
+                    received_at DATETIME NOT NULL,
+                    headers TEXT NOT NULL DEFAULT '{}', -- JSON object: only the headers that matter
+                    body BLOB NOT NULL,              -- the exact bytes received
+                    verdict TEXT NOT NULL,           -- accepted, ignored, ping, rejected, stale, ...
+                    http_status INTEGER NOT NULL,
+                    reason TEXT,
+                    job_ids TEXT NOT NULL DEFAULT '[]'  -- JSON array: jobs created or found by dedupe
+                );
+                CREATE INDEX deliveries_received ON deliveries(received_at);
+
+                CREATE TABLE jobs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    dedupe_key TEXT NOT NULL,
+                    serial_key TEXT,
+                    payload TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    run_at DATETIME NOT NULL,
+                    lease_owner TEXT,
+                    lease_expires_at DATETIME,
+                    last_error TEXT,
+                    last_http_status INTEGER,
+                    result TEXT,
+                    source TEXT NOT NULL,
+                    delivery_id INTEGER REFERENCES deliveries(id),
+                    created_at DATETIME NOT NULL,
+                    updated_at DATETIME NOT NULL,
+                    finished_at DATETIME
+                );
+                -- The database, not a query-time check, makes a second delivery of a fact find the first job.
+                CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key);
+                CREATE INDEX jobs_due ON jobs(state, run_at);
+                -- Serves the "is an earlier job of this key still open?" check of every claim.
+                CREATE INDEX jobs_serial_open ON jobs(serial_key, id) WHERE state IN ('queued', 'running');
+                CREATE INDEX jobs_serial ON jobs(serial_key, kind, state);
+                CREATE INDEX jobs_leases ON jobs(lease_expires_at) WHERE state = 'running';
+                CREATE INDEX jobs_succeeded ON jobs(finished_at) WHERE state = 'succeeded';
+                CREATE INDEX jobs_delivery ON jobs(delivery_id);
+
+                CREATE TABLE job_attempts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    attempt INTEGER NOT NULL,
+                    worker TEXT NOT NULL,
+                    started_at DATETIME NOT NULL,
+                    duration_ms INTEGER,
+                    outcome TEXT NOT NULL,           -- running, succeeded, transient, permanent, lease_expired, released
+                    http_status INTEGER,
+                    error TEXT
+                );
+                CREATE INDEX job_attempts_job ON job_attempts(job_id, id);
+
+                -- Who replayed or cancelled what, from the CLI or the API.
+                CREATE TABLE operator_actions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at DATETIME NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    job_id INTEGER,
+                    detail TEXT
+                );
+                CREATE INDEX operator_actions_job ON operator_actions(job_id);
+                """)
+        }
+        migrator.registerMigration("v2: learner accounts cache") { db in
+            try db.execute(sql: """
+                -- email → username, so repeated jobs for a learner skip the account lookup.
+                CREATE TABLE learner_accounts (
+                    email TEXT PRIMARY KEY,
+                    username TEXT NOT NULL,
+                    looked_up_at DATETIME NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration("v3: WooCommerce orders") { db in
+            try db.execute(sql: """
+                -- The newest state of each order seen, so a late or out-of-order delivery is recognised as stale.
+                CREATE TABLE woo_orders (
+                    store TEXT NOT NULL,
+                    order_id INTEGER NOT NULL,
+                    newest_modified_gmt TEXT,
+                    status TEXT NOT NULL,
+                    updated_at DATETIME NOT NULL,
+                    PRIMARY KEY (store, order_id)
+                );
+                """)
+        }
+        migrator.registerMigration("v4: orders, payments, API tokens") { db in
+            try db.execute(sql: """
+                -- Orders sold through the CyberSource hosted checkout.
+                CREATE TABLE orders (
+                    reference TEXT PRIMARY KEY,
+                    email TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    total TEXT NOT NULL,             -- decimal text, "49.00"
+                    items TEXT NOT NULL,             -- JSON: [{course_id, mode, quantity, unit_price, fulfilment}]
+                    status TEXT NOT NULL,            -- pending, paid, in_review, declined, cancelled, error, rejected
+                    attention TEXT,                  -- duplicate_payment, review, amount_mismatch: shown to operators
+                    profile_id TEXT NOT NULL,
+                    transaction_id TEXT,             -- the payment that paid it
+                    created_at DATETIME NOT NULL,
+                    updated_at DATETIME NOT NULL
+                );
+                CREATE INDEX orders_attention ON orders(attention) WHERE attention IS NOT NULL;
+
+                -- Every payment callback that passed verification, with what it meant for its order.
+                CREATE TABLE payments (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    order_reference TEXT NOT NULL REFERENCES orders(reference),
+                    transaction_id TEXT NOT NULL,
+                    decision TEXT NOT NULL,
+                    amount TEXT,
+                    currency TEXT,
+                    outcome TEXT NOT NULL,
+                    delivery_id INTEGER REFERENCES deliveries(id),
+                    created_at DATETIME NOT NULL
+                );
+                CREATE INDEX payments_order ON payments(order_reference);
+                CREATE INDEX payments_transaction ON payments(transaction_id);
+
+                -- Bearer tokens for the HTTP API. Only a SHA-256 of the token is kept.
+                CREATE TABLE api_tokens (
+                    name TEXT PRIMARY KEY,
+                    role TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at DATETIME NOT NULL,
+                    revoked_at DATETIME
+                );
+                """)
+        }
+        migrator.registerMigration("v5: readiness heartbeat") { db in
+            try db.execute(sql: """
+                -- /readyz commits a row here: proof that a write reaches the disk, not just that the lock is free.
+                CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at DATETIME NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v6: tombstones of pruned jobs") { db in
+            try db.execute(sql: """
+                -- A pruned job's dedupe key must keep working: an old order delivered again must not enroll
+                -- again, a refund must still find the enrollment it undoes, a replay must still be superseded.
+                CREATE TABLE pruned_jobs (
+                    dedupe_key TEXT PRIMARY KEY,
+                    job_id INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    serial_key TEXT,
+                    finished_at DATETIME
+                ) WITHOUT ROWID;
+                CREATE INDEX pruned_jobs_serial ON pruned_jobs(serial_key, kind, job_id);
+                """)
+        }
+        migrator.registerMigration("v7: lighter job indexes") { db in
+            try db.execute(sql: """
+                -- jobs_serial (serial_key, kind, state) took a leaf of a long, random key on every insert and moved
+                -- on every change of state, for two readers that each get a smaller index: the replay's look for a
+                -- later succeeded unenroll, and the queue counts. jobs_delivery served no query: deliveries are
+                -- never deleted, so no foreign-key check needs it.
+                DROP INDEX jobs_serial;
+                DROP INDEX jobs_delivery;
+                CREATE INDEX jobs_unenrolled ON jobs(serial_key, id) WHERE kind = 'unenroll' AND state = 'succeeded';
+                CREATE INDEX jobs_kind_state ON jobs(kind, state);
+                """)
+        }
+        migrator.registerMigration("v8: one running job per serial key") { db in
+            try db.execute(sql: """
+                -- Jobs of one serial key run one at a time. The claim's look for an earlier open job does not see a
+                -- later job running while an operator replays an earlier one, so the database holds the rule itself.
+                -- Should an older version have left several running for one key, all but the earliest are given back
+                -- (the interrupted attempt not counted; a finish from their old worker is then refused as lease lost).
+                UPDATE job_attempts SET outcome = 'released',
+                       error = 'released by migration v8: an earlier job of its serial key was running'
+                WHERE outcome = 'running' AND job_id IN (
+                    SELECT j.id FROM jobs j
+                    WHERE j.state = 'running' AND j.serial_key IS NOT NULL
+                      AND EXISTS (SELECT 1 FROM jobs o WHERE o.serial_key = j.serial_key AND o.state = 'running' AND o.id < j.id));
+                UPDATE jobs SET state = 'queued', attempts = MAX(0, attempts - 1), lease_owner = NULL, lease_expires_at = NULL
+                WHERE state = 'running' AND serial_key IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM jobs o WHERE o.serial_key = jobs.serial_key AND o.state = 'running' AND o.id < jobs.id);
+                CREATE UNIQUE INDEX jobs_serial_running ON jobs(serial_key) WHERE state = 'running';
+                """)
+        }
+        return migrator
+    }
+}

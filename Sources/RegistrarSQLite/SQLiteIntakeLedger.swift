@@ -1,0 +1,54 @@
+import Foundation
+import GRDB
+import RegistrarCore
+import RegistrarStore
+
+extension SQLiteStore: IntakeLedger {
+    @discardableResult
+    public func recordDelivery(_ delivery: NewDelivery) async throws -> Int64 {
+        let row = DeliveryRow(delivery, receivedAt: clock.now())
+        return try await write { db in try DeliveryTable.record(row, in: db) }
+    }
+
+    public func recordWooCommerce(_ intake: WooIntake, delivery: NewDelivery) async throws -> WooIntakeOutcome {
+        let now = clock.now()
+        let maxAttempts = options.maxAttempts
+        // Encoded here, on the caller's task, so the one writer spends its time writing.
+        let row = DeliveryRow(delivery, receivedAt: now)
+        let keys = intake.keys ?? Self.keys(of: intake)
+        let outcome = try await write { db -> WooIntakeOutcome in
+            let decided = try WooOrderLedger.decide(intake, keys: keys, in: db)
+            var row = row
+            row.verdict = decided.decision.verdict.rawValue
+            let reason = ([decided.decision.reason].compactMap { $0 } + decided.decision.notes).joined(separator: "; ")
+            row.reason = reason.isEmpty ? nil : reason
+            return try WooOrderLedger.record(row, deciding: decided, of: intake.payload, storeID: intake.rules.store.id,
+                                                  maxAttempts: maxAttempts, now: now, in: db)
+        }
+        jobsMayRun(outcome.jobs.contains(where: \.created))
+        return outcome
+    }
+
+    public func reconcileWooCommerce(_ intake: WooIntake, deliveryID: Int64?) async throws -> WooIntakeOutcome {
+        let now = clock.now()
+        let maxAttempts = options.maxAttempts
+        let keys = intake.keys ?? Self.keys(of: intake)
+        let outcome = try await write { db -> WooIntakeOutcome in
+            let decided = try WooOrderLedger.decide(intake, keys: keys, in: db)
+            let jobs = try WooOrderLedger.apply(decided, of: intake.payload, storeID: intake.rules.store.id,
+                                                     deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
+            return WooIntakeOutcome(deliveryID: deliveryID, decision: decided.decision, jobs: jobs)
+        }
+        jobsMayRun(outcome.jobs.contains(where: \.created))
+        return outcome
+    }
+
+    public func wooOrderMemory(_ keys: WooOrderKeys) async throws -> WooOrderMemory {
+        try await read { db in try WooOrderLedger.recall(keys, in: db).memory }
+    }
+
+    private static func keys(of intake: WooIntake) -> WooOrderKeys? {
+        if case .order(let order) = intake.payload { return WooOrderKeys(store: intake.rules.store.id, order: order) }
+        return nil
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import RegistrarCore
+import RegistrarStore
+
+extension SQLiteStore: OrderBook {
+    public func createOrder(_ order: NewOrder) async throws {
+        let now = clock.now()
+        let items = try JSONText.encode(order.items)
+        try await write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM orders WHERE reference = ?", arguments: [order.reference]) == true {
+                throw OrderError.referenceTaken(order.reference)
+            }
+            try db.execute(sql: """
+                INSERT INTO orders (reference, email, currency, total, items, status, profile_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                """, arguments: [order.reference, order.email, order.currency, Money.format(order.total), items,
+                                 order.profileID, now, now])
+        }
+    }
+
+    public func order(reference: String) async throws -> Order? {
+        try await read { db in try Self.order(reference, in: db) }
+    }
+
+    public func orders(attentionOnly: Bool, limit: Int) async throws -> [Order] {
+        try await read { db in
+            try OrderRecord.fetchAll(db, sql: """
+                SELECT * FROM orders \(attentionOnly ? "WHERE attention IS NOT NULL" : "") ORDER BY created_at DESC LIMIT ?
+                """, arguments: [limit]).map(\.order)
+        }
+    }
+
+    public func payments(ofOrder reference: String) async throws -> [Payment] {
+        try await read { db in
+            try PaymentRecord.fetchAll(db, sql: "SELECT * FROM payments WHERE order_reference = ? ORDER BY id",
+                                       arguments: [reference]).map(\.payment)
+        }
+    }
+
+    public func jobs(ofOrder reference: String) async throws -> [Job] {
+        // A byte range on the unique key index, not LIKE: LIKE's `_` and `%` are wildcards and it ignores case,
+        // so "A_1" would have matched the jobs of "AB1" and "a_1". References hold no ":" (the API refuses one),
+        // so "order:REF:" begins this order's keys and no other's.
+        let prefix = OrderFulfilment.keyPrefix(reference: reference)
+        let end = String(prefix.dropLast()) + ";"
+        return try await read { db in
+            try JobRecord.fetchAll(db, sql: "SELECT * FROM jobs WHERE dedupe_key >= ? AND dedupe_key < ? ORDER BY id",
+                                   arguments: [prefix, end]).map(\.job)
+        }
+    }
+
+    public func applyPayment(_ callback: VerifiedCallback, delivery: NewDelivery) async throws -> AppliedPayment {
+        let now = clock.now()
+        let maxAttempts = options.maxAttempts
+        let row = DeliveryRow(delivery, receivedAt: now)
+        let applied = try await write { db -> AppliedPayment in
+            guard let order = try Self.order(callback.referenceNumber, in: db) else {
+                var unknown = row
+                unknown.verdict = "rejected"
+                unknown.httpStatus = 404
+                unknown.reason = "unknown order \(callback.referenceNumber)"
+                let id = try DeliveryTable.record(unknown, in: db)
+                return AppliedPayment(decision: nil, deliveryID: id, jobs: [], unknownOrder: true)
+            }
+            let known = Set(try String.fetchAll(db, sql: "SELECT transaction_id FROM payments WHERE order_reference = ?",
+                                                arguments: [order.reference]))
+            let decision = PaymentRules.decide(callback, order: order.snapshot, knownTransactions: known)
+            var recorded = row
+            recorded.verdict = decision.outcome.rawValue
+            recorded.httpStatus = decision.httpStatus
+            recorded.reason = decision.message
+            let deliveryID = try DeliveryTable.record(recorded, in: db)
+            if decision.outcome != .duplicateCallback {
+                try db.execute(sql: """
+                    INSERT INTO payments (order_reference, transaction_id, decision, amount, currency, outcome, delivery_id, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [order.reference, callback.transactionID, callback.decision.rawValue,
+                                     Money.format(callback.authAmount ?? callback.requestAmount), callback.currency,
+                                     decision.outcome.rawValue, deliveryID, now])
+            }
+            try db.execute(sql: """
+                UPDATE orders SET status = COALESCE(?, status), attention = COALESCE(?, attention),
+                                  transaction_id = COALESCE(?, transaction_id), updated_at = ?
+                WHERE reference = ?
+                """, arguments: [decision.newStatus?.rawValue, decision.attention?.rawValue,
+                                 decision.recordsTransaction ? callback.transactionID : nil, now, order.reference])
+            var jobs: [EnqueuedJob] = []
+            if decision.fulfil {
+                let newJobs = try OrderFulfilment.jobs(for: order.snapshot, source: "cybersource:\(callback.profileID)")
+                jobs = try JobTable.insert(newJobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
+                try DeliveryTable.setJobs(jobs.map(\.id), ofDelivery: deliveryID, in: db)
+            }
+            return AppliedPayment(decision: decision, deliveryID: deliveryID, jobs: jobs, unknownOrder: false)
+        }
+        jobsMayRun(applied.jobs.contains(where: \.created))
+        return applied
+    }
+
+    public func review(reference: String, accept: Bool, actor: String) async throws -> [EnqueuedJob] {
+        let now = clock.now()
+        let maxAttempts = options.maxAttempts
+        let jobs = try await write { db -> [EnqueuedJob] in
+            guard let order = try Self.order(reference, in: db) else { throw OrderError.notFound(reference) }
+            guard order.status == .inReview else { throw OrderError.notInReview(reference, order.status) }
+            try Self.audit(actor: actor, action: accept ? "review.accept" : "review.reject", jobID: nil,
+                           detail: "order \(reference)", at: now, in: db)
+            try db.execute(sql: "UPDATE orders SET status = ?, attention = NULL, updated_at = ? WHERE reference = ?",
+                           arguments: [accept ? OrderStatus.paid.rawValue : OrderStatus.rejected.rawValue, now, reference])
+            guard accept else { return [] }
+            let newJobs = try OrderFulfilment.jobs(for: order.snapshot, source: "review:\(actor)")
+            return try JobTable.insert(newJobs, deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
+        }
+        jobsMayRun(jobs.contains(where: \.created))
+        return jobs
+    }
+
+    private static func order(_ reference: String, in db: Database) throws -> Order? {
+        try OrderRecord.fetchOne(db, sql: "SELECT * FROM orders WHERE reference = ?", arguments: [reference])?.order
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import GRDB
+import RegistrarCore
+import RegistrarStore
+
+/// What the store knows about WooCommerce orders, read and written inside intake's transaction so that two
+/// deliveries of one order racing each other are decided one after the other.
+enum WooOrderLedger {
+    /// A decision, with what the store learnt making it.
+    struct Decided {
+        let decision: WooDecision
+        /// Dedupe keys looked up in this transaction and found on no job: inserting their jobs needs no second look.
+        let absentKeys: Set<String>
+
+        /// Every job of the decision is sure to be created, once each.
+        var createsEveryJob: Bool {
+            Set(decision.jobs.map(\.dedupeKey)).count == decision.jobs.count
+                && decision.jobs.allSatisfy { absentKeys.contains($0.dedupeKey) }
+        }
+    }
+
+    /// The order's memory, and the dedupe keys it looked for and found no job for.
+    static func recall(_ keys: WooOrderKeys, in db: Database) throws -> (memory: WooOrderMemory, absentKeys: Set<String>) {
+        var newest: String?
+        var found = Set<String>()
+        for text in try recorded(keys, in: db) {
+            guard let text else { continue }
+            if text.hasPrefix("#") { newest = String(text.dropFirst()) } else { found.insert(text) }
+        }
+        return keys.memory(newestModifiedGMT: newest, foundKeys: found)
+    }
+
+    /// In one statement, as the one writer runs it for every order delivery: the newest timestamp accepted for
+    /// the order, marked by a leading "#" (no dedupe key starts with one), and every dedupe key of a job, live or
+    /// pruned, that starts with the order's key prefix — a range seek per table on the unique key index. A new
+    /// order (the usual case) finds nothing at once; a list of the order's keys (`IN (…)`) made SQLite build a
+    /// temporary index of the list per query.
+    private static func recorded(_ keys: WooOrderKeys, in db: Database) throws -> [String?] {
+        let prefix = keys.prefix
+        // Keys are compared as bytes (BINARY collation): everything starting with "…:" sorts before "…;".
+        let end = String(prefix.dropLast()) + ";"
+        return try String?.fetchAll(db.cachedStatement(sql: """
+            SELECT '#' || newest_modified_gmt FROM woo_orders WHERE store = ?3 AND order_id = ?4
+            UNION ALL SELECT dedupe_key FROM jobs WHERE dedupe_key >= ?1 AND dedupe_key < ?2
+            UNION ALL SELECT dedupe_key FROM pruned_jobs WHERE dedupe_key >= ?1 AND dedupe_key < ?2
+            """), arguments: [prefix, end, keys.store, keys.orderID])
+    }
+
+    /// Decides an order fact against what the store knows about its order, inside the transaction that will
+    /// record the outcome. The intake's speculation is used as is when the memory read here is empty.
+    static func decide(_ intake: WooIntake, keys: WooOrderKeys?, in db: Database) throws -> Decided {
+        var memory = WooOrderMemory()
+        var absentKeys = Set<String>()
+        if let keys { (memory, absentKeys) = try recall(keys, in: db) }
+        if let speculation = intake.speculation, memory == WooOrderMemory() {
+            return Decided(decision: speculation, absentKeys: absentKeys)
+        }
+        return Decided(decision: intake.rules.decide(intake.payload, memory: memory, deliveryID: intake.deliveryKey),
+                       absentKeys: absentKeys)
+    }
+
+    /// Adds the decision's jobs and, unless the delivery was stale, remembers the order's newest state.
+    static func apply(_ decided: Decided, of payload: WooPayload, storeID: String, deliveryID: Int64?, maxAttempts: Int,
+                      now: Date, in db: Database) throws -> [EnqueuedJob] {
+        let decision = decided.decision
+        let jobs = try JobTable.insert(decision.jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now,
+                                       knownAbsent: decided.absentKeys, in: db)
+        if case .order(let order) = payload, decision.verdict != .stale {
+            try db.cachedStatement(sql: """
+                INSERT INTO woo_orders (store, order_id, newest_modified_gmt, status, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(store, order_id) DO UPDATE SET
+                    newest_modified_gmt = COALESCE(excluded.newest_modified_gmt, newest_modified_gmt),
+                    status = excluded.status, updated_at = excluded.updated_at
+                """).execute(arguments: [storeID, order.id, decision.newestModifiedGMT, order.status, StoredDate.text(now)])
+        }
+        return jobs
+    }
+
+    /// Records the delivery and applies the decision. The delivery's row lists its jobs. When every job is new (a
+    /// new order, the usual case) their ids are known before they exist and are written with the row; otherwise,
+    /// or if an id turns out other than foreseen, the list is set afterwards. Rewriting the row, body and all, had
+    /// been the costliest statement of a delivery but the job inserts.
+    static func record(_ delivery: DeliveryRow, deciding decided: Decided, of payload: WooPayload, storeID: String,
+                       maxAttempts: Int, now: Date, in db: Database) throws -> WooIntakeOutcome {
+        let count = decided.decision.jobs.count
+        let foreseen = count > 0 && decided.createsEveryJob ? try JobTable.nextIDs(count: count, in: db) : []
+        let deliveryID = try DeliveryTable.record(delivery, jobIDs: foreseen, in: db)
+        let jobs = try apply(decided, of: payload, storeID: storeID, deliveryID: deliveryID, maxAttempts: maxAttempts,
+                             now: now, in: db)
+        let ids = jobs.map(\.id)
+        if ids != foreseen { try DeliveryTable.setJobs(ids, ofDelivery: deliveryID, in: db) }
+        return WooIntakeOutcome(deliveryID: deliveryID, decision: decided.decision, jobs: jobs)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import RegistrarCore
+
+/// An order sold through the hosted checkout, as the store keeps it.
+public struct Order: Sendable, Equatable {
+    public var reference: String
+    public var email: String
+    public var currency: String
+    /// Decimal text, "49.00".
+    public var total: String
+    public var items: [OrderItem]
+    public var status: OrderStatus
+    public var attention: OrderAttention?
+    public var profileID: String
+    /// The payment that paid it.
+    public var transactionID: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(reference: String, email: String, currency: String, total: String, items: [OrderItem], status: OrderStatus,
+                attention: OrderAttention?, profileID: String, transactionID: String?, createdAt: Date, updatedAt: Date) {
+        self.reference = reference
+        self.email = email
+        self.currency = currency
+        self.total = total
+        self.items = items
+        self.status = status
+        self.attention = attention
+        self.profileID = profileID
+        self.transactionID = transactionID
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// The order as the payment rules of the core see it.
+    public var snapshot: OrderSnapshot {
+        OrderSnapshot(reference: reference, email: email, currency: currency, total: Money.parse(total) ?? 0, items: items,
+                      status: status, transactionID: transactionID)
+    }
+}
+
+/// A payment callback that passed verification, with what it meant for its order.
+public struct Payment: Sendable, Equatable {
+    public var id: Int64
+    public var orderReference: String
+    public var transactionID: String
+    public var decision: String
+    public var amount: String?
+    public var currency: String?
+    public var outcome: String
+    public var deliveryID: Int64?
+    public var createdAt: Date
+
+    public init(id: Int64, orderReference: String, transactionID: String, decision: String, amount: String?,
+                currency: String?, outcome: String, deliveryID: Int64?, createdAt: Date) {
+        self.id = id
+        self.orderReference = orderReference
+        self.transactionID = transactionID
+        self.decision = decision
+        self.amount = amount
+        self.currency = currency
+        self.outcome = outcome
+        self.deliveryID = deliveryID
+        self.createdAt = createdAt
+    }
+}
+
+/// An order as a storefront registers it.
+public struct NewOrder: Sendable {
+    public var reference: String
+    public var email: String
+    public var currency: String
+    public var total: Decimal
+    public var items: [OrderItem]
+    public var profileID: String
+
+    public init(reference: String, email: String, currency: String, total: Decimal, items: [OrderItem], profileID: String) {
+        self.reference = reference
+        self.email = email
+        self.currency = currency
+        self.total = total
+        self.items = items
+        self.profileID = profileID
+    }
+}
+
+public enum OrderError: Error, Sendable, CustomStringConvertible, Equatable {
+    case referenceTaken(String)
+    case notFound(String)
+    case notInReview(String, OrderStatus)
+
+    public var description: String {
+        switch self {
+        case .referenceTaken(let reference): "an order with reference \(reference) exists already"
+        case .notFound(let reference): "no order \(reference)"
+        case .notInReview(let reference, let status): "order \(reference) is \(status.rawValue), not in review"
+        }
+    }
+}
+
+/// What a verified callback did, committed together with its delivery.
+public struct AppliedPayment: Sendable {
+    /// nil when the callback named an order the store does not have.
+    public var decision: PaymentDecision?
+    public var deliveryID: Int64
+    public var jobs: [EnqueuedJob]
+    /// True when the callback named an order this store does not have (answered 404).
+    public var unknownOrder: Bool
+
+    public init(decision: PaymentDecision?, deliveryID: Int64, jobs: [EnqueuedJob], unknownOrder: Bool) {
+        self.decision = decision
+        self.deliveryID = deliveryID
+        self.jobs = jobs
+        self.unknownOrder = unknownOrder
+    }
+}

@@ -1,0 +1,29 @@
+import RegistrarCore
+
+/// Orders sold through the hosted checkout: registered by a storefront, paid by a CyberSource callback,
+/// reviewed by an operator.
+public protocol OrderBook: Sendable {
+    /// Throws `OrderError.referenceTaken` when the reference exists.
+    func createOrder(_ order: NewOrder) async throws
+    func order(reference: String) async throws -> Order?
+    /// Newest first; only those needing attention when `attentionOnly`.
+    func orders(attentionOnly: Bool, limit: Int) async throws -> [Order]
+    func payments(ofOrder reference: String) async throws -> [Payment]
+    /// The jobs an order's payment created: exactly this reference's, whatever characters it holds.
+    func jobs(ofOrder reference: String) async throws -> [Job]
+
+    /// Records a verified callback and what it does to its order in one commit with its delivery: the payment,
+    /// the order's new status and attention flag, and the enroll jobs of a paid order. A callback for an unknown
+    /// order is recorded as rejected (404).
+    func applyPayment(_ callback: VerifiedCallback, delivery: NewDelivery) async throws -> AppliedPayment
+
+    /// An operator's verdict on an order held for review: accepted orders are paid and fulfilled in the same
+    /// commit. Throws `OrderError.notFound` or `.notInReview`.
+    func review(reference: String, accept: Bool, actor: String) async throws -> [EnqueuedJob]
+}
+
+extension OrderBook {
+    public func orders(attentionOnly: Bool) async throws -> [Order] {
+        try await orders(attentionOnly: attentionOnly, limit: 100)
+    }
+}

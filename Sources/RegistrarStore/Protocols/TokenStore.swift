@@ -1,0 +1,14 @@
+import RegistrarCore
+
+/// Bearer tokens for the HTTP API. Only a hash of each value is kept.
+public protocol TokenStore: Sendable {
+    /// Creates a token and returns its value: the only time it exists outside the caller. A revoked token's name
+    /// may be used again; a live one's throws `TokenError.nameTaken`.
+    func createToken(name: String, role: APIRole) async throws -> String
+    /// Every token, revoked ones included, by name.
+    func tokens() async throws -> [APIToken]
+    /// Throws `TokenError.notFound` when no live token has the name.
+    func revokeToken(name: String) async throws
+    /// The live token a bearer value belongs to, if any.
+    func authenticate(bearer: String) async throws -> APIToken?
+}

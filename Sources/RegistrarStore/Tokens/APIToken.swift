@@ -1,0 +1,29 @@
+import Foundation
+import RegistrarCore
+
+/// An API token as the store keeps it: a name and a role, never the value (only its hash is stored).
+public struct APIToken: Sendable, Equatable {
+    public var name: String
+    public var role: APIRole
+    public var createdAt: Date
+    public var revokedAt: Date?
+
+    public init(name: String, role: APIRole, createdAt: Date, revokedAt: Date?) {
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+public enum TokenError: Error, Sendable, CustomStringConvertible, Equatable {
+    case nameTaken(String)
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case .nameTaken(let name): "a token named \(name) exists already (revoke it first, or pick another name)"
+        case .notFound(let name): "no active token named \(name)"
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import RegistrarCore
+import RegistrarSQLite
+import RegistrarStore
+import TestSupport
+import Testing
+
+/// A backend the conformance suite runs against: how to open a fresh, empty store of it. Adding a backend to
+/// the suite is adding one of these to `Backends.all`.
+struct StoreBackend: Sendable, CustomTestStringConvertible {
+    let name: String
+    let open: @Sendable (_ clock: any WallClock, _ options: StoreOptions) async throws -> OpenedStore
+    var testDescription: String { name }
+}
+
+/// A fresh store, and how to dispose of it when the test is done.
+struct OpenedStore: Sendable {
+    let store: any RegistrarStorage
+    let close: @Sendable () -> Void
+}
+
+enum Backends {
+    static let all: [StoreBackend] = [sqlite]
+
+    static let sqlite = StoreBackend(name: "SQLite") { clock, options in
+        let dir = try TemporaryDirectory(prefix: "registrar-conformance")
+        let store = try SQLiteStore(path: dir.file("registrar.sqlite"), options: options, clock: clock,
+                                    random: FixedRandom(value: 0.5))
+        return OpenedStore(store: store) {
+            try? store.close()
+            _ = dir // Kept until the store is closed, then removed with it.
+        }
+    }
+}
+
+extension StoreBackend {
+    /// Runs `body` with a fresh store of this backend: jitter fixed at the middle, the given attempts, lease and
+    /// backoff.
+    func with(clock: any WallClock = SystemWallClock(), maxAttempts: Int = 5, lease: Duration = .seconds(30),
+              base: Duration = .seconds(2), cap: Duration = .seconds(60),
+              _ body: (any RegistrarStorage) async throws -> Void) async throws {
+        let options = StoreOptions(maxAttempts: maxAttempts, lease: lease,
+                                   retry: RetryRule(backoff: BackoffPolicy(base: base, cap: cap, jitter: 0.1)))
+        let opened = try await open(clock, options)
+        defer { opened.close() }
+        try await body(opened.store)
+    }
+}
+
+/// A job with a payload nobody reads, for the queue's own tests.
+func job(_ key: String, kind: JobKind = .enroll, serial: String? = nil, payload: String = "{}") -> NewJob {
+    NewJob(kind: kind, dedupeKey: key, serialKey: serial, payload: payload, source: "test")
+}
+
+/// Runs each claimed job to the given outcome until nothing is due.
+func runAll(_ store: any JobQueue, _ outcome: (ClaimedJob) -> HandlerOutcome) async throws {
+    while true {
+        let claimed = try await store.claim(owner: "w", limit: 10)
+        if claimed.isEmpty { return }
+        for job in claimed { try await store.finish(job, outcome: outcome(job)) }
+    }
+}
