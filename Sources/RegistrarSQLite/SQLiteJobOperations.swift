@@ -72,7 +72,7 @@ extension SQLiteStore: JobOperations {
         if OperatorRules.canBeSuperseded(job.kind), let serialKey = job.serialKey,
            let later = try Int64.fetchOne(db, sql: """
                SELECT MIN(id) FROM (
-                   SELECT id FROM jobs WHERE serial_key = ? AND kind = 'unenroll' AND state = 'succeeded' AND id > ?
+                   SELECT id FROM jobs WHERE serial_key = ? AND kind = 'unenroll' AND state IN (\(supersedingStates)) AND id > ?
                    UNION ALL
                    SELECT job_id FROM pruned_jobs WHERE serial_key = ? AND kind = 'unenroll' AND job_id > ?)
                """, arguments: [serialKey, job.id, serialKey, job.id]) {
@@ -94,6 +94,9 @@ extension SQLiteStore: JobOperations {
             """, arguments: [now, now, job.id])
         try audit(actor: actor, action: "replay", jobID: job.id, detail: "was \(job.state)", at: now, in: db)
     }
+
+    /// The superseding states as an SQL list; they are enum raw values, never user input.
+    private static let supersedingStates = OperatorRules.supersedingStates.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     static func audit(actor: String, action: String, jobID: Int64?, detail: String?, at now: Date, in db: Database) throws {
         try db.execute(sql: "INSERT INTO operator_actions (at, actor, action, job_id, detail) VALUES (?, ?, ?, ?, ?)",

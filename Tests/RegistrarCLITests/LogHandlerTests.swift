@@ -46,8 +46,14 @@ import Testing
         #expect(fields["email"] == .string("a@example.com\n2026-12-02 info forged line"))
     }
 
-    @Test func timestampsAreUTCWithMilliseconds() {
+    @Test func timestampsAreUTCWithMilliseconds() throws {
+        let before = Date()
         let stamp = LogOutput(descriptor: -1).utcTimestamp()
         #expect(stamp.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"#, options: .regularExpression) != nil, "\(stamp)")
+        // Read back as UTC it is now; a local-time stamp with a "Z" would be off by the zone's offset.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let parsed = try #require(formatter.date(from: stamp))
+        #expect(abs(parsed.timeIntervalSince(before)) < 5, "\(stamp) is not now in UTC (\(before))")
     }
 }

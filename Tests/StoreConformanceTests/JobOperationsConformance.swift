@@ -69,6 +69,36 @@ import Testing
         }
     }
 
+    /// Replaying a failed enroll while a later unenroll of the same learner and course waits or runs would
+    /// enroll after it (per-key order) and undo the unenroll; a failed unenroll never took effect, so it does not count.
+    @Test(arguments: Backends.all)
+    func enrollIsSupersededByALaterUnenrollThatIsQueuedOrRunningButNotByAFailedOne(_ backend: StoreBackend) async throws {
+        try await backend.with { store in
+            let key = "ann@example.com|course-v1:X+Y+Z"
+            let ids = try await store.enqueue([job("enroll-1", serial: key),
+                                               job("unenroll-1", kind: .unenroll, serial: key)]).jobs.map(\.id)
+            let enroll = try #require(try await store.claim(owner: "w", limit: 5).first)
+            #expect(enroll.job.id == ids[0])
+            try await store.finish(enroll, outcome: .permanent(reason: "closed"))
+
+            // The unenroll is queued (due, not yet claimed): the enroll may not jump back in front of it.
+            let whileQueued = try await store.replay(ids: [ids[0]], actor: "t", dryRun: true)
+            #expect(whileQueued.applied.isEmpty && whileQueued.superseded.map(\.byJobID) == [ids[1]])
+
+            // The unenroll is running.
+            let unenroll = try #require(try await store.claim(owner: "w", limit: 5).first)
+            #expect(unenroll.job.id == ids[1])
+            let whileRunning = try await store.replay(ids: [ids[0]], actor: "t", dryRun: true)
+            #expect(whileRunning.applied.isEmpty && whileRunning.superseded.map(\.byJobID) == [ids[1]])
+
+            // The unenroll failed: it never happened, so the enroll is replayable again.
+            try await store.finish(unenroll, outcome: .permanent(reason: "no such enrollment"))
+            let afterFailure = try await store.replay(ids: [ids[0]], actor: "t")
+            #expect(afterFailure.applied == [ids[0]] && afterFailure.superseded.isEmpty)
+            #expect(try await store.job(id: ids[0])?.state == .queued)
+        }
+    }
+
     @Test(arguments: Backends.all)
     func replayFailedFiltersByKindAndSince(_ backend: StoreBackend) async throws {
         let clock = ManualClock()

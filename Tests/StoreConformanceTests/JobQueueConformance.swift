@@ -289,11 +289,14 @@ import Testing
     func conditionalJobsAreAddedOnlyWhereTheirPrerequisiteExists(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
-            _ = try await store.enqueue([job("enroll-live"), job("enroll-pruned")])
-            try await runAll(store) { _ in .success() }
+            // enroll-live failed, so it stays in the table; enroll-pruned succeeded and only its tombstone is left.
+            let enrolls = try await store.enqueue([job("enroll-live"), job("enroll-pruned")]).jobs.map(\.id)
+            try await runAll(store) { $0.job.dedupeKey == "enroll-live" ? .permanent(reason: "closed") : .success() }
             clock.advance(100)
             _ = try await store.enqueue([job("enroll-other")])
-            #expect(try await store.pruneSucceeded(olderThan: .seconds(10)) == 2)
+            #expect(try await store.pruneSucceeded(olderThan: .seconds(10)) == 1)
+            #expect(try await store.job(id: enrolls[0])?.state == .failed)
+            #expect(try await store.job(id: enrolls[1]) == nil)
             let delivery = try await store.recordDelivery(NewDelivery(source: "test", body: [], verdict: "accepted",
                                                                       httpStatus: 200))
             let conditional = [

@@ -12,12 +12,17 @@ public enum OperatorRules {
         }
     }
 
-    /// Only an enroll can be overtaken: by a later succeeded unenroll of the same serial key.
+    /// Only an enroll can be overtaken: by a later unenroll of the same serial key.
     public static func canBeSuperseded(_ kind: JobKind) -> Bool { kind == .enroll }
+
+    /// The states in which a later unenroll overtakes a replayed enroll. A queued or running one counts too:
+    /// the replayed enroll would wait for it and then run after it, enrolling the learner the unenroll removed.
+    /// A failed or cancelled unenroll does not: its effect never happened, so the enroll may still be wanted.
+    public static let supersedingStates: [JobState] = [.queued, .running, .succeeded]
 
     /// The job's last error when a replay marks it superseded instead of running it.
     public static func supersededError(by laterID: Int64) -> String {
-        "superseded by job \(laterID): a later unenroll of the same learner and course succeeded"
+        "superseded by job \(laterID): a later unenroll of the same learner and course is queued, running or done"
     }
 
     /// nil when a job in `state` may be cancelled (queued, failed), else the refusal.
