@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         // Already under Hummingbird; named because the sandbox closes connections itself to inject resets.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Already under Hummingbird; named because the connection-deadline handler sees HTTPTypes request parts.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // Pure core: domain types, configuration, job rules, parsing and verification, the decisions. No I/O.
@@ -101,9 +103,11 @@ let package = Package(
                 "RegistrarCore",
                 "RegistrarStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

@@ -8,8 +8,10 @@ struct CurlLoadClient: LoadClient {
     private let url: String
     private let connections: Int
     private let webhooks: WooOrderWebhooks
+    private let expectedStatus: Int
 
-    init(url: String, connections: Int, webhooks: WooOrderWebhooks) {
+    init(url: String, connections: Int, webhooks: WooOrderWebhooks, expectedStatus: Int = 200) {
+        self.expectedStatus = expectedStatus
         var http = HTTPClientConfiguration()
         http.maxConnections = connections
         http.totalTimeout = .seconds(30)
@@ -37,7 +39,7 @@ struct CurlLoadClient: LoadClient {
                         do {
                             let response = try await client.execute(request)
                             let latency = (ContinuousClock.now - sentAt).inMilliseconds
-                            if response.status == 200 {
+                            if response.status == expectedStatus {
                                 lane.latencies.append(latency)
                             } else {
                                 lane.errorsByStatus[String(response.status), default: 0] += 1

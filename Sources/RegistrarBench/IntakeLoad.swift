@@ -14,6 +14,8 @@ struct IntakeLoadSettings: Sendable {
     var warmup: Duration
     /// Order ids are unique across runs against the same database so that no delivery is a duplicate.
     var firstOrderID: Int
+    /// The answer a request counts as done with (401 for the `rejected` scenario's badly signed posts).
+    var expectedStatus = 200
 }
 
 struct IntakeLoadResult: Codable, Sendable {
@@ -77,8 +79,10 @@ struct Lane: Sendable {
 /// server's, not a queue in the generator). Every phase ends by itself: by time, by count, or both.
 func runIntakeLoad(_ settings: IntakeLoadSettings, webhooks: WooOrderWebhooks) async throws -> IntakeLoadResult {
     let client: any LoadClient = switch settings.client {
-    case .nio: try NIOLoadClient(url: settings.url, connections: settings.connections, webhooks: webhooks)
-    case .curl: CurlLoadClient(url: settings.url, connections: settings.connections, webhooks: webhooks)
+    case .nio: try NIOLoadClient(url: settings.url, connections: settings.connections, webhooks: webhooks,
+                                 expectedStatus: settings.expectedStatus)
+    case .curl: CurlLoadClient(url: settings.url, connections: settings.connections, webhooks: webhooks,
+                               expectedStatus: settings.expectedStatus)
     }
     let orders = SharedCounter(settings.firstOrderID)
 

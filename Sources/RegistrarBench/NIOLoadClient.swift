@@ -10,11 +10,11 @@ final class NIOLoadClient: LoadClient {
     private let eventLoop: any EventLoop
     private let pool: NIOLoopBoundBox<ConnectionPool>
 
-    init(url: String, connections: Int, webhooks: WooOrderWebhooks) throws {
+    init(url: String, connections: Int, webhooks: WooOrderWebhooks, expectedStatus: Int = 200) throws {
         guard let parts = URLComponents(string: url), parts.scheme == "http", let host = parts.host, let port = parts.port else {
             throw BenchError("the NIO load client needs an http://host:port/path URL, not \(url)")
         }
-        let target = LoadTarget(host: host, port: port, webhooks: webhooks,
+        let target = LoadTarget(host: host, port: port, webhooks: webhooks, expectedStatus: expectedStatus,
                                 writer: HTTP1RequestWriter(method: "POST", path: parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath,
                                                            host: "\(host):\(port)"))
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -44,6 +44,7 @@ private struct LoadTarget {
     var host: String
     var port: Int
     var webhooks: WooOrderWebhooks
+    var expectedStatus: Int
     var writer: HTTP1RequestWriter
 }
 
@@ -184,7 +185,7 @@ private final class LoadConnection {
             return
         }
         self.sentAt = nil
-        if response.status == 200 {
+        if response.status == target.expectedStatus {
             lane.latencies.append(Double((NIODeadline.now() - sentAt).nanoseconds) / 1e6)
         } else {
             lane.errorsByStatus[String(response.status), default: 0] += 1

@@ -11,6 +11,8 @@ struct DeliveryRow: Sendable {
     var receivedAt: String
     var headers: String
     var body: Data
+    var bodySize: Int
+    var bodySHA256: String?
     var verdict: String
     var httpStatus: Int
     var reason: String?
@@ -19,8 +21,11 @@ struct DeliveryRow: Sendable {
         source = delivery.source
         channel = delivery.channel
         self.receivedAt = StoredDate.text(receivedAt)
-        headers = JSONText.encode(strings: delivery.headers)
-        body = Data(delivery.body)
+        headers = JSONText.encode(strings: delivery.storedHeaders)
+        let stored = delivery.stored
+        body = Data(stored.bytes)
+        bodySize = stored.size
+        bodySHA256 = stored.sha256
         verdict = delivery.verdict
         httpStatus = delivery.httpStatus
         reason = delivery.reason
@@ -32,10 +37,11 @@ enum DeliveryTable {
     @discardableResult
     static func record(_ row: DeliveryRow, jobIDs: [Int64] = [], in db: Database) throws -> Int64 {
         try db.cachedStatement(sql: """
-            INSERT INTO deliveries (source, channel, received_at, headers, body, verdict, http_status, reason, job_ids)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [row.source, row.channel, row.receivedAt, row.headers, row.body, row.verdict,
-                                     row.httpStatus, row.reason, JSONText.encode(ids: jobIDs)])
+            INSERT INTO deliveries (source, channel, received_at, headers, body, body_size, body_sha256, verdict,
+                                    http_status, reason, job_ids)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [row.source, row.channel, row.receivedAt, row.headers, row.body, row.bodySize,
+                                     row.bodySHA256, row.verdict, row.httpStatus, row.reason, JSONText.encode(ids: jobIDs)])
         return db.lastInsertedRowID
     }
 

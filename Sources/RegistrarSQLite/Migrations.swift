@@ -193,6 +193,22 @@ enum Migrations {
                 CREATE UNIQUE INDEX jobs_serial_running ON jobs(serial_key) WHERE state = 'running';
                 """)
         }
+        migrator.registerMigration("v9: delivery retention, order owners") { db in
+            try db.execute(sql: """
+                -- A rejected delivery keeps its size, a hash and its first 4 KiB instead of its whole body.
+                ALTER TABLE deliveries ADD COLUMN body_size INTEGER;
+                ALTER TABLE deliveries ADD COLUMN body_sha256 TEXT;
+                -- Deliveries are pruned now. Deleting one makes SQLite check that no job or payment refers to it
+                -- (foreign keys), which without these indexes is a scan of each table per deleted row; and the
+                -- prune itself asks the same question. delivery_id only grows, so the index appends at its end.
+                CREATE INDEX jobs_delivery ON jobs(delivery_id);
+                CREATE INDEX payments_delivery ON payments(delivery_id);
+                -- Rejected deliveries go sooner than the rest; this finds them without walking the others.
+                CREATE INDEX deliveries_rejected ON deliveries(received_at) WHERE verdict = 'rejected';
+                -- The token that registered an order: a storefront token reads only its own.
+                ALTER TABLE orders ADD COLUMN created_by TEXT;
+                """)
+        }
         return migrator
     }
 }

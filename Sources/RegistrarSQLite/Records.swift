@@ -49,9 +49,11 @@ struct DeliveryRecord: FetchableRecord {
 
     init(row: Row) {
         let body: Data = row["body"]
+        // Masked again on the way out: rows written by versions before the masking was complete may hold one.
         delivery = Delivery(id: row["id"], source: row["source"], channel: row["channel"], receivedAt: row["received_at"],
                             headers: (try? JSONText.decode([String: String].self, from: row["headers"])) ?? [:],
-                            body: [UInt8](body), verdict: row["verdict"], httpStatus: row["http_status"],
+                            body: CardNumberMasking.masked([UInt8](body)), bodySize: row["body_size"],
+                            bodySHA256: row["body_sha256"], verdict: row["verdict"], httpStatus: row["http_status"],
                             reason: row["reason"],
                             jobIDs: (try? JSONText.decode([Int64].self, from: row["job_ids"])) ?? [])
     }
@@ -70,7 +72,7 @@ struct OrderRecord: FetchableRecord {
                       items: try JSONText.decode([OrderItem].self, from: row["items"]), status: status,
                       attention: (row["attention"] as String?).flatMap(OrderAttention.init(rawValue:)),
                       profileID: row["profile_id"], transactionID: row["transaction_id"], createdAt: row["created_at"],
-                      updatedAt: row["updated_at"])
+                      updatedAt: row["updated_at"], createdBy: row["created_by"])
     }
 }
 

@@ -28,3 +28,30 @@ extension SQLiteStore: DeliveryLog {
         }
     }
 }
+
+extension SQLiteStore {
+    public func pruneDeliveries(olderThan retention: Duration, rejectedOlderThan rejectedRetention: Duration, limit: Int)
+        async throws -> Int {
+        let now = clock.now()
+        let cutoff = StoredDate.text(now.addingTimeInterval(-retention.seconds))
+        let rejectedCutoff = StoredDate.text(now.addingTimeInterval(-rejectedRetention.seconds))
+        return try await write { db -> Int in
+            let unreferenced = """
+                NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.delivery_id = deliveries.id)
+                AND NOT EXISTS (SELECT 1 FROM payments WHERE payments.delivery_id = deliveries.id)
+                """
+            var ids = try Int64.fetchAll(db, sql: """
+                SELECT id FROM deliveries INDEXED BY deliveries_rejected
+                WHERE verdict = 'rejected' AND received_at < ? AND \(unreferenced) LIMIT ?
+                """, arguments: [rejectedCutoff, limit])
+            if ids.count < limit {
+                ids += try Int64.fetchAll(db, sql: """
+                    SELECT id FROM deliveries WHERE received_at < ? AND \(unreferenced) LIMIT ?
+                    """, arguments: [cutoff, limit - ids.count])
+            }
+            guard !ids.isEmpty else { return 0 }
+            try db.execute(sql: "DELETE FROM deliveries WHERE id IN (\(Set(ids).map(String.init).joined(separator: ",")))")
+            return db.changesCount
+        }
+    }
+}

@@ -21,7 +21,7 @@ extension SQLiteStore: IntakeLedger {
             var row = row
             row.verdict = decided.decision.verdict.rawValue
             let reason = ([decided.decision.reason].compactMap { $0 } + decided.decision.notes).joined(separator: "; ")
-            row.reason = reason.isEmpty ? nil : reason
+            row.reason = reason.isEmpty ? nil : CardNumberMasking.masked(reason)
             return try WooOrderLedger.record(row, deciding: decided, of: intake.payload, storeID: intake.rules.store.id,
                                                   maxAttempts: maxAttempts, now: now, in: db)
         }

@@ -69,13 +69,17 @@ extension SQLiteStore: JobOperations {
             report.refused.append(.init(jobID: job.id, reason: refusal))
             return
         }
+        // OperatorRules.supersedingStates, one partial index each: jobs_unenrolled for the succeeded, jobs_serial_open
+        // for the queued and running.
         if OperatorRules.canBeSuperseded(job.kind), let serialKey = job.serialKey,
            let later = try Int64.fetchOne(db, sql: """
                SELECT MIN(id) FROM (
-                   SELECT id FROM jobs WHERE serial_key = ? AND kind = 'unenroll' AND state IN (\(supersedingStates)) AND id > ?
+                   SELECT id FROM jobs WHERE serial_key = ? AND kind = 'unenroll' AND state = 'succeeded' AND id > ?
+                   UNION ALL
+                   SELECT id FROM jobs WHERE serial_key = ? AND state IN ('queued', 'running') AND kind = 'unenroll' AND id > ?
                    UNION ALL
                    SELECT job_id FROM pruned_jobs WHERE serial_key = ? AND kind = 'unenroll' AND job_id > ?)
-               """, arguments: [serialKey, job.id, serialKey, job.id]) {
+               """, arguments: [serialKey, job.id, serialKey, job.id, serialKey, job.id]) {
             report.superseded.append(.init(jobID: job.id, byJobID: later))
             if !dryRun {
                 try db.execute(sql: """
@@ -94,9 +98,6 @@ extension SQLiteStore: JobOperations {
             """, arguments: [now, now, job.id])
         try audit(actor: actor, action: "replay", jobID: job.id, detail: "was \(job.state)", at: now, in: db)
     }
-
-    /// The superseding states as an SQL list; they are enum raw values, never user input.
-    private static let supersedingStates = OperatorRules.supersedingStates.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     static func audit(actor: String, action: String, jobID: Int64?, detail: String?, at now: Date, in db: Database) throws {
         try db.execute(sql: "INSERT INTO operator_actions (at, actor, action, job_id, detail) VALUES (?, ?, ?, ?, ?)",

@@ -12,10 +12,11 @@ extension SQLiteStore: OrderBook {
                 throw OrderError.referenceTaken(order.reference)
             }
             try db.execute(sql: """
-                INSERT INTO orders (reference, email, currency, total, items, status, profile_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                INSERT INTO orders (reference, email, currency, total, items, status, profile_id, created_at, updated_at,
+                                    created_by)
+                VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
                 """, arguments: [order.reference, order.email, order.currency, Money.format(order.total), items,
-                                 order.profileID, now, now])
+                                 order.profileID, now, now, order.createdBy])
         }
     }
 

@@ -40,6 +40,7 @@ public final class SQLiteStore: Sendable {
         }
         configuration.label = "registrar"
         do {
+            try Self.createPrivately(path)
             pool = try DatabasePool(path: path, configuration: configuration)
             // DatabasePool switches the writer to WAL *after* prepareDatabase and sets `synchronous = NORMAL`
             // as it does, which flushes the WAL only at checkpoints: a commit could be lost to a power cut.
@@ -50,6 +51,21 @@ public final class SQLiteStore: Sendable {
             throw StoreError.cannotOpen("cannot open database \(path): \(error)")
         }
         writer = GroupCommitWriter(pool: pool, batching: groupCommit, onCommit: onCommit)
+    }
+
+    /// Creates the database file readable by its owner only, whatever the umask: it holds order emails and
+    /// delivery bodies. SQLite gives the WAL and the shared-memory file the main file's permissions.
+    static func createPrivately(_ path: String) throws {
+        guard path != ":memory:", !path.hasPrefix("file:") else { return }
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return }
+            throw StoreError.cannotOpen("cannot create database \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { closeDescriptor(fd) }
+        guard fchmod(fd, 0o600) == 0 else {
+            throw StoreError.cannotOpen("cannot make database \(path) private: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Runs `work` in the process's one stream of write transactions (group-committed) and returns after the
@@ -90,4 +106,22 @@ extension SQLiteStore: StoreHealth {
     }
 
     public var writeStats: WriteStats { writer.stats }
+
+    public func footprint() async throws -> StorageFootprint {
+        var bytes: Int64 = 0
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            if stat(file, &info) == 0 { bytes += Int64(info.st_size) }
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        var volume = statvfs()
+        let free: Int64? = statvfs(directory.isEmpty ? "." : directory, &volume) == 0
+            ? Int64(volume.f_bavail) * Int64(volume.f_frsize) : nil
+        return StorageFootprint(databaseBytes: bytes, freeBytes: free)
+    }
+}
+
+/// `close(2)`, out of reach of `SQLiteStore.close()`.
+private func closeDescriptor(_ fd: Int32) {
+    _ = close(fd)
 }

@@ -113,6 +113,10 @@ public struct DeliveryJSON: Encodable, Sendable {
     var job_ids: [Int64]
     var headers: [String: String]?
     var body: String?
+    /// Bytes received, and whether `body` is only their first part (a rejected delivery keeps 4 KiB).
+    var body_size: Int
+    var body_truncated: Bool
+    var body_sha256: String?
 
     public init(_ delivery: Delivery, full: Bool) {
         id = delivery.id
@@ -123,6 +127,9 @@ public struct DeliveryJSON: Encodable, Sendable {
         http_status = delivery.httpStatus
         reason = delivery.reason
         job_ids = delivery.jobIDs
+        body_size = delivery.bodySize
+        body_truncated = delivery.bodyIsPartial
+        body_sha256 = delivery.bodySHA256
         if full {
             headers = delivery.headers
             body = delivery.bodyText

@@ -13,23 +13,26 @@ struct CyberSourceCallbacks: Sendable {
     let ledger: any IntakeLedger
     let clock: any WallClock
     let metrics: RegistrarMetrics
+    let gate: RejectionGate
     let logger: Logger
 
-    func receive(headers: [String: String], body: [UInt8]) async -> Response {
-        let stored = CallbackBodyRedaction.storable(body)
-        let kept = headers.filter { ["content-type", "user-agent"].contains($0.key) }
+    static func headersWorthKeeping(_ headers: [String: String]) -> [String: String] {
+        headers.filter { ["content-type", "user-agent"].contains($0.key) }
+    }
+
+    /// - Parameter client: the address rejections are counted against (see `ClientAddressResolver`).
+    func receive(headers: [String: String], body: [UInt8], client: String) async -> Response {
+        let kept = Self.headersWorthKeeping(headers)
         let text = String(decoding: body, as: UTF8.self)
         switch verifier.verify(formBody: text, now: clock.now()) {
         case .failure(let rejection):
-            metrics.delivery(source: "cybersource", verdict: "rejected")
-            let id = try? await ledger.recordDelivery(NewDelivery(
-                source: "cybersource", headers: kept, body: stored, verdict: "rejected", httpStatus: rejection.httpStatus,
-                reason: rejection.message))
-            logger.warning("callback rejected", metadata: ["delivery_id": "\(id.map(String.init) ?? "unrecorded")",
-                                                           "http_status": "\(rejection.httpStatus)", "reason": "\(rejection.message)"])
-            return JSONResponse.error(.init(code: rejection.httpStatus), code: rejection.code, message: rejection.message)
+            return await rejected(NewDelivery(source: "cybersource", headers: kept, body: body,
+                                              verdict: NewDelivery.rejectedVerdict, httpStatus: rejection.httpStatus,
+                                              reason: rejection.message),
+                                  code: rejection.code, client: client)
         case .success(let callback):
-            let delivery = NewDelivery(source: "cybersource", channel: callback.profileID, headers: kept, body: stored,
+            // The ledger masks card numbers in what it keeps (`StoredBody`); CyberSource sends them masked anyway.
+            let delivery = NewDelivery(source: "cybersource", channel: callback.profileID, headers: kept, body: body,
                                        verdict: "accepted", httpStatus: 200)
             let applied: AppliedPayment
             do {
@@ -63,5 +66,26 @@ struct CyberSourceCallbacks: Sendable {
                 "delivery": .number(Double(applied.deliveryID)), "jobs": .array(applied.jobs.map { .number(Double($0.id)) }),
             ]))
         }
+    }
+
+    /// A callback over `server.max_body_bytes`: recorded with its size (and hash, when read through), answered 413.
+    func tooLarge(headers: [String: String], body: StoredBody, limit: Int, client: String) async -> Response {
+        await rejected(NewDelivery(source: "cybersource", headers: Self.headersWorthKeeping(headers), unread: body,
+                                   verdict: NewDelivery.rejectedVerdict, httpStatus: 413,
+                                   reason: "the callback exceeds server.max_body_bytes (\(limit) bytes)"),
+                       code: "too_large", client: client)
+    }
+
+    /// Records a rejection unless its client is over budget, then answers it.
+    private func rejected(_ delivery: NewDelivery, code: String, client: String) async -> Response {
+        guard gate.admit(client, source: "cybersource") else {
+            return JSONResponse.error(.tooManyRequests, code: RejectionGate.limitedCode,
+                                      message: RejectionGate.limitedMessage(client))
+        }
+        metrics.delivery(source: "cybersource", verdict: NewDelivery.rejectedVerdict)
+        let id = try? await ledger.recordDelivery(delivery)
+        logger.warning("callback rejected", metadata: ["delivery_id": "\(id.map(String.init) ?? "unrecorded")", "client": "\(client)",
+                                                       "http_status": "\(delivery.httpStatus)", "reason": "\(delivery.reason ?? "")"])
+        return JSONResponse.error(.init(code: delivery.httpStatus), code: code, message: delivery.reason ?? code)
     }
 }

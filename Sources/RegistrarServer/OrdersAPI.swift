@@ -28,18 +28,18 @@ struct OrdersAPI: Sendable {
     }
 
     func register(_ api: RouterGroup<RegistrarRequestContext>, maxBody: Int) {
-        api.group("orders").add(middleware: RequireRole(.storefront)).post { request, _ -> Response in
+        api.group("orders").add(middleware: RequireRole(.storefront)).post { request, context -> Response in
             guard case .bytes(let body) = await RegistrarHTTPServer.collectBody(request, limit: maxBody) else {
                 return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the body is too large or unreadable")
             }
-            return await create(body)
+            return await create(body, by: context.identity?.name)
         }
         api.group("orders").add(middleware: RequireRole(.storefront, .ops, .financeAdmin)).get(":reference") { _, context -> Response in
-            await show(context.parameters.get("reference") ?? "")
+            await show(context.parameters.get("reference") ?? "", to: context.identity)
         }
     }
 
-    func create(_ body: [UInt8]) async -> Response {
+    func create(_ body: [UInt8], by tokenName: String?) async -> Response {
         let input: NewOrderRequest
         do { input = try JSONDecoder().decode(NewOrderRequest.self, from: Data(body)) } catch {
             return JSONResponse.error(.badRequest, code: "malformed_order", message: "the order is not the expected JSON: \(Self.describe(error))")
@@ -49,7 +49,8 @@ struct OrdersAPI: Sendable {
         case .failure(let problem): return JSONResponse.error(.badRequest, code: "invalid_order", message: problem.message)
         case .success(let value): validated = value
         }
-        let (order, profile) = validated
+        var (order, profile) = validated
+        order.createdBy = tokenName
         do {
             try await orders.createOrder(order)
         } catch OrderError.referenceTaken(let reference) {
@@ -81,10 +82,8 @@ struct OrdersAPI: Sendable {
     struct Problem: Error { var message: String }
 
     func validate(_ input: NewOrderRequest) -> Result<(NewOrder, CyberSourceProfile), Problem> {
+        if let problem = EmailAddressRule.problem(input.email) { return .failure(Problem(message: problem)) }
         let email = normalizedEmail(input.email)
-        guard email.contains("@"), !email.hasPrefix("@"), !email.hasSuffix("@") else {
-            return .failure(Problem(message: "email \"\(input.email)\" is not an email address"))
-        }
         let currency = input.currency.uppercased()
         guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             return .failure(Problem(message: "currency \"\(input.currency)\" is not a three-letter ISO 4217 code"))
@@ -127,9 +126,11 @@ struct OrdersAPI: Sendable {
                                   items: OrderFulfilment.plan(items), profileID: profile.profileID), profile))
     }
 
-    func show(_ reference: String) async -> Response {
+    func show(_ reference: String, to token: APIToken?) async -> Response {
         do {
-            guard let order = try await orders.order(reference: reference) else {
+            // Another storefront's order is answered as if absent: its existence is not this token's business.
+            guard let order = try await orders.order(reference: reference),
+                  let token, OrderVisibility.canRead(role: token.role, tokenName: token.name, createdBy: order.createdBy) else {
                 return JSONResponse.error(.notFound, code: "unknown_order", message: "no order \(reference)")
             }
             let payments = try await orders.payments(ofOrder: reference)

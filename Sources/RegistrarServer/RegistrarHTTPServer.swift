@@ -43,32 +43,42 @@ public struct RegistrarHTTPServer: Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
-        let woocommerce = WooCommerceIntake(config: config, ledger: store, metrics: metrics, logger: logger)
+        let gate = RejectionGate(perMinute: config.server.rejectionsPerMinute, clock: clock, metrics: metrics)
+        let clients = ClientAddressResolver(trustedProxies: config.server.trustedProxies)
+        let woocommerce = WooCommerceIntake(config: config, ledger: store, metrics: metrics, gate: gate, logger: logger)
         let maxBody = config.server.maxBodyBytes
         router.post("/webhooks/woocommerce/:store") { request, context -> Response in
             let storeID = context.parameters.get("store") ?? ""
+            let client = Self.client(request, context, clients)
             // Only what intake reads or records: a map of every header costs more than the check.
             let headers = Self.headerMap(request.headers, keeping: WooCommerceIntake.isWorthKeeping)
             let body: [UInt8]
             switch await Self.collectBody(request, limit: maxBody) {
-            case .tooLarge:
-                let answer = await woocommerce.tooLarge(storeID: storeID, headers: headers, limit: maxBody)
+            case .tooLarge(let unread):
+                let answer = await woocommerce.tooLarge(storeID: storeID, headers: headers, body: unread, limit: maxBody,
+                                                        client: client)
                 return JSONResponse.make(.init(code: answer.status), json: .object(answer.body))
             case .failed(let error):
                 return JSONResponse.error(.badRequest, code: "unreadable_body", message: "the request body could not be read: \(error)")
             case .bytes(let bytes):
                 body = bytes
             }
-            let answer = await woocommerce.receive(storeID: storeID, headers: headers, body: body)
+            let answer = await woocommerce.receive(storeID: storeID, headers: headers, body: body, client: client)
             return JSONResponse.make(.init(code: answer.status), json: .object(answer.body))
         }
         let callbacks = CyberSourceCallbacks(verifier: CallbackVerifier(config: config.cybersource), orders: store,
-                                             ledger: store, clock: clock, metrics: metrics, logger: logger)
-        router.post("/callbacks/cybersource") { request, _ -> Response in
-            guard case .bytes(let body) = await Self.collectBody(request, limit: maxBody) else {
-                return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the callback is too large or unreadable")
+                                             ledger: store, clock: clock, metrics: metrics, gate: gate, logger: logger)
+        router.post("/callbacks/cybersource") { request, context -> Response in
+            let client = Self.client(request, context, clients)
+            switch await Self.collectBody(request, limit: maxBody) {
+            case .bytes(let body):
+                return await callbacks.receive(headers: Self.headerMap(request.headers), body: body, client: client)
+            case .tooLarge(let unread):
+                return await callbacks.tooLarge(headers: Self.headerMap(request.headers), body: unread, limit: maxBody,
+                                                client: client)
+            case .failed(let error):
+                return JSONResponse.error(.badRequest, code: "unreadable_body", message: "the request body could not be read: \(error)")
             }
-            return await callbacks.receive(headers: Self.headerMap(request.headers), body: body)
         }
 
         // Everything under /api/v1 needs a token; each group below admits its roles.
@@ -80,22 +90,66 @@ public struct RegistrarHTTPServer: Sendable {
 
     enum CollectedBody {
         case bytes([UInt8])
-        case tooLarge
+        /// Over the limit: what is known of it (size, and a hash when it was read through).
+        case tooLarge(StoredBody)
         case failed(any Error)
     }
 
-    /// Reads the whole body, refusing more than `limit` bytes (announced or actual) without buffering them.
+    /// A body this many times the limit is not read through to hash it: the sender pays for its bandwidth, not us.
+    static let hashedOversizeFactor = 16
+
+    /// Reads the whole body, keeping at most `limit` bytes. A body over the limit is still read (up to
+    /// `hashedOversizeFactor` times it) to count and hash it for the ledger, keeping none of it.
     static func collectBody(_ request: Request, limit: Int) async -> CollectedBody {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { return .tooLarge }
-        var request = request
+        let announced = request.headers[.contentLength].flatMap(Int.init)
+        if let announced, announced > limit * hashedOversizeFactor {
+            return .tooLarge(.unread(size: announced, sha256: nil))
+        }
+        if let announced, announced <= limit {
+            var request = request
+            do {
+                let buffer = try await request.collectBody(upTo: limit)
+                return .bytes(Array(buffer.readableBytesView))
+            } catch is NIOTooManyBytesError {
+                // It said less than it sent: what it sent is not known whole, so neither is its hash.
+                return .tooLarge(.unread(size: limit + 1, sha256: nil))
+            } catch {
+                return .failed(error)
+            }
+        }
+        var kept: [UInt8] = []
+        var digest: StreamingBodyDigest?
         do {
-            let buffer = try await request.collectBody(upTo: limit)
-            return .bytes(Array(buffer.readableBytesView))
-        } catch is NIOTooManyBytesError {
-            return .tooLarge
+            for try await buffer in request.body {
+                if digest == nil, kept.count + buffer.readableBytes > limit {
+                    var started = StreamingBodyDigest()
+                    kept.withUnsafeBytes { started.update($0) }
+                    kept = []
+                    digest = started
+                }
+                if var running = digest {
+                    buffer.withUnsafeReadableBytes { running.update($0) }
+                    digest = running
+                    if running.count > limit * hashedOversizeFactor { return .tooLarge(.unread(size: running.count, sha256: nil)) }
+                } else {
+                    kept.append(contentsOf: buffer.readableBytesView)
+                }
+            }
         } catch {
             return .failed(error)
         }
+        if let digest { return .tooLarge(.unread(size: digest.count, sha256: digest.finalize())) }
+        return .bytes(kept)
+    }
+
+    /// The address a request's rejections count against.
+    static func client(_ request: Request, _ context: RegistrarRequestContext, _ resolver: ClientAddressResolver) -> String {
+        // Only a trusted proxy's X-Forwarded-For is read, so the common case reads no header at all.
+        guard !resolver.trusted.isEmpty, let peer = context.peerAddress, let address = IPAddress(peer),
+              resolver.isTrusted(address) else {
+            return context.peerAddress ?? "unknown"
+        }
+        return resolver.resolve(peer: peer, forwardedFor: request.headers[values: .init("X-Forwarded-For")!])
     }
 
     /// Headers by lower-cased name (the first of repeated ones), those `keeping` accepts.
@@ -106,20 +160,6 @@ public struct RegistrarHTTPServer: Sendable {
             if wanted(name), map[name] == nil { map[name] = field.value }
         }
         return map
-    }
-
-    /// The Hummingbird application; `onListening` receives the bound port (useful with port 0).
-    public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol {
-        Application(
-            router: router(),
-            configuration: .init(address: .hostname(config.server.host, port: config.server.port),
-                                 serverName: "registrar"),
-            onServerRunning: { channel in
-                await onListening(channel.localAddress?.port ?? config.server.port)
-            },
-            logger: logger
-        )
     }
 }
 

@@ -32,6 +32,13 @@ public final class RegistrarMetrics: Sendable {
         }.increment()
     }
 
+    /// A rejection answered 429 and not recorded: its client was over `server.rejections_per_minute`.
+    public func rejectionLimited(source: String) {
+        counter("rejections limited " + source) {
+            Counter(label: "registrar_rejections_limited_total", dimensions: [("source", source)], factory: $0)
+        }.increment()
+    }
+
     public func jobsCreated(kind: JobKind, count: Int = 1) {
         counter("jobs created " + kind.rawValue) {
             Counter(label: "registrar_jobs_created_total", dimensions: [("kind", kind.rawValue)], factory: $0)
@@ -82,6 +89,12 @@ public final class RegistrarMetrics: Sendable {
                 .record(stats.total(state: state))
         }
         Gauge(label: "registrar_oldest_due_job_age_seconds", factory: factory).record(stats.oldestDueAge?.seconds ?? 0)
+        if let footprint = try? await store.footprint() {
+            Gauge(label: "registrar_database_bytes", factory: factory).record(footprint.databaseBytes)
+            if let free = footprint.freeBytes {
+                Gauge(label: "registrar_database_volume_free_bytes", factory: factory).record(free)
+            }
+        }
         let writes = store.writeStats
         Gauge(label: "registrar_write_transactions", factory: factory).record(writes.transactions)
         Gauge(label: "registrar_writes", factory: factory).record(writes.writes)

@@ -7,9 +7,12 @@ import RegistrarStore
 public struct RegistrarRequestContext: AuthRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: APIToken?
+    /// The TCP peer's address ("192.0.2.7", "::1"), nil for a Unix socket or an in-process test client.
+    public var peerAddress: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         identity = nil
+        peerAddress = source.channel.remoteAddress?.ipAddress
     }
 }

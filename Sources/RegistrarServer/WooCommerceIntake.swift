@@ -16,30 +16,27 @@ public struct WooCommerceIntake: Sendable {
     let metrics: RegistrarMetrics
     let logger: Logger
     let verifiers: [String: WooWebhookSignature.Verifier]
+    let gate: RejectionGate
 
-    public init(config: RegistrarConfig, ledger: any IntakeLedger, metrics: RegistrarMetrics, logger: Logger) {
+    public init(config: RegistrarConfig, ledger: any IntakeLedger, metrics: RegistrarMetrics, gate: RejectionGate,
+                logger: Logger) {
         self.config = config
         self.ledger = ledger
         self.metrics = metrics
+        self.gate = gate
         self.logger = logger
         verifiers = config.woocommerce.stores.mapValues { WooWebhookSignature.Verifier(secret: $0.webhookSecret) }
     }
 
-    /// - Parameter headers: request headers by lower-cased name.
-    public func receive(storeID: String, headers: [String: String], body: [UInt8]) async -> Answer {
+    /// - Parameters:
+    ///   - headers: request headers by lower-cased name.
+    ///   - client: the address rejections are counted against (see `ClientAddressResolver`).
+    public func receive(storeID: String, headers: [String: String], body: [UInt8], client: String) async -> Answer {
         let recorded = Self.headersWorthKeeping(headers)
-        func reject(_ status: Int, _ code: String, _ message: String, body stored: [UInt8]? = nil) async -> Answer {
-            let delivery = NewDelivery(source: "woocommerce", channel: storeID, headers: recorded, body: stored ?? body,
-                                       verdict: "rejected", httpStatus: status, reason: message)
-            metrics.delivery(source: "woocommerce", verdict: "rejected")
-            do {
-                let id = try await ledger.recordDelivery(delivery)
-                logger.warning("delivery rejected", metadata: ["delivery_id": "\(id)", "store": "\(storeID)",
-                                                               "http_status": "\(status)", "reason": "\(message)"])
-            } catch {
-                logger.error("could not record a rejected delivery", metadata: ["store": "\(storeID)", "error": "\(error)"])
-            }
-            return Answer(status: status, body: ["error": .string(code), "message": .string(message)])
+        func reject(_ status: Int, _ code: String, _ message: String, signed: Bool = false) async -> Answer {
+            await rejected(NewDelivery(source: "woocommerce", channel: storeID, headers: recorded, body: body,
+                                       verdict: NewDelivery.rejectedVerdict, httpStatus: status, reason: message),
+                           code: code, client: signed ? nil : client)
         }
 
         guard let storeConfig = config.woocommerce.stores[storeID], let verifier = verifiers[storeID] else {
@@ -49,6 +46,8 @@ public struct WooCommerceIntake: Sendable {
         let topic = headers["x-wc-webhook-topic"]
         // The ping carries no signature and no X-WC headers; it only proves the URL answers 200.
         if signature == nil, topic == nil, let webhookID = WooPing.webhookID(body: body) {
+            // Unsigned, so anyone can send one: it spends the sender's rejection budget like a rejection.
+            guard gate.admit(client, source: "woocommerce") else { return Self.limited(client) }
             return await record(verdict: "ping", storeID: storeID, headers: recorded, body: body,
                                 reason: "ping for webhook \(webhookID)", answer: ["status": .string("ping"), "webhook_id": .number(Double(webhookID))])
         }
@@ -60,30 +59,49 @@ public struct WooCommerceIntake: Sendable {
                                 "X-WC-Webhook-Signature does not match the body for store \"\(storeID)\" (check its webhook secret)")
         }
         guard let topic, !topic.isEmpty else {
-            return await reject(400, "missing_topic", "X-WC-Webhook-Topic is missing")
+            return await reject(400, "missing_topic", "X-WC-Webhook-Topic is missing", signed: true)
         }
         let payload: WooPayload
         do {
             payload = try WooPayload.parse(topic: topic, body: body)
         } catch {
-            return await reject(400, "malformed_payload", "the \(topic) payload is malformed: \(error.message)")
+            return await reject(400, "malformed_payload", "the \(topic) payload is malformed: \(error.message)", signed: true)
         }
         return await accept(payload, topic: topic, storeConfig: storeConfig, headers: recorded, body: body)
     }
 
-    /// A body over `server.max_body_bytes`: recorded without its bytes, answered 413.
-    public func tooLarge(storeID: String, headers: [String: String], limit: Int) async -> Answer {
+    /// A body over `server.max_body_bytes`: recorded with its size (and hash, when it was read through) and
+    /// none of its bytes, answered 413.
+    public func tooLarge(storeID: String, headers: [String: String], body: StoredBody, limit: Int, client: String) async
+        -> Answer {
         let message = "the body exceeds server.max_body_bytes (\(limit) bytes)"
-        metrics.delivery(source: "woocommerce", verdict: "rejected")
+        return await rejected(NewDelivery(source: "woocommerce", channel: storeID, headers: Self.headersWorthKeeping(headers),
+                                          unread: body, verdict: NewDelivery.rejectedVerdict, httpStatus: 413,
+                                          reason: message),
+                              code: "too_large", client: client)
+    }
+
+    /// Records a rejection (what `StoredBody` keeps of it) unless its client is over budget, then answers it.
+    /// - Parameter client: nil for a delivery the store signed: the store's own mistakes are never limited.
+    private func rejected(_ delivery: NewDelivery, code: String, client: String?) async -> Answer {
+        let storeID = delivery.channel ?? ""
+        if let client, !gate.admit(client, source: "woocommerce") { return Self.limited(client) }
+        metrics.delivery(source: "woocommerce", verdict: NewDelivery.rejectedVerdict)
         do {
-            let id = try await ledger.recordDelivery(NewDelivery(
-                source: "woocommerce", channel: storeID, headers: Self.headersWorthKeeping(headers), body: [],
-                verdict: "rejected", httpStatus: 413, reason: message))
-            logger.warning("delivery rejected", metadata: ["delivery_id": "\(id)", "store": "\(storeID)", "http_status": "413"])
+            let id = try await ledger.recordDelivery(delivery)
+            logger.warning("delivery rejected", metadata: ["delivery_id": "\(id)", "store": "\(storeID)", "client": "\(client ?? "the store")",
+                                                           "http_status": "\(delivery.httpStatus)",
+                                                           "reason": "\(delivery.reason ?? "")"])
         } catch {
             logger.error("could not record a rejected delivery", metadata: ["store": "\(storeID)", "error": "\(error)"])
         }
-        return Answer(status: 413, body: ["error": .string("too_large"), "message": .string(message)])
+        return Answer(status: delivery.httpStatus,
+                      body: ["error": .string(code), "message": .string(delivery.reason ?? code)])
+    }
+
+    static func limited(_ client: String) -> Answer {
+        Answer(status: 429, body: ["error": .string(RejectionGate.limitedCode),
+                                   "message": .string(RejectionGate.limitedMessage(client))])
     }
 
     private func accept(_ payload: WooPayload, topic: String, storeConfig: StoreConfig, headers: [String: String],
@@ -122,7 +140,7 @@ public struct WooCommerceIntake: Sendable {
             metadata["status"] = .string(order.status)
             if let email = order.billingEmail { metadata["email"] = .string(email) }
         }
-        if let reason = outcome.decision.reason { metadata["reason"] = .string(reason) }
+        if let reason = outcome.decision.reason { metadata["reason"] = .string(CardNumberMasking.masked(reason)) }
         logger.info("delivery recorded", metadata: metadata)
 
         var answer: [String: JSONValue] = ["delivery": .number(Double(deliveryID))]
@@ -133,7 +151,7 @@ public struct WooCommerceIntake: Sendable {
         case .ignored, .stale:
             answer["status"] = .string("ignored")
             answer["verdict"] = .string(outcome.decision.verdict.rawValue)
-            answer["reason"] = .string(outcome.decision.reason ?? "nothing to do")
+            answer["reason"] = .string(CardNumberMasking.masked(outcome.decision.reason ?? "nothing to do"))
         }
         if !outcome.decision.notes.isEmpty { answer["notes"] = .array(outcome.decision.notes.map(JSONValue.string)) }
         return Answer(status: 200, body: answer)

@@ -3,14 +3,31 @@ import Logging
 import RegistrarStore
 import ServiceLifecycle
 
-/// Housekeeping while `serve` runs: crash rescue of expired leases, and pruning of old succeeded jobs.
+/// Housekeeping while `serve` runs: crash rescue of expired leases, pruning of old succeeded jobs and old
+/// deliveries, and a warning while the database's disk runs low.
 public struct MaintenanceLoop: Service {
-    private let store: any JobQueue
+    /// How long each kind of record is kept, and the free space below which to warn.
+    public struct Retention: Sendable {
+        public var succeededJobs: Duration
+        public var deliveries: Duration
+        public var rejectedDeliveries: Duration
+        public var minimumFreeBytes: Int64
+
+        public init(succeededJobs: Duration, deliveries: Duration, rejectedDeliveries: Duration, minimumFreeBytes: Int64) {
+            self.succeededJobs = succeededJobs
+            self.deliveries = deliveries
+            self.rejectedDeliveries = rejectedDeliveries
+            self.minimumFreeBytes = minimumFreeBytes
+        }
+    }
+
+    private let store: any JobQueue & DeliveryLog & StoreHealth
     private let rescueInterval: Duration
-    private let retention: Duration
+    private let retention: Retention
     private let logger: Logger
 
-    public init(store: any JobQueue, retention: Duration, logger: Logger, rescueInterval: Duration? = nil) {
+    public init(store: any JobQueue & DeliveryLog & StoreHealth, retention: Retention, logger: Logger,
+                rescueInterval: Duration? = nil) {
         self.store = store
         self.retention = retention
         self.logger = logger
@@ -29,6 +46,7 @@ public struct MaintenanceLoop: Service {
         }
     }
 
+    /// One round: rescue always; with `prune`, the once-a-minute work (pruning, the disk check).
     public func runOnce(prune: Bool) async {
         do {
             let rescued = try await store.rescueExpiredLeases()
@@ -37,16 +55,37 @@ public struct MaintenanceLoop: Service {
             logger.error("lease rescue failed", metadata: ["error": "\(error)"])
         }
         guard prune else { return }
+        await pruneAll("succeeded jobs") { try await store.pruneSucceeded(olderThan: retention.succeededJobs) }
+        await pruneAll("deliveries") {
+            try await store.pruneDeliveries(olderThan: retention.deliveries, rejectedOlderThan: retention.rejectedDeliveries,
+                                            limit: 1000)
+        }
+        await checkDisk()
+    }
+
+    private func pruneAll(_ what: String, batch: () async throws -> Int) async {
         do {
             var pruned = 0
             while true {
-                let batch = try await store.pruneSucceeded(olderThan: retention)
-                pruned += batch
-                if batch == 0 || Task.isCancelled { break }
+                let count = try await batch()
+                pruned += count
+                if count == 0 || Task.isCancelled { break }
             }
-            if pruned > 0 { logger.info("pruned succeeded jobs", metadata: ["jobs": "\(pruned)"]) }
+            if pruned > 0 { logger.info("pruned \(what)", metadata: ["count": "\(pruned)"]) }
         } catch {
-            logger.error("pruning failed", metadata: ["error": "\(error)"])
+            logger.error("pruning \(what) failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Warns (once a minute, with the prune) while the database's volume has less free space than configured:
+    /// a full disk refuses every delivery, and WooCommerce never sends one again.
+    private func checkDisk() async {
+        guard let footprint = try? await store.footprint(), let free = footprint.freeBytes else { return }
+        if free < retention.minimumFreeBytes {
+            logger.warning("the database's disk is nearly full: deliveries will be refused when it is", metadata: [
+                "free_mb": "\(free >> 20)", "database_mb": "\(footprint.databaseBytes >> 20)",
+                "threshold_mb": "\(retention.minimumFreeBytes >> 20)",
+            ])
         }
     }
 }

@@ -70,6 +70,46 @@ import Testing
         #expect(config.warnings.isEmpty)
     }
 
+    @Test func thePublicEndpointsLimitsHaveDefaultsAndAreValidated() throws {
+        let defaults = try load(nil)
+        #expect(defaults.server.trustedProxies.isEmpty && defaults.server.rejectionsPerMinute == 60)
+        #expect(defaults.server.maxConnections == 4096 && defaults.server.headerTimeoutSeconds == 10)
+        #expect(defaults.server.bodyTimeoutSeconds == 30 && defaults.server.idleTimeoutSeconds == 75)
+        #expect(defaults.deliveries == DeliveriesConfig() && defaults.deliveries.rejectedRetentionDays == 7)
+        #expect(defaults.deliveries.retentionDays == 30 && defaults.databaseMinFreeMB == 1024)
+        let set = try load("""
+            database_min_free_mb: 200
+            server: {trusted_proxies: ["127.0.0.1", "10.0.0.0/8", "::1"], rejections_per_minute: 5, max_connections: 100}
+            deliveries: {retention_days: 14, rejected_retention_days: 1}
+            """)
+        #expect(set.server.trustedProxies == ["127.0.0.1", "10.0.0.0/8", "::1"] && set.server.rejectionsPerMinute == 5)
+        #expect(set.deliveries.retentionDays == 14 && set.deliveries.rejectedRetentionDays == 1 && set.databaseMinFreeMB == 200)
+        let bad = problem("server: {trusted_proxies: [\"10.0.0.0/8\", \"proxy.local\"]}")
+        #expect(bad?.key == "server.trusted_proxies" && bad?.description.contains("proxy.local") == true, "\(String(describing: bad))")
+        #expect(problem("deliveries: {retension_days: 3}")?.key == "deliveries.retension_days")
+    }
+
+    /// Secrets written in the file itself are listed, so a file others can read is warned about; secrets from
+    /// the environment or *_file keys are not in the file.
+    @Test func inlineSecretsAreListedAndAWorldReadableFileHoldingThemIsWarnedAbout() throws {
+        var config = try load("""
+            openedx: {client_secret: s3cret}
+            woocommerce:
+              stores:
+                main: {webhook_secret: wh, consumer_secret_file: /run/cs}
+            """, env: ["REGISTRAR_WOOCOMMERCE_STORES_MAIN_CONSUMER_KEY": "ck"], files: ["/run/cs": "cs"])
+        #expect(config.inlineSecrets.sorted() == ["openedx.client_secret", "woocommerce.stores.main.webhook_secret"])
+        config.file = ("/etc/registrar/registrar.yaml", 0o644)
+        let warning = try #require(config.warnings.first { $0.contains("registrar.yaml") })
+        #expect(warning.contains("openedx.client_secret") && warning.contains("chmod 600"))
+        #expect(!warning.contains("s3cret"))
+        config.file = ("/etc/registrar/registrar.yaml", 0o640)
+        #expect(!config.warnings.contains { $0.contains("registrar.yaml") })
+        var clean = try load("openedx: {client_secret_file: /run/cs}\n", files: ["/run/cs": "cs"])
+        clean.file = ("/etc/registrar/registrar.yaml", 0o644)
+        #expect(clean.inlineSecrets.isEmpty && !clean.warnings.contains { $0.contains("registrar.yaml") })
+    }
+
     @Test func environmentOverridesTheFile() throws {
         let config = try load("openedx: {client_secret: from-file}\njobs: {concurrency: 4}\n",
                               env: ["REGISTRAR_OPENEDX_CLIENT_SECRET": "from-env", "REGISTRAR_JOBS_CONCURRENCY": "7",

@@ -285,14 +285,3 @@ import Testing
         }
     }
 }
-
-@Suite struct CallbackBodyRedactionTests {
-    @Test func storedBodiesNeverCarryAFullCardNumber() {
-        let masked = "decision=ACCEPT&req_card_number=xxxxxxxxxxxx1111"
-        #expect(CallbackBodyRedaction.storable(Array(masked.utf8)) == Array(masked.utf8), "a masked body is kept byte for byte")
-        let full = String(decoding: CallbackBodyRedaction.storable(Array("decision=ACCEPT&req_card_number=4111111111111111".utf8)), as: UTF8.self)
-        #expect(!full.contains("4111111111111111") && full.contains("1111"))
-        let undecodable = String(decoding: CallbackBodyRedaction.storable(Array("req_card_number=5555444433331111&x=%zz".utf8)), as: UTF8.self)
-        #expect(undecodable == "req_card_number=xxxxxxxxxxxx1111&x=%zz")
-    }
-}

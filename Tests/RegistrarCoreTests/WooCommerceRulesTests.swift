@@ -269,10 +269,41 @@ import Testing
     @Test func missingTimestamps() {
         let nothingKnown = decide(order("processing"))
         #expect(nothingKnown.verdict == .accepted && nothingKnown.newestModifiedGMT == "2026-11-20T10:00:00")
+        // Without a date, a delivery cannot show it is newer than what was seen: it counts as the oldest, and says so.
         let noneSent = decide(order("processing", modified: nil), WooOrderMemory(newestModifiedGMT: "2026-11-20T12:00:00"))
-        #expect(noneSent.verdict == .accepted && noneSent.newestModifiedGMT == nil)
+        #expect(noneSent.verdict == .stale && noneSent.jobs.isEmpty && noneSent.newestModifiedGMT == nil)
+        #expect(noneSent.reason?.contains("no date_modified_gmt") == true, "\(noneSent.reason ?? "")")
+        let unreadable = decide(order("processing", modified: "yesterday"), WooOrderMemory(newestModifiedGMT: "2026-11-20T12:00:00"))
+        #expect(unreadable.verdict == .stale && unreadable.reason?.contains("unreadable date_modified_gmt \"yesterday\"") == true)
         let neither = decide(order("processing", modified: nil))
         #expect(neither.verdict == .accepted && neither.newestModifiedGMT == nil)
+    }
+
+    /// "2026-11-20 13:00:00" sorts before "2026-11-20T12:00:00" as text, though it is an hour later.
+    @Test func timestampsAreComparedAsInstantsWhateverTheirSpelling() {
+        let later = decide(order("processing", modified: "2026-11-20 13:00:00"), WooOrderMemory(newestModifiedGMT: "2026-11-20T12:00:00"))
+        #expect(later.verdict == .accepted && later.newestModifiedGMT == "2026-11-20T13:00:00")
+        let earlier = decide(order("processing", modified: "2026-11-20T11:59:59"), WooOrderMemory(newestModifiedGMT: "2026-11-20 12:00:00"))
+        #expect(earlier.verdict == .stale)
+        #expect(earlier.reason?.contains("2026-11-20T11:59:59 GMT is older than 2026-11-20T12:00:00 GMT") == true, "\(earlier.reason ?? "")")
+        // Fractions and an explicit zone.
+        #expect(decide(order("processing", modified: "2026-11-20T12:00:00.500Z"),
+                       WooOrderMemory(newestModifiedGMT: "2026-11-20T12:00:00")).verdict == .accepted)
+        #expect(decide(order("processing", modified: "2026-11-20T13:30:00+02:00"),
+                       WooOrderMemory(newestModifiedGMT: "2026-11-20T12:00:00")).verdict == .stale)
+    }
+
+    @Test func modifiedTimesParseEverySpellingAndRefuseTheRest() throws {
+        let t = try #require(WooModifiedTime("2026-11-20T13:00:00"))
+        #expect(WooModifiedTime("2026-11-20 13:00:00") == t && WooModifiedTime("2026-11-20T13:00:00Z") == t)
+        #expect(WooModifiedTime("2026-11-20T14:00:00+01:00") == t && WooModifiedTime("2026-11-20T13:00:00.000") == t)
+        #expect(t.milliseconds == 1_795_179_600_000 && t.canonical == "2026-11-20T13:00:00")
+        #expect(WooModifiedTime("2026-11-20T13:00:00.25")?.canonical == "2026-11-20T13:00:00.250")
+        #expect(WooModifiedTime("2026-11-20T13:00:00.123456")?.milliseconds == t.milliseconds + 123)
+        for bad in ["", "9999", "2026-11-20", "2026-13-01T00:00:00", "2026-11-20T25:00:00", "2026-11-20T13:00:00 GMT",
+                    "2026-11-20T13:00:00.", "2026-11-20X13:00:00", "２026-11-20T13:00:00"] {
+            #expect(WooModifiedTime(bad) == nil, "\(bad)")
+        }
     }
 
     @Test func ignoredOrdersStillAdvanceTheTimestamp() throws {

@@ -9,3 +9,16 @@ public enum APIRole: String, Sendable, CaseIterable, Codable {
     /// Contracts and codes (later features).
     case salesAdmin = "sales_admin"
 }
+
+/// Which orders a token may read.
+public enum OrderVisibility {
+    /// A storefront reads only the orders it registered (another storefront's buyers are not its business);
+    /// operators and finance read all. An order registered before owners were recorded has none, so only they do.
+    public static func canRead(role: APIRole, tokenName: String, createdBy: String?) -> Bool {
+        switch role {
+        case .storefront: createdBy == tokenName
+        case .ops, .financeAdmin: true
+        case .salesAdmin: false
+        }
+    }
+}

@@ -32,7 +32,8 @@ public struct ConfigLoader: Sendable {
         }
         let reader = ConfigReader(file: file, path: [], mapping: root, environment: environment,
                                   readFile: readFile)
-        let config = try read(reader)
+        var config = try read(reader)
+        config.inlineSecrets = reader.inlineSecrets.paths
         try reader.finish()
         return config
     }
@@ -41,12 +42,27 @@ public struct ConfigLoader: Sendable {
         var config = RegistrarConfig()
         config.database = try r.string("database", default: config.database)
         if config.database.isEmpty { throw r.error("database", "must name a file") }
+        config.databaseMinFreeMB = try r.int("database_min_free_mb", default: config.databaseMinFreeMB, range: 0...(1 << 30))
 
         let server = try r.child("server")
         config.server.host = try server.string("host", default: config.server.host)
         config.server.port = try server.int("port", default: config.server.port, range: 0...65535)
         config.server.maxBodyBytes = try server.int("max_body_bytes", default: config.server.maxBodyBytes,
                                                     range: 1024...(64 << 20))
+        config.server.trustedProxies = try server.stringList("trusted_proxies", default: [])
+        for proxy in config.server.trustedProxies where AddressBlock(proxy) == nil {
+            throw server.error("trusted_proxies", "\"\(proxy)\" is not an IP address or CIDR block (like 10.0.0.0/8)")
+        }
+        config.server.rejectionsPerMinute = try server.int("rejections_per_minute", default: config.server.rejectionsPerMinute,
+                                                           range: 1...1_000_000)
+        config.server.maxConnections = try server.int("max_connections", default: config.server.maxConnections,
+                                                      range: 16...1_000_000)
+        config.server.headerTimeoutSeconds = try server.double("header_timeout_seconds",
+                                                               default: config.server.headerTimeoutSeconds, minimum: 0.1)
+        config.server.bodyTimeoutSeconds = try server.double("body_timeout_seconds",
+                                                             default: config.server.bodyTimeoutSeconds, minimum: 0.1)
+        config.server.idleTimeoutSeconds = try server.double("idle_timeout_seconds",
+                                                             default: config.server.idleTimeoutSeconds, minimum: 0.1)
         try server.finish()
 
         config.openedx = try readOpenEdX(try r.child("openedx"))
@@ -60,6 +76,12 @@ public struct ConfigLoader: Sendable {
         }
         config.cybersource = try readCyberSource(try r.child("cybersource"))
         config.jobs = try readJobs(try r.child("jobs"))
+        let deliveries = try r.child("deliveries")
+        config.deliveries.retentionDays = try deliveries.double("retention_days", default: config.deliveries.retentionDays,
+                                                                minimum: 1)
+        config.deliveries.rejectedRetentionDays = try deliveries.double(
+            "rejected_retention_days", default: config.deliveries.rejectedRetentionDays, minimum: 0.01)
+        try deliveries.finish()
 
         let logging = try r.child("logging")
         config.logging.level = try logging.string("level", default: config.logging.level)

@@ -9,14 +9,21 @@ final class ConfigReader {
     private let environment: [String: String]
     private let readFile: (String) throws -> String
     private var consumed: Set<String> = []
+    /// Shared by a reader and its children: the key paths of secrets read from the file's own text.
+    let inlineSecrets: InlineSecrets
+
+    final class InlineSecrets {
+        var paths: [String] = []
+    }
 
     init(file: String, path: [String], mapping: Node.Mapping?, environment: [String: String],
-         readFile: @escaping (String) throws -> String) {
+         readFile: @escaping (String) throws -> String, inlineSecrets: InlineSecrets = InlineSecrets()) {
         self.file = file
         self.path = path
         self.mapping = mapping
         self.environment = environment
         self.readFile = readFile
+        self.inlineSecrets = inlineSecrets
     }
 
     func keyPath(_ key: String) -> String { (path + [key]).joined(separator: ".") }
@@ -128,7 +135,10 @@ final class ConfigReader {
             consumed.formUnion([key, key + "_file"])
             return Secret(try readSecretFile(path, key: key + "_file"))
         }
-        if let value = try scalar(key) { return Secret(value) }
+        if let value = try scalar(key) {
+            inlineSecrets.paths.append(keyPath(key))
+            return Secret(value)
+        }
         if let path = try scalar(key + "_file") { return Secret(try readSecretFile(path, key: key + "_file")) }
         return nil
     }
@@ -164,7 +174,7 @@ final class ConfigReader {
             throw error(key, "expected a mapping of keys, found a \(kind(of: found))")
         }
         return ConfigReader(file: file, path: path + [key], mapping: found?.mapping, environment: environment,
-                            readFile: readFile)
+                            readFile: readFile, inlineSecrets: inlineSecrets)
     }
 
     /// The keys of a mapping whose keys are names chosen by the operator (store ids, profile ids).
@@ -181,7 +191,7 @@ final class ConfigReader {
                 throw error(key, "item \(index + 1) should be a mapping of keys, found a \(kind(of: item))")
             }
             return ConfigReader(file: file, path: path + ["\(key)[\(index)]"], mapping: itemMapping,
-                                environment: [:], readFile: readFile)
+                                environment: [:], readFile: readFile, inlineSecrets: inlineSecrets)
         }
     }
 

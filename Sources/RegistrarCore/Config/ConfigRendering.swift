@@ -9,10 +9,17 @@ extension RegistrarConfig {
         func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
 
         out.append("database: \(quoted(database))")
+        out.append("database_min_free_mb: \(databaseMinFreeMB)")
         out.append("server:")
         out.append("  host: \(quoted(server.host))")
         out.append("  port: \(server.port)")
         out.append("  max_body_bytes: \(server.maxBodyBytes)")
+        out.append("  trusted_proxies: \(list(server.trustedProxies))")
+        out.append("  rejections_per_minute: \(server.rejectionsPerMinute)")
+        out.append("  max_connections: \(server.maxConnections)")
+        out.append("  header_timeout_seconds: \(server.headerTimeoutSeconds)")
+        out.append("  body_timeout_seconds: \(server.bodyTimeoutSeconds)")
+        out.append("  idle_timeout_seconds: \(server.idleTimeoutSeconds)")
         out.append("openedx:")
         out.append("  lms_url: \(quoted(openedx.lmsURL))")
         out.append("  studio_url: \(quoted(openedx.studioURL))")
@@ -73,6 +80,9 @@ extension RegistrarConfig {
         out.append("  retention_days: \(jobs.retentionDays)")
         out.append("  poll_interval_seconds: \(jobs.pollIntervalSeconds)")
         out.append("  shutdown_grace_seconds: \(jobs.shutdownGraceSeconds)")
+        out.append("deliveries:")
+        out.append("  retention_days: \(deliveries.retentionDays)")
+        out.append("  rejected_retention_days: \(deliveries.rejectedRetentionDays)")
         out.append("logging:")
         out.append("  level: \(logging.level)")
         out.append("  format: \(logging.format.rawValue)")
@@ -83,6 +93,10 @@ extension RegistrarConfig {
     /// logged at start-up.
     public var warnings: [String] {
         var found: [String] = []
+        if let file, !inlineSecrets.isEmpty, file.mode & 0o004 != 0 {
+            found.append("\(file.path) holds secrets (\(inlineSecrets.joined(separator: ", "))) and every user of this machine "
+                         + "can read it: chmod 600 (or 640 for a group), or move them to *_file keys or the environment")
+        }
         if openedx.clientSecret == nil {
             found.append("openedx.client_secret is not set (nor REGISTRAR_OPENEDX_CLIENT_SECRET): Open edX jobs will fail until it is")
         }

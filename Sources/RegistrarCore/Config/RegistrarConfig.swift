@@ -2,13 +2,21 @@
 /// See `../shared/design/interface.md` (Configuration) for the file's shape.
 public struct RegistrarConfig: Sendable {
     public var database = "registrar.sqlite"
+    /// Below this much free space on the database's volume, `serve` logs a warning once a minute.
+    public var databaseMinFreeMB = 1024
     public var server = ServerConfig()
     public var openedx = OpenEdXConfig()
     public var woocommerce = WooCommerceConfig()
     public var catalog: [CatalogEntry] = []
     public var cybersource = CyberSourceConfig()
     public var jobs = JobsConfig()
+    public var deliveries = DeliveriesConfig()
     public var logging = LoggingConfig()
+    /// Key paths of secrets written inline in the configuration file (not from the environment or a `_file`):
+    /// such a file must not be readable by other users.
+    public var inlineSecrets: [String] = []
+    /// The configuration file and its permission bits, when it was read from one (set by whoever read it).
+    public var file: (path: String, mode: UInt32)?
 
     public init() {}
 }
@@ -17,6 +25,30 @@ public struct ServerConfig: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var maxBodyBytes = 1_048_576
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); anyone else's is ignored.
+    public var trustedProxies: [String] = []
+    /// Rejected deliveries (bad signature, unknown store, malformed) a client address may make per minute before
+    /// it is answered 429 and its rejections are only counted.
+    public var rejectionsPerMinute = 60
+    /// Concurrent connections; beyond it new ones wait in the kernel's backlog.
+    public var maxConnections = 4096
+    /// A connection must deliver a request's complete head this long after it opens or after its previous
+    /// response (slow-header clients are closed).
+    public var headerTimeoutSeconds = 10.0
+    /// A request's whole body must arrive within this long of its head.
+    public var bodyTimeoutSeconds = 30.0
+    /// A kept-alive connection with no request in flight is closed after this long; above the 60 s that proxies
+    /// (nginx, load balancers) keep idle upstream connections, so they close first and never reuse a closed one.
+    public var idleTimeoutSeconds = 75.0
+    public init() {}
+}
+
+/// How long the delivery ledger keeps what it recorded.
+public struct DeliveriesConfig: Sendable, Equatable {
+    /// Deliveries older than this are pruned, unless a job still in the table refers to one.
+    public var retentionDays = 30.0
+    /// Rejected deliveries (nothing was believed, nothing was done) go sooner.
+    public var rejectedRetentionDays = 7.0
     public init() {}
 }
 

@@ -72,12 +72,21 @@ public struct WooIntakeRules: Sendable {
     private func decide(order: WooOrder, memory: WooOrderMemory) -> WooDecision {
         let label = Self.label(order)
         // Deliveries arrive late and out of order; an older state must not undo a newer one (re-enroll after a refund).
-        if let known = memory.newestModifiedGMT, let sent = order.dateModifiedGMT, sent < known {
-            return WooDecision(verdict: .stale,
-                               reason: "\(label) as modified at \(sent) GMT is older than \(known) GMT, already seen: a late delivery changes nothing")
+        // Instants are compared, not texts: "2026-11-20 13:00:00" sorts before "2026-11-20T12:00:00" as text.
+        let sent = order.dateModifiedGMT.flatMap(WooModifiedTime.init)
+        if let knownText = memory.newestModifiedGMT, let known = WooModifiedTime(knownText) {
+            guard let sent else {
+                let what = order.dateModifiedGMT.map { "an unreadable date_modified_gmt \"\($0)\"" } ?? "no date_modified_gmt"
+                return WooDecision(verdict: .stale,
+                                   reason: "\(label) came with \(what), so it counts as the oldest state; \(known.canonical) GMT was already seen: it changes nothing")
+            }
+            if sent < known {
+                return WooDecision(verdict: .stale,
+                                   reason: "\(label) as modified at \(sent.canonical) GMT is older than \(known.canonical) GMT, already seen: a late delivery changes nothing")
+            }
         }
         // Not older than what memory holds (checked above), so it is the newest; nil leaves memory as is.
-        let newest = order.dateModifiedGMT
+        let newest = sent?.canonical
 
         var notes: [String] = []
         var mapped: [(line: WooLineItem, course: CourseMapping)] = []

@@ -16,9 +16,13 @@ public struct Order: Sendable, Equatable {
     public var transactionID: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The name of the API token that registered it; nil for orders registered before tokens were recorded.
+    public var createdBy: String?
 
     public init(reference: String, email: String, currency: String, total: String, items: [OrderItem], status: OrderStatus,
-                attention: OrderAttention?, profileID: String, transactionID: String?, createdAt: Date, updatedAt: Date) {
+                attention: OrderAttention?, profileID: String, transactionID: String?, createdAt: Date, updatedAt: Date,
+                createdBy: String? = nil) {
+        self.createdBy = createdBy
         self.reference = reference
         self.email = email
         self.currency = currency
@@ -73,8 +77,12 @@ public struct NewOrder: Sendable {
     public var total: Decimal
     public var items: [OrderItem]
     public var profileID: String
+    /// The name of the API token registering it: a storefront token sees only its own orders.
+    public var createdBy: String?
 
-    public init(reference: String, email: String, currency: String, total: Decimal, items: [OrderItem], profileID: String) {
+    public init(reference: String, email: String, currency: String, total: Decimal, items: [OrderItem], profileID: String,
+                createdBy: String? = nil) {
+        self.createdBy = createdBy
         self.reference = reference
         self.email = email
         self.currency = currency

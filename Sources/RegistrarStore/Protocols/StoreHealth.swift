@@ -6,6 +6,21 @@ public protocol StoreHealth: Sendable {
     func probeWritable() async throws
     /// How many write transactions carried how many writes since start.
     var writeStats: WriteStats { get }
+    /// The database's size on disk and the free space left where it grows (for the gauge and the low-disk
+    /// warning). A backend on a server it does not share a disk with gives nil for the free space.
+    func footprint() async throws -> StorageFootprint
+}
+
+public struct StorageFootprint: Sendable, Equatable {
+    /// Bytes the database occupies (for SQLite: the file, its WAL and its shared-memory index).
+    public var databaseBytes: Int64
+    /// Bytes free to an unprivileged writer on the database's volume; nil when unknown.
+    public var freeBytes: Int64?
+
+    public init(databaseBytes: Int64, freeBytes: Int64?) {
+        self.databaseBytes = databaseBytes
+        self.freeBytes = freeBytes
+    }
 }
 
 public struct WriteStats: Sendable, Equatable {

@@ -48,6 +48,10 @@ struct DeliveriesCommand: AsyncParsableCommand {
             print("  received: \(Timestamp.format(delivery.receivedAt))")
             if let reason = delivery.reason { print("  reason:   \(reason)") }
             print("  jobs:     \(delivery.jobIDs.isEmpty ? "none" : delivery.jobIDs.map(String.init).joined(separator: ", "))")
+            if delivery.bodyIsPartial || delivery.bodySHA256 != nil {
+                let kept = delivery.body.isEmpty ? "none of it kept" : "the first \(delivery.body.count) kept"
+                print("  body:     \(delivery.bodySize) bytes, \(kept)\(delivery.bodySHA256.map { ", sha256 \($0)" } ?? "")")
+            }
             for (name, value) in delivery.headers.sorted(by: { $0.key < $1.key }) { print("  \(name): \(value)") }
             print("\n" + delivery.bodyText)
         }

@@ -84,6 +84,19 @@ struct DemoCommand: AsyncParsableCommand {
                                                           body: acceptCallback(reference: "DEMO-1", amount: "99.00")))
         record("CyberSource: ACCEPT for DEMO-1", callback)
 
+        // What anyone without the secret can do: the ledger keeps 4 KiB and a hash of each, then answers 429.
+        let junk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+        func forged() async throws -> HTTPResponse {
+            try await http.execute(HTTPRequest(method: "POST", url: base + "/webhooks/woocommerce/main", headers: [
+                "Content-Type": "application/json", "X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Signature": "Zm9yZ2Vk",
+            ], body: junk))
+        }
+        record("Anyone: 1 MiB with a forged signature (kept: 4 KiB + SHA-256)", try await forged())
+        record("Anyone: the same again", try await forged())
+        record("Anyone: a third time (server.rejections_per_minute: 2)", try await forged())
+        let rejected = try await daemon.store.deliveries(DeliveryFilter(verdict: "rejected"))
+        let rejectionsKeptSmall = rejected.count == 2 && rejected.allSatisfy { $0.body.count == 4096 && $0.bodySize == 1 << 20 }
+
         let expected = 4 // enroll 311, enroll 312, unenroll 311, enroll DEMO-1
         let finished = try await waitForWorkers(daemon.store, sandbox: sandbox, expectedChanges: expected)
 
@@ -118,8 +131,10 @@ struct DemoCommand: AsyncParsableCommand {
         let summary = ledger.map { "\($0.action.rawValue) \($0.user ?? "") \($0.courseID)" }
         let wanted = ["enroll zoe course-v1:edX+DemoX+Demo_Course", "enroll zoe course-v1:edX+DemoX+2026",
                       "unenroll zoe course-v1:edX+DemoX+Demo_Course", "enroll sam course-v1:edX+DemoX+2026"]
-        if finished && allSucceeded && Set(summary) == Set(wanted) && summary.count == wanted.count {
-            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment ended as an enrollment.")
+        let forgedAnswers = steps.suffix(3).map(\.status)
+        if finished && allSucceeded && Set(summary) == Set(wanted) && summary.count == wanted.count
+            && forgedAnswers == [401, 401, 429] && rejectionsKeptSmall {
+            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment ended as an enrollment. The forged posts left 4 KiB each in the ledger, and the third was turned away.")
         } else {
             print("Something did not happen as expected: see the tables above.")
             throw ExitCode.failure
@@ -142,7 +157,7 @@ struct DemoCommand: AsyncParsableCommand {
     private func demoConfig(database: String, sandbox: String) throws -> RegistrarConfig {
         let yaml = """
             database: \(database)
-            server: {host: 127.0.0.1, port: 0}
+            server: {host: 127.0.0.1, port: 0, rejections_per_minute: 2}
             openedx: {lms_url: \(sandbox), studio_url: \(sandbox), client_secret: sandbox-secret, requests_per_minute: 6000}
             woocommerce:
               stores:

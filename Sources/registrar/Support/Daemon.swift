@@ -21,6 +21,7 @@ struct Daemon {
 
     init(config: RegistrarConfig, logger: Logger) throws {
         MemoryTuning.keepFreedMemory()
+        FileDescriptorLimit.raiseToHardLimit(logger: logger)
         self.config = config
         self.logger = logger
         let metrics = RegistrarMetrics()
@@ -41,7 +42,11 @@ struct Daemon {
     /// accepting, finish in-flight requests), then the workers (finish running attempts within the grace period,
     /// release the rest), then maintenance.
     func serviceGroup(signals: [UnixSignal], onListening: @escaping @Sendable (Int) async -> Void) -> ServiceGroup {
-        let maintenance = MaintenanceLoop(store: store, retention: .seconds(config.jobs.retentionDays * 86400), logger: logger)
+        let maintenance = MaintenanceLoop(store: store, retention: .init(
+            succeededJobs: .seconds(config.jobs.retentionDays * 86400),
+            deliveries: .seconds(config.deliveries.retentionDays * 86400),
+            rejectedDeliveries: .seconds(config.deliveries.rejectedRetentionDays * 86400),
+            minimumFreeBytes: Int64(config.databaseMinFreeMB) << 20), logger: logger)
         let workers = self.workers
         let readiness = Readiness(store: store, workersRunning: { !workers.isStopping })
         let server = RegistrarHTTPServer(config: config, store: store, clock: clock, readiness: readiness, metrics: metrics,

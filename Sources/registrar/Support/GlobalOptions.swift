@@ -25,7 +25,10 @@ struct GlobalOptions: ParsableArguments {
             text = nil
         }
         do {
-            return try loader.load(text: text, file: text == nil ? "(built-in defaults)" : path)
+            var loaded = try loader.load(text: text, file: text == nil ? "(built-in defaults)" : path)
+            var info = stat()
+            if text != nil, stat(path, &info) == 0 { loaded.file = (path, UInt32(info.st_mode) & 0o7777) }
+            return loaded
         } catch let error as ConfigError {
             throw CLIError(error.description)
         }

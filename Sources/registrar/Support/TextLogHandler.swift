@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RegistrarCore
 import Synchronization
 
 /// Text lines on stderr in exactly `StreamLogHandler`'s format
@@ -44,7 +45,7 @@ struct TextLogHandler: LogHandler {
         } else if let prettyMetadata {
             line += " " + prettyMetadata
         }
-        line += " [\(event.source)] \(event.message)\n"
+        line += " [\(event.source)] " + ControlCharacterEscaping.escaped("\(event.message)") + "\n"
         output.write(line)
     }
 
@@ -59,9 +60,10 @@ struct TextLogHandler: LogHandler {
     private static func append(_ metadata: Logger.Metadata, to line: inout String) {
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
             line += " "
-            line += key
+            line += ControlCharacterEscaping.escaped(key)
             line += "="
-            if case .string(let text) = value { line += text } else { line += value.description }
+            if case .string(let text) = value { line += ControlCharacterEscaping.escaped(text) }
+            else { line += ControlCharacterEscaping.escaped(value.description) }
         }
     }
 }
