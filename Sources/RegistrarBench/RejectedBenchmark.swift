@@ -27,7 +27,7 @@ struct RejectedCommand: AsyncParsableCommand {
         let database = work.file("registrar.sqlite")
         let config = serveConfiguration(database: database, sandboxURL: "http://127.0.0.1:9", logLevel: load.logLevel)
             .replacingOccurrences(of: "server: {host: 127.0.0.1, port: 0}",
-                                  with: "server: {host: 127.0.0.1, port: 0, rejections_per_minute: 1000000000}")
+                                  with: "server: {host: 127.0.0.1, port: 0, rejections_per_minute: 1000000}")
         let configPath = work.file("registrar.yaml")
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let logPath = work.file("registrar.log")
