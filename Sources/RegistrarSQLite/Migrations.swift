@@ -209,6 +209,14 @@ enum Migrations {
                 ALTER TABLE orders ADD COLUMN created_by TEXT;
                 """)
         }
+        migrator.registerMigration("v10: intake without jobs_delivery") { db in
+            try db.execute(sql: """
+                -- v9's index cost every intake commit one more B-tree page (3 % of intake throughput, measured) to
+                -- serve only the minutely prune and its foreign-key checks. The prune now finds the deliveries jobs
+                -- refer to in one pass on a reader and deletes with the check off (SQLiteDeliveryLog).
+                DROP INDEX jobs_delivery;
+                """)
+        }
         return migrator
     }
 }

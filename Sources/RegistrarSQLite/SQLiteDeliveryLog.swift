@@ -35,9 +35,12 @@ extension SQLiteStore {
         let now = clock.now()
         let cutoff = StoredDate.text(now.addingTimeInterval(-retention.seconds))
         let rejectedCutoff = StoredDate.text(now.addingTimeInterval(-rejectedRetention.seconds))
-        return try await write { db -> Int in
+        // On a reader, so intake never waits for it: which deliveries are past retention and referred to by no job
+        // and no payment. jobs.delivery_id has no index (it would cost every intake commit a page), so the jobs
+        // that refer to deliveries are read in one pass per batch, not looked up per delivery.
+        let (ids, lastJob) = try await read { db -> ([Int64], Int64) in
             let unreferenced = """
-                NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.delivery_id = deliveries.id)
+                id NOT IN (SELECT delivery_id FROM jobs WHERE delivery_id IS NOT NULL)
                 AND NOT EXISTS (SELECT 1 FROM payments WHERE payments.delivery_id = deliveries.id)
                 """
             var ids = try Int64.fetchAll(db, sql: """
@@ -49,8 +52,18 @@ extension SQLiteStore {
                     SELECT id FROM deliveries WHERE received_at < ? AND \(unreferenced) LIMIT ?
                     """, arguments: [cutoff, limit - ids.count])
             }
-            guard !ids.isEmpty else { return 0 }
-            try db.execute(sql: "DELETE FROM deliveries WHERE id IN (\(Set(ids).map(String.init).joined(separator: ",")))")
+            // The same snapshot's newest job: a job's delivery never changes, so only later ones need a look again.
+            let lastJob = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM jobs") ?? 0
+            return (Array(Set(ids)), lastJob)
+        }
+        guard !ids.isEmpty else { return 0 }
+        return try await writeWithoutForeignKeys { db in
+            // A job made since the read that refers to one of them keeps it (a range of the primary key, not a scan).
+            try db.execute(sql: """
+                DELETE FROM deliveries WHERE id IN (\(ids.map(String.init).joined(separator: ",")))
+                AND id NOT IN (SELECT delivery_id FROM jobs WHERE id > ? AND delivery_id IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM payments WHERE payments.delivery_id = deliveries.id)
+                """, arguments: [lastJob])
             return db.changesCount
         }
     }

@@ -74,6 +74,22 @@ public final class SQLiteStore: Sendable {
         try await writer.write(work)
     }
 
+    /// One transaction, outside the group commit, with foreign-key enforcement off: deleting a delivery would
+    /// otherwise make SQLite look for jobs that refer to it, a scan of the jobs table per deleted row (no index
+    /// serves it). The caller checks the references itself. Serialized with every other write by the pool.
+    func writeWithoutForeignKeys<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try work(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
     func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.read(work)
     }

@@ -58,7 +58,7 @@ public struct MaintenanceLoop: Service {
         await pruneAll("succeeded jobs") { try await store.pruneSucceeded(olderThan: retention.succeededJobs) }
         await pruneAll("deliveries") {
             try await store.pruneDeliveries(olderThan: retention.deliveries, rejectedOlderThan: retention.rejectedDeliveries,
-                                            limit: 1000)
+                                            limit: 10_000)
         }
         await checkDisk()
     }

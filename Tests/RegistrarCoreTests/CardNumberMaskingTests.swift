@@ -1,5 +1,5 @@
 import Foundation
-import RegistrarCore
+@testable import RegistrarCore
 import TestSupport
 import Testing
 
@@ -450,5 +450,32 @@ import Testing
             for _ in 0..<calls { body = CardNumberMasking.masked(body) }
         }
         print("CardNumberMasking: \(body.count)-byte order, \(elapsed / calls) per call")
+    }
+
+    /// The eight-byte skip must never pass over a byte the table would stop at, in any position of the word.
+    @Test func eightByteSkipStopsWhereTheTableWould() {
+        for value in 0...255 {
+            let byte = UInt8(value)
+            for position in 0..<8 {
+                var word = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                word[position] = byte
+                let packed = word.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(mayStartAny(packed) == CardNumberMasking.startsSomething(byte), "byte \(value) at \(position)")
+            }
+        }
+        var random = SeededRandom(seed: 7)
+        for _ in 0..<20_000 {
+            let word = (0..<8).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let packed = word.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            if word.contains(where: CardNumberMasking.startsSomething) { #expect(mayStartAny(packed), "\(word)") }
+        }
+    }
+
+    /// A card at every alignment of a long body with nothing else to stop at is still found.
+    @Test func cardsAtEveryAlignmentAreMasked() {
+        for offset in 0..<24 {
+            let body = String(repeating: "a", count: offset) + "4111 1111 1111 1111" + String(repeating: "z", count: 40)
+            #expect(bytesMasked(body) == String(repeating: "a", count: offset) + "xxxx xxxx xxxx 1111" + String(repeating: "z", count: 40))
+        }
     }
 }

@@ -49,7 +49,11 @@ public struct NewDelivery: Sendable {
 
     /// The headers the ledger keeps: card numbers masked, and bounded for a rejected delivery.
     public var storedHeaders: [String: String] {
-        let masked = headers.mapValues(CardNumberMasking.masked)
+        // Nearly always nothing to mask: keep the very same dictionary then.
+        var masked = headers
+        for (name, value) in headers {
+            if let replaced = CardNumberMasking.maskedIfNeeded(value) { masked[name] = replaced }
+        }
         return verdict == Self.rejectedVerdict ? StoredHeaders.rejected(masked) : masked
     }
 }
