@@ -146,7 +146,7 @@ let package = Package(
             name: "RegistrarBench",
             dependencies: [
                 "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "RegistrarServer", "RegistrarWorker", "OpenEdX",
-                "CurlHTTP", "Sandbox",
+                "CurlHTTP", "Sandbox", "WooCommerceClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -217,6 +217,29 @@ enum Migrations {
                 DROP INDEX jobs_delivery;
                 """)
         }
+        migrator.registerMigration("v11: WooCommerce catch-up") { db in
+            try db.execute(sql: """
+                -- One row per store that catch-up has walked: its cursor (every order modified up to it is committed),
+                -- the lease that keeps one walk per store at a time, and what the last walk found.
+                CREATE TABLE woo_catch_up (
+                    store TEXT PRIMARY KEY,
+                    cursor TEXT,                      -- GMT, "2026-11-20T13:00:00"
+                    lease_holder TEXT,
+                    lease_expires_at DATETIME,
+                    last_started_at DATETIME,
+                    last_finished_at DATETIME,
+                    last_succeeded_at DATETIME,
+                    last_result TEXT,                 -- succeeded | failed
+                    last_error TEXT,
+                    last_listed INTEGER NOT NULL DEFAULT 0,
+                    last_recovered INTEGER NOT NULL DEFAULT 0,
+                    recovered_total INTEGER NOT NULL DEFAULT 0,
+                    ignores_modified_after INTEGER NOT NULL DEFAULT 0,
+                    webhooks TEXT,                    -- JSON: the webhooks delivering here, and what to fix
+                    webhooks_checked_at DATETIME
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

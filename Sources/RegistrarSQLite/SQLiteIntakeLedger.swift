@@ -18,12 +18,7 @@ extension SQLiteStore: IntakeLedger {
         let keys = intake.keys ?? Self.keys(of: intake)
         let outcome = try await write { db -> WooIntakeOutcome in
             let decided = try WooOrderLedger.decide(intake, keys: keys, in: db)
-            var row = row
-            row.verdict = decided.decision.verdict.rawValue
-            let reason = ([decided.decision.reason].compactMap { $0 } + decided.decision.notes).joined(separator: "; ")
-            row.reason = reason.isEmpty ? nil : CardNumberMasking.masked(reason)
-            return try WooOrderLedger.record(row, deciding: decided, of: intake.payload, storeID: intake.rules.store.id,
-                                                  maxAttempts: maxAttempts, now: now, in: db)
+            return try WooOrderLedger.take(decided, delivery: row, of: intake, maxAttempts: maxAttempts, now: now, in: db)
         }
         jobsMayRun(outcome.jobs.contains(where: \.created))
         return outcome
@@ -47,7 +42,7 @@ extension SQLiteStore: IntakeLedger {
         try await read { db in try WooOrderLedger.recall(keys, in: db).memory }
     }
 
-    private static func keys(of intake: WooIntake) -> WooOrderKeys? {
+    static func keys(of intake: WooIntake) -> WooOrderKeys? {
         if case .order(let order) = intake.payload { return WooOrderKeys(store: intake.rules.store.id, order: order) }
         return nil
     }

@@ -52,6 +52,11 @@ enum WooOrderLedger {
         var memory = WooOrderMemory()
         var absentKeys = Set<String>()
         if let keys { (memory, absentKeys) = try recall(keys, in: db) }
+        return decide(intake, memory: memory, absentKeys: absentKeys)
+    }
+
+    /// The same, with the memory already read.
+    static func decide(_ intake: WooIntake, memory: WooOrderMemory, absentKeys: Set<String>) -> Decided {
         if let speculation = intake.speculation, memory == WooOrderMemory() {
             return Decided(decision: speculation, absentKeys: absentKeys)
         }
@@ -74,6 +79,18 @@ enum WooOrderLedger {
                 """).execute(arguments: [storeID, order.id, decision.newestModifiedGMT, order.status, StoredDate.text(now)])
         }
         return jobs
+    }
+
+    /// Records a delivery of an order fact with the verdict and reason of its decision, and applies the decision:
+    /// what intake does with a webhook delivery and catch-up with a listed order.
+    static func take(_ decided: Decided, delivery row: DeliveryRow, of intake: WooIntake, maxAttempts: Int, now: Date,
+                     in db: Database) throws -> WooIntakeOutcome {
+        var row = row
+        row.verdict = decided.decision.verdict.rawValue
+        let reason = ([decided.decision.reason].compactMap { $0 } + decided.decision.notes).joined(separator: "; ")
+        row.reason = reason.isEmpty ? nil : CardNumberMasking.masked(reason)
+        return try record(row, deciding: decided, of: intake.payload, storeID: intake.rules.store.id,
+                          maxAttempts: maxAttempts, now: now, in: db)
     }
 
     /// Records the delivery and applies the decision. The delivery's row lists its jobs. When every job is new (a

@@ -76,6 +76,35 @@ public final class RegistrarMetrics: Sendable {
         }
     }
 
+    /// A WooCommerce catch-up walk ended: orders listed and recovered (their jobs created by catch-up, not a
+    /// webhook), its duration, and when the store last caught up successfully.
+    public func catchUpFinished(store: String, listed: Int, recovered: Int, succeeded: Bool, duration: Duration,
+                                at now: Date) {
+        Counter(label: "registrar_woocommerce_catch_up_orders_listed_total", dimensions: [("store", store)], factory: factory)
+            .increment(by: listed)
+        Counter(label: "registrar_woocommerce_catch_up_orders_recovered_total", dimensions: [("store", store)], factory: factory)
+            .increment(by: recovered)
+        Counter(label: "registrar_woocommerce_catch_ups_total",
+                dimensions: [("store", store), ("result", succeeded ? "succeeded" : "failed")], factory: factory).increment()
+        Timer(label: "registrar_woocommerce_catch_up_duration_seconds", dimensions: [("store", store)], factory: factory)
+            .recordNanoseconds(Int64(duration.seconds * 1e9))
+        if succeeded {
+            Gauge(label: "registrar_woocommerce_catch_up_last_success_timestamp_seconds", dimensions: [("store", store)],
+                  factory: factory).record(now.timeIntervalSince1970)
+        }
+    }
+
+    /// The webhooks that deliver to a store's intake path: 1 per active one, 0 per paused or disabled one, and
+    /// how many there are (0 when none points here).
+    public func webhooksChecked(store: String, webhooks: [(id: Int, active: Bool)]) {
+        for webhook in webhooks {
+            Gauge(label: "registrar_woocommerce_webhook_active", dimensions: [("store", store), ("webhook", String(webhook.id))],
+                  factory: factory).record(webhook.active ? 1 : 0)
+        }
+        Gauge(label: "registrar_woocommerce_webhooks", dimensions: [("store", store)], factory: factory)
+            .record(webhooks.count)
+    }
+
     public func groupCommit(batchSize: Int) {
         Recorder(label: "registrar_group_commit_batch_size", aggregate: true, factory: factory).record(batchSize)
     }

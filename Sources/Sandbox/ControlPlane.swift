@@ -21,9 +21,30 @@ extension SandboxState {
                 let isNew = try store.upsertCourse(course)
                 return .json(isNew ? .created : .ok, getCourseRunJSON(course.id))
             case ("POST", "woocommerce/orders"):
-                let order = try jsonBody(request)
-                let isNew = try store.upsertOrder(order, touch: true)
-                return .json(isNew ? .created : .ok, store.wooOrders[order["id"]?.intValue ?? 0] ?? .null)
+                let body = try jsonBody(request)
+                // An array adds many at once (benchmarks put thousands in the store).
+                if let orders = body.arrayValue {
+                    var created = 0
+                    for order in orders where try store.upsertOrder(order, touch: order["date_modified_gmt"] == nil) { created += 1 }
+                    return .json(.created, ["created": .int(created), "updated": .int(orders.count - created)])
+                }
+                let isNew = try store.upsertOrder(body, touch: true)
+                return .json(isNew ? .created : .ok, store.wooOrders[body["id"]?.intValue ?? 0] ?? .null)
+            case ("POST", "woocommerce/webhooks"):
+                return .json(.created, try store.upsertWebhook(try jsonBody(request)))
+            case ("GET", "woocommerce/settings"):
+                return .ok(store.wooSettings.json)
+            case ("POST", "woocommerce/settings"):
+                let body = try jsonBody(request)
+                if let value = body["ignore_modified_after"] {
+                    guard case .bool(let flag) = value else { throw SandboxError.invalid("ignore_modified_after is true or false") }
+                    store.wooSettings.ignoreModifiedAfter = flag
+                }
+                if let value = body["down"] {
+                    guard case .bool(let flag) = value else { throw SandboxError.invalid("down is true or false") }
+                    store.wooSettings.down = flag
+                }
+                return .ok(store.wooSettings.json)
             case ("POST", "woocommerce/refunds"):
                 let body = try jsonBody(request)
                 guard let orderID = body["order_id"]?.intValue, let refund = body["refund"] else {
@@ -70,6 +91,17 @@ extension SandboxState {
     func upsertCourse(_ course: SandboxSeed.Course) throws -> Bool { try store.upsertCourse(course) }
 
     func upsertWooOrder(_ order: SandboxJSON) throws -> Bool { try store.upsertOrder(order, touch: true) }
+
+    func upsertWooOrders(_ orders: [SandboxJSON]) throws {
+        for order in orders { _ = try store.upsertOrder(order, touch: order["date_modified_gmt"] == nil) }
+    }
+
+    func addWooWebhook(_ webhook: SandboxJSON) throws { _ = try store.upsertWebhook(webhook) }
+
+    func setWooSettings(ignoreModifiedAfter: Bool?, down: Bool?) {
+        if let ignoreModifiedAfter { store.wooSettings.ignoreModifiedAfter = ignoreModifiedAfter }
+        if let down { store.wooSettings.down = down }
+    }
 
     func addWooRefund(orderID: Int, refund: SandboxJSON) throws -> SandboxJSON {
         try store.addRefund(orderID: orderID, refund: refund, touch: true)

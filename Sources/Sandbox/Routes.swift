@@ -16,6 +16,7 @@ enum Route: Sendable {
     case wooOrder(String)
     case wooRefunds(String)
     case wooRefund(String, String)
+    case wooWebhooks
     case control
 
     enum Auth { case none, openEdX, wooCommerce }
@@ -54,6 +55,8 @@ enum Route: Sendable {
             default:
                 return .failure(notFound)
             }
+        case "wp-json" where segments == ["wp-json", "wc", "v3", "webhooks"]:
+            return allow(["GET"], .wooWebhooks, "/wp-json/wc/v3/webhooks")
         case "wp-json" where segments.count >= 4 && Array(segments[1...3]) == ["wc", "v3", "orders"]:
             let rest = Array(segments.dropFirst(4))
             switch rest.count {
@@ -72,7 +75,7 @@ enum Route: Sendable {
     var auth: Auth {
         switch self {
         case .token, .control: return .none
-        case .wooOrders, .wooOrder, .wooRefunds, .wooRefund: return .wooCommerce
+        case .wooOrders, .wooOrder, .wooRefunds, .wooRefund, .wooWebhooks: return .wooCommerce
         default: return .openEdX
         }
     }
@@ -125,6 +128,8 @@ extension SandboxState {
             return listRefunds(orderIDText: orderID)
         case .wooRefund(let orderID, let refundID):
             return getRefund(orderIDText: orderID, refundIDText: refundID)
+        case .wooWebhooks:
+            return listWebhooks(request)
         case .control:
             return control(request)
         }

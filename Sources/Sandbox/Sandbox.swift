@@ -102,6 +102,22 @@ public struct RunningSandbox: Sendable {
         _ = try await state.upsertWooOrder(order)
     }
 
+    /// Adds or replaces many orders at once, keeping the `date_modified_gmt` they carry (now when absent).
+    public func addWooOrders(_ orders: [SandboxJSON]) async throws {
+        try await state.upsertWooOrders(orders)
+    }
+
+    /// Adds or replaces a store webhook (by `id`), as `GET /wp-json/wc/v3/webhooks` lists it.
+    public func addWooWebhook(_ webhook: SandboxJSON) async throws {
+        try await state.addWooWebhook(webhook)
+    }
+
+    /// Makes the store side misbehave: an old store that ignores `modified_after`, or a store that is down
+    /// (every store API call answers 503). Nil leaves a setting as it is.
+    public func setWooStore(ignoreModifiedAfter: Bool? = nil, down: Bool? = nil) async {
+        await state.setWooSettings(ignoreModifiedAfter: ignoreModifiedAfter, down: down)
+    }
+
     /// Adds a refund to an existing order, normalised to WooCommerce's shape; returns it as served.
     @discardableResult
     public func addWooRefund(orderID: Int, refund: SandboxJSON) async throws -> SandboxJSON {

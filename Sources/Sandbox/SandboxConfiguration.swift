@@ -24,6 +24,9 @@ public struct SandboxConfiguration: Sendable {
     public var randomSeed: UInt64? = nil
     public var wooConsumerKey = "ck_sandbox"
     public var wooConsumerSecret = "cs_sandbox"
+    /// The store's time zone (minutes east of GMT), in which `modified_after` and the like are read unless
+    /// `dates_are_gmt=true`: New York's winter time, so a client that forgets the flag misses five hours.
+    public var wooSiteUTCOffsetMinutes = -300
     /// Default page size of `GET /api/enrollment/v1/enrollments` (the LMS uses 100);
     /// a `page_size` query parameter overrides it per request.
     public var enrollmentsPageSize = 100

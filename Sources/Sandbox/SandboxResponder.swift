@@ -92,6 +92,7 @@ struct SandboxResponder: HTTPResponder {
                 return throttled
             }
         case .wooCommerce:
+            if let down = await state.wooDownReply() { return down }
             if let error = await state.authorizeWoo(incoming, listing: { if case .wooOrders = route { return true } else { return false } }()) {
                 return error.reply
             }

@@ -135,16 +135,20 @@ public struct SandboxSeed: Codable, Sendable, Equatable {
         /// REST v3 order JSON; each must have an integer `id`.
         public var orders: [SandboxJSON]
         public var refunds: [Refund]
+        /// As `GET /wp-json/wc/v3/webhooks` lists them; each must have an integer `id`.
+        public var webhooks: [SandboxJSON]
 
-        public init(orders: [SandboxJSON] = [], refunds: [Refund] = []) {
+        public init(orders: [SandboxJSON] = [], refunds: [Refund] = [], webhooks: [SandboxJSON] = []) {
             self.orders = orders
             self.refunds = refunds
+            self.webhooks = webhooks
         }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.orders = try c.decodeIfPresent([SandboxJSON].self, forKey: .orders) ?? []
             self.refunds = try c.decodeIfPresent([Refund].self, forKey: .refunds) ?? []
+            self.webhooks = try c.decodeIfPresent([SandboxJSON].self, forKey: .webhooks) ?? []
         }
     }
 

@@ -72,7 +72,22 @@ actor SandboxState {
         var allowed: [AllowedRecord] = []
         var ledger = Ledger()
         var wooOrders: [Int: SandboxJSON] = [:]
+        /// `date_created_gmt` and `date_modified_gmt` of each order, parsed.
+        var wooCreated: [Int: Date] = [:]
+        var wooModified: [Int: Date] = [:]
         var wooRefunds: [Int: [Int: SandboxJSON]] = [:]
+        var wooWebhooks: [Int: SandboxJSON] = [:]
+        var wooSettings = WooSettings()
+    }
+
+    /// How the store side misbehaves (`POST /__sandbox/woocommerce/settings`).
+    struct WooSettings: Sendable {
+        /// Like an old store: `modified_after` is not known, so every order is listed.
+        var ignoreModifiedAfter = false
+        /// Every store API call answers 503, as a store down for maintenance does.
+        var down = false
+
+        var json: SandboxJSON { ["ignore_modified_after": .bool(ignoreModifiedAfter), "down": .bool(down)] }
     }
 
     let configuration: SandboxConfiguration
@@ -127,6 +142,9 @@ actor SandboxState {
         }
         for refund in seed.woocommerce.refunds {
             _ = try store.addRefund(orderID: refund.orderID, refund: refund.refund, touch: false)
+        }
+        for webhook in seed.woocommerce.webhooks {
+            _ = try store.upsertWebhook(webhook)
         }
         return store
     }

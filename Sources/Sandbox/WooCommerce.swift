@@ -23,6 +23,12 @@ extension SandboxState {
         return nil
     }
 
+    /// What the proxy in front of a store that is down answers (no Retry-After, as most proxies send none).
+    func wooDownReply() -> Reply? {
+        guard store.wooSettings.down else { return nil }
+        return Reply(status: .serviceUnavailable, body: .text("<html><body><h1>503 Service Unavailable</h1>The store is down.</body></html>", contentType: "text/html"))
+    }
+
     func getOrder(_ idText: String) -> Reply {
         guard let id = Int(idText), let order = store.wooOrders[id] else {
             return Self.wooError(.notFound, "woocommerce_rest_invalid_id", "Invalid ID.")
@@ -30,50 +36,81 @@ extension SandboxState {
         return .ok(order)
     }
 
-    /// `GET /wp-json/wc/v3/orders?modified_after=&per_page=&page=`, newest first as WooCommerce
-    /// sorts by default, with `X-WP-Total` and `X-WP-TotalPages`.
+    /// `GET /wp-json/wc/v3/orders` as WooCommerce answers it: `modified_after` / `modified_before` /
+    /// `after` / `before` (strictly, in the site's time zone unless `dates_are_gmt=true`), `status`,
+    /// `orderby` (`date` by default, `modified`, `id`; ties broken by id), `order` (`desc` by default),
+    /// `per_page` 1…100 (else 400), `page`; `X-WP-Total` and `X-WP-TotalPages`; `[]` past the end. With
+    /// `ignore_modified_after` set (`POST /__sandbox/woocommerce/settings`) it behaves like an old store that
+    /// does not know the parameter.
     func listOrders(_ request: IncomingRequest) -> Reply {
-        var perPage = 10
-        if let text = request.queryValue("per_page") {
-            guard let value = Int(text), (1...100).contains(value) else {
-                return Self.invalidParam("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
-            }
-            perPage = value
+        let (perPage, page): (Int, Int)
+        switch Self.paging(request) {
+        case .success(let found): (perPage, page) = found
+        case .failure(let error): return error.reply
         }
-        var page = 1
-        if let text = request.queryValue("page") {
-            guard let value = Int(text), value >= 1 else {
-                return Self.invalidParam("page", "page must be greater than or equal to 1")
-            }
-            page = value
+        let orderBy = request.queryValue("orderby") ?? "date"
+        guard ["date", "modified", "id", "include", "title", "slug"].contains(orderBy) else {
+            return Self.invalidParam("orderby", "orderby is not one of date, id, include, title, slug, modified.")
         }
-        var orders = Array(store.wooOrders.values)
-        for (param, field) in [("modified_after", "date_modified_gmt"), ("after", "date_created_gmt")] {
-            guard let text = request.queryValue(param) else { continue }
-            guard let cutoff = Timestamp.parse(text) else {
-                return Self.invalidParam(param, "Invalid date.")
+        let direction = request.queryValue("order") ?? "desc"
+        guard ["asc", "desc"].contains(direction) else {
+            return Self.invalidParam("order", "order is not one of asc and desc.")
+        }
+        let datesAreGMT = ["true", "1"].contains(request.queryValue("dates_are_gmt") ?? "false")
+        // Without dates_are_gmt the filters are read in the site's time zone.
+        let siteOffset = datesAreGMT ? 0 : TimeInterval(configuration.wooSiteUTCOffsetMinutes * 60)
+        var ids = Array(store.wooOrders.keys)
+        var filters: [(param: String, dates: [Int: Date], after: Bool)] = [
+            ("after", store.wooCreated, true), ("before", store.wooCreated, false), ("modified_before", store.wooModified, false),
+        ]
+        if !store.wooSettings.ignoreModifiedAfter { filters.append(("modified_after", store.wooModified, true)) }
+        for filter in filters {
+            guard let text = request.queryValue(filter.param) else { continue }
+            guard let local = Timestamp.parse(text) else {
+                return Self.invalidParam(filter.param, "Invalid date.")
             }
-            orders = orders.filter { order in
-                order[field]?.stringValue.flatMap(Timestamp.parse).map { $0 > cutoff } ?? false
+            let cutoff = local.addingTimeInterval(-siteOffset)
+            ids = ids.filter { id in
+                guard let date = filter.dates[id] else { return false }
+                return filter.after ? date > cutoff : date < cutoff
             }
         }
         if let statuses = request.queryValue("status"), !statuses.isEmpty, statuses != "any" {
             let wanted = Set(statuses.split(separator: ",").map(String.init))
-            orders = orders.filter { wanted.contains($0["status"]?.stringValue ?? "") }
+            ids = ids.filter { wanted.contains(store.wooOrders[$0]?["status"]?.stringValue ?? "") }
         }
-        let ascending = request.queryValue("order") == "asc"
-        orders.sort { a, b in
-            let (da, db) = (a["date_created_gmt"]?.stringValue ?? "", b["date_created_gmt"]?.stringValue ?? "")
-            let (ia, ib) = (a["id"]?.intValue ?? 0, b["id"]?.intValue ?? 0)
-            let before = da == db ? ia < ib : da < db
-            return ascending ? before : !before
+        let key: [Int: Date] = orderBy == "modified" ? store.wooModified : store.wooCreated
+        ids.sort { a, b in
+            let before: Bool
+            if orderBy == "id" {
+                before = a < b
+            } else {
+                let (da, db) = (key[a] ?? .distantPast, key[b] ?? .distantPast)
+                before = da == db ? a < b : da < db
+            }
+            return direction == "asc" ? before : !before
         }
-        let total = orders.count
+        let total = ids.count
         let pages = (total + perPage - 1) / perPage
-        let slice = orders.dropFirst((page - 1) * perPage).prefix(perPage)
+        let slice = ids.dropFirst((page - 1) * perPage).prefix(perPage).compactMap { store.wooOrders[$0] }
         return .json(
             .ok, .array(Array(slice)),
             headers: [.init("X-WP-Total")!: String(total), .init("X-WP-TotalPages")!: String(pages)]
+        )
+    }
+
+    /// `GET /wp-json/wc/v3/webhooks`: the store's webhooks (`POST /__sandbox/woocommerce/webhooks` adds them).
+    func listWebhooks(_ request: IncomingRequest) -> Reply {
+        let (perPage, page): (Int, Int)
+        switch Self.paging(request) {
+        case .success(let found): (perPage, page) = found
+        case .failure(let error): return error.reply
+        }
+        let hooks = store.wooWebhooks.keys.sorted().compactMap { store.wooWebhooks[$0] }
+        let slice = hooks.dropFirst((page - 1) * perPage).prefix(perPage)
+        return .json(
+            .ok, .array(Array(slice)),
+            headers: [.init("X-WP-Total")!: String(hooks.count), .init("X-WP-TotalPages")!: String((hooks.count + perPage - 1) / perPage)]
         )
     }
 
@@ -98,6 +135,25 @@ extension SandboxState {
         )
     }
 
+    /// `per_page` (1…100, default 10) and `page` (from 1), refused as WooCommerce refuses them.
+    private static func paging(_ request: IncomingRequest) -> Result<(perPage: Int, page: Int), ReplyError> {
+        var perPage = 10
+        if let text = request.queryValue("per_page") {
+            guard let value = Int(text), (1...100).contains(value) else {
+                return .failure(ReplyError(reply: invalidParam("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")))
+            }
+            perPage = value
+        }
+        var page = 1
+        if let text = request.queryValue("page") {
+            guard let value = Int(text), value >= 1 else {
+                return .failure(ReplyError(reply: invalidParam("page", "page must be greater than or equal to 1")))
+            }
+            page = value
+        }
+        return .success((perPage, page))
+    }
+
     static func wooError(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Reply {
         .json(status, ["code": .string(code), "message": .string(message), "data": ["status": .int(status.code)]])
     }
@@ -115,6 +171,35 @@ extension SandboxState {
 }
 
 extension SandboxState.Store {
+    /// Stores an order with its dates parsed once, so that listing thousands is not thousands of parses.
+    mutating func setOrder(_ id: Int, _ order: SandboxJSON) {
+        wooOrders[id] = order
+        wooCreated[id] = order["date_created_gmt"]?.stringValue.flatMap(Timestamp.parse)
+        wooModified[id] = order["date_modified_gmt"]?.stringValue.flatMap(Timestamp.parse)
+    }
+
+    /// Adds or replaces a webhook by `id`, filling what WooCommerce would.
+    mutating func upsertWebhook(_ webhook: SandboxJSON) throws -> SandboxJSON {
+        guard var fields = webhook.objectValue, let id = webhook["id"]?.intValue else {
+            throw SandboxError.invalid("a webhook must be a JSON object with an integer id")
+        }
+        guard let status = fields["status"]?.stringValue ?? Optional("active"), ["active", "paused", "disabled"].contains(status) else {
+            throw SandboxError.invalid("a webhook's status is active, paused or disabled")
+        }
+        fields["status"] = .string(status)
+        if fields["name"] == nil { fields["name"] = .string("Webhook \(id)") }
+        if fields["topic"] == nil { fields["topic"] = "order.updated" }
+        if fields["resource"] == nil { fields["resource"] = "order" }
+        if fields["event"] == nil { fields["event"] = "updated" }
+        if fields["delivery_url"] == nil { fields["delivery_url"] = "" }
+        if fields["hooks"] == nil { fields["hooks"] = ["woocommerce_update_order", "woocommerce_order_refunded"] }
+        let now = Timestamp.formatWoo(Date())
+        if fields["date_created_gmt"] == nil { fields["date_created_gmt"] = .string(now) }
+        fields["date_modified_gmt"] = .string(now)
+        let stored = SandboxJSON.object(fields)
+        wooWebhooks[id] = stored
+        return stored
+    }
     /// Adds or replaces an order by `id`. `touch` stamps `date_modified_gmt` with now, so a
     /// `modified_after` catch-up sees orders changed while the sandbox runs.
     mutating func upsertOrder(_ order: SandboxJSON, touch: Bool) throws -> Bool {
@@ -126,7 +211,7 @@ extension SandboxState.Store {
         if touch || fields["date_modified_gmt"] == nil { fields["date_modified_gmt"] = .string(now) }
         if fields["refunds"] == nil { fields["refunds"] = [] }
         let isNew = wooOrders[id] == nil
-        wooOrders[id] = .object(fields)
+        setOrder(id, .object(fields))
         return isNew
     }
 
@@ -195,7 +280,7 @@ extension SandboxState.Store {
             order["refunds"] = .array(summaries)
         }
         if touch { order["date_modified_gmt"] = .string(Timestamp.formatWoo(Date())) }
-        wooOrders[orderID] = .object(order)
+        setOrder(orderID, .object(order))
         return stored
     }
 }

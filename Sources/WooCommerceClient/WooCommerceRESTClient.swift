@@ -29,6 +29,13 @@ public struct WooStoreCredentials: Sendable {
     }
 }
 
+/// A page of the orders list: the JSON array as sent, and the counts the store gave.
+public struct WooOrderPage: Sendable {
+    public var body: [UInt8]
+    public var total: Int?
+    public var totalPages: Int?
+}
+
 /// The WooCommerce REST v3 reads Registrar needs, over libcurl with HTTP Basic auth.
 public struct WooCommerceRESTClient: Sendable {
     private let http: CurlHTTPClient
@@ -59,6 +66,44 @@ public struct WooCommerceRESTClient: Sendable {
         case .ok(let response, let status): .ok(response.body, status: status)
         case .failed(let outcome, let status): .failed(outcome, status: status)
         }
+    }
+
+    /// One page of `GET /wp-json/wc/v3/orders` as catch-up walks it: modified after `modifiedAfter` (GMT,
+    /// strictly after), oldest change first, with `X-WP-Total` and `X-WP-TotalPages`. The body stays bytes: each
+    /// order is kept as the store sent it.
+    public func orders(modifiedAfter: WooModifiedTime, page: Int, perPage: Int = WooCatchUpWalk.pageSize,
+                       credentials: WooStoreCredentials) async -> CallResult<WooOrderPage> {
+        let path = "/wp-json/wc/v3/orders?modified_after=\(modifiedAfter.queryText)&dates_are_gmt=true&orderby=modified"
+            + "&order=asc&per_page=\(perPage)&page=\(page)"
+        switch await get(path, endpoint: "orders.list", credentials: credentials) {
+        case .failed(let outcome, let status):
+            return .failed(outcome, status: status)
+        case .ok(let response, let status):
+            return .ok(WooOrderPage(body: response.body, total: response.header("X-WP-Total").flatMap { Int($0) },
+                                    totalPages: response.header("X-WP-TotalPages").flatMap { Int($0) }), status: status)
+        }
+    }
+
+    /// `GET /wp-json/wc/v3/webhooks`: every webhook of the store (pages of 100 followed, at most 10).
+    public func webhooks(credentials: WooStoreCredentials) async -> CallResult<[JSONValue]> {
+        var all: [JSONValue] = []
+        var lastStatus = 200
+        for page in 1...10 {
+            switch await get("/wp-json/wc/v3/webhooks?per_page=100&page=\(page)", endpoint: "webhooks", credentials: credentials) {
+            case .failed(let outcome, let status):
+                return .failed(outcome, status: status)
+            case .ok(let response, let status):
+                guard let items = JSONValue.parse(response.bodyText)?.arrayValue else {
+                    return .failed(.transient(message: "the store answered \(status) to the webhooks list with a body that is not a JSON array",
+                                              retryAfter: nil), status: status)
+                }
+                all += items
+                lastStatus = status
+                let pages = response.header("X-WP-TotalPages").flatMap { Int($0) } ?? 1
+                if items.count < 100 || page >= pages { return .ok(all, status: lastStatus) }
+            }
+        }
+        return .ok(all, status: lastStatus)
     }
 
     private func getJSON(_ path: String, endpoint: String, credentials: WooStoreCredentials) async -> CallResult<JSONValue> {

@@ -14,6 +14,7 @@ struct Registrar: AsyncParsableCommand {
             CheckConfigCommand.self,
             JobsCommand.self,
             DeliveriesCommand.self,
+            WooCommerceCommand.self,
             EnrollCommand.self,
             UnenrollCommand.self,
             CoursesCommand.self,

@@ -22,7 +22,7 @@ func operationsConfig(_ dir: TemporaryDirectory, sandbox: RunningSandbox, extra:
         openedx: {lms_url: \(sandbox.baseURL), studio_url: \(sandbox.baseURL), client_secret: sandbox-secret}
         woocommerce:
           stores:
-            main: {webhook_secret: \(mainSecret), url: \(sandbox.baseURL), consumer_key: ck_sandbox, consumer_secret: cs_sandbox}
+            main: {webhook_secret: \(mainSecret), url: \(sandbox.baseURL), consumer_key: ck_sandbox, consumer_secret: cs_sandbox, catch_up: {interval_seconds: 0}}
         catalog:
           - {store: main, product_id: 93, course_id: "\(course2026)", mode: audit}
         \(extra)
@@ -52,7 +52,8 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         let result = try await runToEnd(["demo", "--fixtures", fixturePath("")])
         #expect(result.status == 0, "\(result.output)")
         for line in ["order 727 paid", "the same delivery again", "refund 731", "POST /api/v1/orders", "ACCEPT for DEMO-1",
-                     "woocommerce.refund", "unenroll", "enroll             sam", "All 5 jobs succeeded"] {
+                     "woocommerce.refund", "unenroll", "enroll             sam", "Catch-up: order 740", "woocommerce.catch-up",
+                     "enroll             lee", "All 7 jobs succeeded"] {
             #expect(result.output.contains(line), "demo output lacks \"\(line)\"")
         }
     }

@@ -512,7 +512,7 @@ func streamConfig(databasePath: String, sandbox: RunningSandbox, openedx: [Strin
           client_secret: sandbox-secret\(extra)
         woocommerce:
           stores:
-            main: {webhook_secret: \(streamSecret), url: \(sandbox.baseURL), consumer_key: ck_sandbox, consumer_secret: cs_sandbox}
+            main: {webhook_secret: \(streamSecret), url: \(sandbox.baseURL), consumer_key: ck_sandbox, consumer_secret: cs_sandbox, catch_up: {interval_seconds: 0}}
         jobs: {\(jobs)}
         logging: {level: info}
         """

@@ -192,6 +192,39 @@ import Testing
         #expect(reloaded.woocommerce.stores["main"] != nil)
         #expect(reloaded.jobs == config.jobs && reloaded.server == config.server)
     }
+
+    @Test func catchUpIsOnWhenTheStoreHasItsRESTKeys() throws {
+        let config = try load("""
+            woocommerce:
+              stores:
+                main: {webhook_secret: w, url: https://shop.example.com, consumer_key: ck_1, consumer_secret: cs_1}
+                tuned:
+                  webhook_secret: w
+                  url: https://shop2.example.com
+                  consumer_key: ck_2
+                  consumer_secret: cs_2
+                  catch_up: {interval_seconds: 60, overlap_seconds: 120, initial_lookback_hours: 2}
+                off: {webhook_secret: w, url: https://shop3.example.com, consumer_key: ck_3, consumer_secret: cs_3, catch_up: {interval_seconds: 0}}
+                bare: {webhook_secret: w}
+            """)
+        let stores = config.woocommerce.stores
+        #expect(stores["main"]?.catchUp == CatchUpConfig())
+        #expect(stores["main"]?.catchUp.intervalSeconds == 300 && stores["main"]?.catchUp.overlapSeconds == 900)
+        #expect(stores["main"]?.catchUp.initialLookbackHours == 24)
+        #expect(stores["main"]?.catchUpEnabled == true)
+        #expect(stores["tuned"]?.catchUp.intervalSeconds == 60 && stores["tuned"]?.catchUp.overlapSeconds == 120)
+        #expect(stores["tuned"]?.catchUp.initialLookbackHours == 2)
+        #expect(stores["off"]?.catchUpEnabled == false)
+        #expect(stores["bare"]?.catchUpEnabled == false)
+        let rendered = config.redactedYAML
+        #expect(rendered.contains("catch_up: {interval_seconds: 60, overlap_seconds: 120, initial_lookback_hours: 2}"))
+        #expect(rendered.contains("# off: needs url and REST keys"))
+
+        let zeroOverlap = problem("woocommerce: {stores: {main: {webhook_secret: w, catch_up: {overlap_seconds: 0}}}}")
+        #expect(zeroOverlap?.description.contains("overlap_seconds") == true)
+        let misspelt = problem("woocommerce: {stores: {main: {webhook_secret: w, catch_up: {interval: 5}}}}")
+        #expect(misspelt?.description.contains("interval") == true)
+    }
 }
 
 @Suite struct TimestampTests {
@@ -206,4 +239,5 @@ import Testing
         #expect(Timestamp.parse("yesterday") == nil)
         #expect(Timestamp.format(Date(timeIntervalSince1970: 1_795_255_200)) == "2026-11-21T10:00:00Z")
     }
+
 }

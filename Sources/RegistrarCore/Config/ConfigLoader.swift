@@ -130,9 +130,20 @@ public struct ConfigLoader: Sendable {
             if let status = overlap.sorted().first {
                 throw s.error("unenroll_statuses", "status \"\(status)\" is also an enroll status")
             }
+            store.catchUp = try readCatchUp(try s.child("catch_up"))
             try s.finish()
             c.stores[id] = store
         }
+        try r.finish()
+        return c
+    }
+
+    private func readCatchUp(_ r: ConfigReader) throws -> CatchUpConfig {
+        var c = CatchUpConfig()
+        c.intervalSeconds = try r.int("interval_seconds", default: c.intervalSeconds, range: 0...86_400)
+        // At least a second: modified_after is strictly after, so orders of the cursor's own second need it.
+        c.overlapSeconds = try r.int("overlap_seconds", default: c.overlapSeconds, range: 1...604_800)
+        c.initialLookbackHours = try r.int("initial_lookback_hours", default: c.initialLookbackHours, range: 0...8760)
         try r.finish()
         return c
     }

@@ -43,6 +43,10 @@ extension RegistrarConfig {
                 out.append("      consumer_secret: \(secret(store.consumerSecret))")
                 out.append("      enroll_statuses: \(list(store.enrollStatuses))")
                 out.append("      unenroll_statuses: \(list(store.unenrollStatuses))")
+                let catchUp = store.catchUp
+                out.append("      catch_up: {interval_seconds: \(catchUp.intervalSeconds), overlap_seconds: \(catchUp.overlapSeconds), "
+                           + "initial_lookback_hours: \(catchUp.initialLookbackHours)}"
+                           + (store.catchUpEnabled ? "" : "  # off: " + (catchUp.intervalSeconds == 0 ? "interval 0" : "needs url and REST keys")))
             }
         }
         if catalog.isEmpty {

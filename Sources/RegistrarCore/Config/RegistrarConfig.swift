@@ -88,11 +88,29 @@ public struct StoreConfig: Sendable {
     public var consumerSecret: Secret?
     public var enrollStatuses: [String] = ["processing", "completed"]
     public var unenrollStatuses: [String] = ["refunded"]
+    public var catchUp = CatchUpConfig()
 
     public init(id: String, webhookSecret: Secret) {
         self.id = id
         self.webhookSecret = webhookSecret
     }
+
+    /// Catch-up runs on its own when it can (the REST API's URL and keys are set) and is not turned off.
+    public var catchUpEnabled: Bool {
+        catchUp.intervalSeconds > 0 && url != nil && consumerKey != nil && consumerSecret != nil
+    }
+}
+
+/// `woocommerce.stores.<id>.catch_up`: how often the store's orders are listed to recover lost webhooks.
+public struct CatchUpConfig: Sendable, Equatable {
+    /// 0 turns the periodic catch-up off (`registrar woocommerce catch-up` still works).
+    public var intervalSeconds = 300
+    /// Each poll starts this long before the cursor: `modified_after` is strictly after, by the second.
+    public var overlapSeconds = 900
+    /// Where a store seen for the first time starts: its older orders come in only when an operator asks.
+    public var initialLookbackHours = 24
+
+    public init() {}
 }
 
 /// One product → course-run mapping. Matches by store + product id (+ variation id), or by SKU.

@@ -280,3 +280,14 @@ public struct WooIntakeRules: Sendable {
 
     private static func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
 }
+
+extension WooOrderMemory {
+    /// Whether a listed state of the order is one intake has already taken, or older: catch-up lists the same
+    /// orders poll after poll (the overlap), and those change nothing and are not recorded again.
+    public func hasSeen(modifiedGMT: String?) -> Bool {
+        guard let knownText = newestModifiedGMT, let known = WooModifiedTime(knownText) else { return false }
+        // An undated state counts as the oldest, as the staleness rule has it.
+        guard let sent = modifiedGMT.flatMap(WooModifiedTime.init) else { return true }
+        return sent <= known
+    }
+}

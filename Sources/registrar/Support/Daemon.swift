@@ -52,8 +52,9 @@ struct Daemon {
         let server = RegistrarHTTPServer(config: config, store: store, clock: clock, readiness: readiness, metrics: metrics,
                                          logger: logger)
         let app = server.application(onListening: onListening)
+        let catchUp = CatchUpScheduler(store: store, stores: Array(config.woocommerce.stores.values), clock: clock, logger: logger)
         return ServiceGroup(configuration: .init(
-            services: [.init(service: maintenance), .init(service: workers), .init(service: app)],
+            services: [.init(service: maintenance), .init(service: catchUp), .init(service: workers), .init(service: app)],
             gracefulShutdownSignals: signals,
             logger: logger))
     }

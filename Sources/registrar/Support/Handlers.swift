@@ -26,10 +26,14 @@ struct Handlers {
         registry.register(.enroll, EnrollHandler(store: store, client: openedx, unknownLearner: config.openedx.unknownLearner))
         registry.register(.unenroll, UnenrollHandler(store: store, client: openedx))
         registry.register(.rerun, RerunHandler(client: openedx))
+        let woo = WooCommerceRESTClient(http: client) { endpoint, status in
+            metrics.outboundCall(target: "woocommerce", endpoint: endpoint, status: status)
+        }
         registry.register(.woocommerceRefund, WooCommerceRefundHandler(
-            store: store, stores: config.woocommerce.stores, catalog: config.catalog, client: WooCommerceRESTClient(http: client) { endpoint, status in
-                metrics.outboundCall(target: "woocommerce", endpoint: endpoint, status: status)
-            }))
+            store: store, stores: config.woocommerce.stores, catalog: config.catalog, client: woo))
+        let catchUp = WooCommerceCatchUp(store: store, client: woo, catalog: config.catalog,
+                                         observer: MetricsCatchUpObserver(metrics: metrics), logger: logger)
+        registry.register(.woocommerceCatchUp, WooCommerceCatchUpHandler(catchUp: catchUp, stores: config.woocommerce.stores))
         return Handlers(registry: registry, openedx: openedx, http: client)
     }
 }
