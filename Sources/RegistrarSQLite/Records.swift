@@ -49,10 +49,11 @@ struct DeliveryRecord: FetchableRecord {
 
     init(row: Row) {
         let body: Data = row["body"]
-        // Masked again on the way out: rows written by versions before the masking was complete may hold one.
+        let bodySize: Int? = row["body_size"]
+        // Rows written before v9 (no body_size) were stored before the masking was complete: masked on the way out.
         delivery = Delivery(id: row["id"], source: row["source"], channel: row["channel"], receivedAt: row["received_at"],
                             headers: (try? JSONText.decode([String: String].self, from: row["headers"])) ?? [:],
-                            body: CardNumberMasking.masked([UInt8](body)), bodySize: row["body_size"],
+                            body: bodySize == nil ? CardNumberMasking.masked([UInt8](body)) : [UInt8](body), bodySize: bodySize,
                             bodySHA256: row["body_sha256"], verdict: row["verdict"], httpStatus: row["http_status"],
                             reason: row["reason"],
                             jobIDs: (try? JSONText.decode([Int64].self, from: row["job_ids"])) ?? [])

@@ -81,49 +81,25 @@ struct OrdersAPI: Sendable {
 
     struct Problem: Error { var message: String }
 
+    /// The rules are the core's (`OrderRequestRules`); this only maps the JSON onto them.
     func validate(_ input: NewOrderRequest) -> Result<(NewOrder, CyberSourceProfile), Problem> {
-        if let problem = EmailAddressRule.problem(input.email) { return .failure(Problem(message: problem)) }
-        let email = normalizedEmail(input.email)
-        let currency = input.currency.uppercased()
-        guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-            return .failure(Problem(message: "currency \"\(input.currency)\" is not a three-letter ISO 4217 code"))
+        let lines = input.items.map {
+            OrderRequestRules.Line(courseID: $0.course_id, mode: $0.mode, quantity: $0.quantity, unitPrice: $0.unit_price)
         }
-        guard !input.items.isEmpty else { return .failure(Problem(message: "items is empty: an order sells at least one seat")) }
-        var items: [OrderItem] = []
-        var total = Decimal(0)
-        for (index, item) in input.items.enumerated() {
-            guard CourseKey(item.course_id) != nil else {
-                return .failure(Problem(message: "items[\(index)].course_id \"\(item.course_id)\" is not a course run key like course-v1:ORG+NUMBER+RUN"))
-            }
-            let quantity = item.quantity ?? 1
-            guard (1...10_000).contains(quantity) else {
-                return .failure(Problem(message: "items[\(index)].quantity must be between 1 and 10000"))
-            }
-            guard let price = Money.parse(item.unit_price), price >= 0 else {
-                return .failure(Problem(message: "items[\(index)].unit_price \"\(item.unit_price)\" is not an amount like 49.00"))
-            }
-            total += price * Decimal(quantity)
-            items.append(OrderItem(courseID: item.course_id, mode: item.mode, quantity: quantity, unitPrice: Money.format(price)))
+        let checked: OrderRequestRules.Checked
+        switch OrderRequestRules.check(email: input.email, currency: input.currency, lines: lines, reference: input.reference,
+                                       newReference: { "RG-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).uppercased() }) {
+        case .success(let found): checked = found
+        case .failure(let problem): return .failure(Problem(message: problem.message))
         }
-        guard total > 0 else { return .failure(Problem(message: "the order's total is zero: nothing to pay")) }
-        let reference = input.reference ?? "RG-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).uppercased()
-        guard (1...64).contains(reference.count), reference.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
-            return .failure(Problem(message: "reference \"\(reference)\" must be 1 to 64 letters, digits, - or _"))
-        }
-        let profiles = config.cybersource.profiles
         let profile: CyberSourceProfile
-        if let id = input.profile_id {
-            guard let found = profiles[id] else { return .failure(Problem(message: "profile_id \(id) is not under cybersource.profiles")) }
-            profile = found
-        } else if profiles.count == 1, let only = profiles.values.first {
-            profile = only
-        } else if profiles.isEmpty {
-            return .failure(Problem(message: "no CyberSource profile is configured (cybersource.profiles)"))
-        } else {
-            return .failure(Problem(message: "several CyberSource profiles are configured: name one with profile_id"))
+        switch OrderRequestRules.profile(named: input.profile_id, in: config.cybersource.profiles) {
+        case .success(let found): profile = found
+        case .failure(let problem): return .failure(Problem(message: problem.message))
         }
-        return .success((NewOrder(reference: reference, email: email, currency: currency, total: total,
-                                  items: OrderFulfilment.plan(items), profileID: profile.profileID), profile))
+        return .success((NewOrder(reference: checked.reference, email: checked.email, currency: checked.currency,
+                                  total: checked.total, items: OrderFulfilment.plan(checked.items), profileID: profile.profileID),
+                         profile))
     }
 
     func show(_ reference: String, to token: APIToken?) async -> Response {

@@ -17,14 +17,9 @@ extension RegistrarHTTPServer {
         let limits = ConnectionDeadlines.Limits(header: Self.timeAmount(config.server.headerTimeoutSeconds),
                                                 body: Self.timeAmount(config.server.bodyTimeoutSeconds),
                                                 idle: Self.timeAmount(config.server.idleTimeoutSeconds))
-        let timedOut = Dictionary(uniqueKeysWithValues: ConnectionDeadlines.Reason.allCases.map { reason in
-            (reason, metrics.registry.makeCounter(
-                name: "registrar_http_connections_timed_out_total", labels: [("reason", reason.rawValue)],
-                help: "Connections closed because the client was too slow (header, body) or stayed idle."))
-        })
-        let onTimeout: @Sendable (ConnectionDeadlines.Reason) -> Void = { reason in timedOut[reason]?.increment() }
-        let open = metrics.registry.makeGauge(name: "registrar_http_connections_open",
-                                              help: "HTTP connections open now.")
+        let timedOut = metrics.connectionsTimedOut(reasons: ConnectionDeadlines.Reason.allCases.map(\.rawValue))
+        let onTimeout: @Sendable (ConnectionDeadlines.Reason) -> Void = { reason in timedOut[reason.rawValue]?.increment() }
+        let open = metrics.connectionsOpen()
         let maxConnections = effectiveMaxConnections()
         let logger = self.logger
         return Application(

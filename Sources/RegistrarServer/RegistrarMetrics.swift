@@ -105,6 +105,20 @@ public final class RegistrarMetrics: Sendable {
             .record(webhooks.count)
     }
 
+    /// Connections closed because the client was too slow (header, body) or stayed idle, one counter per
+    /// reason, made once for the connection handlers to count on.
+    func connectionsTimedOut(reasons: [String]) -> [String: Prometheus.Counter] {
+        Dictionary(uniqueKeysWithValues: reasons.map { reason in
+            (reason, registry.makeCounter(name: "registrar_http_connections_timed_out_total", labels: [("reason", reason)],
+                                          help: "Connections closed because the client was too slow (header, body) or stayed idle."))
+        })
+    }
+
+    /// HTTP connections open now (set by the listener's connection count).
+    func connectionsOpen() -> Prometheus.Gauge {
+        registry.makeGauge(name: "registrar_http_connections_open", help: "HTTP connections open now.")
+    }
+
     public func groupCommit(batchSize: Int) {
         Recorder(label: "registrar_group_commit_batch_size", aggregate: true, factory: factory).record(batchSize)
     }

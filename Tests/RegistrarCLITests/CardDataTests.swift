@@ -55,29 +55,19 @@ import Testing
 
     @Test(arguments: ["text", "json"])
     func cardNumbersNeverReachTheDatabaseTheAPIOrTheLog(logFormat: String) async throws {
-        for card in Self.all where card.digits != Self.notLuhnInCardField.digits {
-            #expect(CardNumberMasking.isLuhnValid(Array(card.digits.utf8)), "\(card.digits) is not a test card number")
-        }
-        let dir = try TemporaryDirectory(prefix: "registrar-card-data")
-        let config = dir.file("registrar.yaml")
-        try """
-            database: \(dir.file("registrar.sqlite"))
-            server: {host: 127.0.0.1, port: 0}
-            openedx: {lms_url: "http://127.0.0.1:9", studio_url: "http://127.0.0.1:9", client_secret: lms-secret}
-            woocommerce:
-              stores:
-                main: {webhook_secret: \(Self.wooSecret)}
+        Self.expectTestCards(Self.all.filter { $0.digits != Self.notLuhnInCardField.digits })
+        let (dir, config) = try Self.configure("""
             cybersource:
               profiles:
                 "0000001": {access_key: access-key-1, secret_key: \(Self.profileSecret)}
             jobs: {max_attempts: 1, backoff_base_seconds: 0.05, backoff_cap_seconds: 0.1, poll_interval_seconds: 0.1}
             logging: {level: debug, format: \(logFormat)}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         let created = try await runRegistrar(["tokens", "create", "--name", "ops", "--role", "ops", "--config", config],
                                              workingDirectory: dir.path)
         let token = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("rgt_") }.map(String.init),
                                  "\(created.output)")
-        let serve = try CardServe(config: config, workingDirectory: dir.path)
+        let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
         defer { serve.forceStop() }
         let http = CardHTTP(base: "http://127.0.0.1:\(serve.port)")
 
@@ -107,6 +97,7 @@ import Testing
         let whileRunning = try Self.everyFile(in: dir.path)
         #expect(whileRunning.keys.contains { $0.hasSuffix("registrar.sqlite") }, "\(whileRunning.keys.sorted())")
         #expect(serve.stop() == 0, "\(serve.log.suffix(3000))")
+        try await Task.sleep(for: .milliseconds(200)) // its last lines, read from the pipe after the exit
         let afterwards = try Self.everyFile(in: dir.path)
         let log = serve.log
         #expect(log.contains("delivery rejected") || log.contains("callback rejected"), "\(log.suffix(2000))")
@@ -147,25 +138,13 @@ import Testing
         let inReason = Card("4716461583322103", written: "4716-4615-8332-2103")
         let inUserAgent = Card("5200828282828210", written: "5200 8282 8282 8210")
         let inWebhookHeader = Card("4000002500003155")
-        for card in [inReason, inUserAgent, inWebhookHeader] {
-            #expect(CardNumberMasking.isLuhnValid(Array(card.digits.utf8)), "\(card.digits) is not a test card number")
-        }
-        let dir = try TemporaryDirectory(prefix: "registrar-card-data")
-        let config = dir.file("registrar.yaml")
-        try """
-            database: \(dir.file("registrar.sqlite"))
-            server: {host: 127.0.0.1, port: 0}
-            openedx: {lms_url: "http://127.0.0.1:9", studio_url: "http://127.0.0.1:9", client_secret: lms-secret}
-            woocommerce:
-              stores:
-                main: {webhook_secret: \(Self.wooSecret)}
-            logging: {level: debug}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        Self.expectTestCards([inReason, inUserAgent, inWebhookHeader])
+        let (dir, config) = try Self.configure("logging: {level: debug}")
         let created = try await runRegistrar(["tokens", "create", "--name", "ops", "--role", "ops", "--config", config],
                                              workingDirectory: dir.path)
         let token = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("rgt_") }.map(String.init),
                                  "\(created.output)")
-        let serve = try CardServe(config: config, workingDirectory: dir.path)
+        let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
         defer { serve.forceStop() }
         let http = CardHTTP(base: "http://127.0.0.1:\(serve.port)")
 
@@ -187,9 +166,33 @@ import Testing
         }
         let whileRunning = try Self.everyFile(in: dir.path)
         #expect(serve.stop() == 0)
+        try await Task.sleep(for: .milliseconds(200)) // its last lines, read from the pipe after the exit
         var places: [(String, String)] = [("the answers and the API", answers), ("serve's log", serve.log)]
         for (name, bytes) in whileRunning { places.append((name, String(decoding: bytes, as: UTF8.self))) }
         Self.expectNoCard([inReason, inUserAgent, inWebhookHeader], in: places)
+    }
+
+    /// A card that fails the Luhn check would prove nothing about masking.
+    static func expectTestCards(_ cards: [Card]) {
+        for card in cards {
+            #expect(CardNumberMasking.isLuhnValid(Array(card.digits.utf8)), "\(card.digits) is not a test card number")
+        }
+    }
+
+    /// A fresh directory and a serve configuration in it: the store, an unreachable LMS, and `extra` keys.
+    static func configure(_ extra: String) throws -> (dir: TemporaryDirectory, config: String) {
+        let dir = try TemporaryDirectory(prefix: "registrar-card-data")
+        let config = dir.file("registrar.yaml")
+        try """
+            database: \(dir.file("registrar.sqlite"))
+            server: {host: 127.0.0.1, port: 0}
+            openedx: {lms_url: "http://127.0.0.1:9", studio_url: "http://127.0.0.1:9", client_secret: lms-secret}
+            woocommerce:
+              stores:
+                main: {webhook_secret: \(Self.wooSecret)}
+            \(extra)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        return (dir, config)
     }
 
     static let wooSecret = "wc-card-secret"
@@ -292,64 +295,6 @@ import Testing
             files[name] = Array(data)
         }
         return files
-    }
-}
-
-/// `registrar serve` on a port of its own choosing, its stdout and stderr collected.
-private final class CardServe {
-    let process = Process()
-    let output = LogBuffer()
-    let port: Int
-
-    init(config: String, workingDirectory: String) throws {
-        process.executableURL = URL(fileURLWithPath: registrarBinary())
-        process.arguments = ["serve", "--config", config]
-        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let output = output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { output.append(String(decoding: data, as: UTF8.self)) }
-        }
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        var found: Int?
-        while found == nil, Date() < deadline, process.isRunning {
-            let text = output.text
-            found = text.range(of: #"address"?[=:] ?"?http://127\.0\.0\.1:(\d+)"#, options: .regularExpression)
-                .flatMap { Int(text[$0].split(separator: ":").last!) }
-            if found == nil { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        guard let found else {
-            process.terminate()
-            process.waitUntilExit()
-            throw StartFailed(log: output.text)
-        }
-        port = found
-    }
-
-    struct StartFailed: Error, CustomStringConvertible {
-        var log: String
-        var description: String { "registrar serve did not start:\n\(log)" }
-    }
-
-    var log: String { output.text }
-
-    /// SIGTERM, then the exit status once it has exited and its last output has been read.
-    func stop() -> Int32 {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        Thread.sleep(forTimeInterval: 0.2)
-        return process.terminationStatus
-    }
-
-    func forceStop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
     }
 }
 

@@ -155,9 +155,7 @@ private func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
 private final class ServeUnderTest: Sendable {
     static let secret = "wc-limits-secret"
     let directory: TemporaryDirectory
-    let process: Process
-    let output = LogBuffer()
-    let port: Int
+    let serve: ServeProcess
 
     init(header: Double, body: Double, idle: Double) throws {
         directory = try TemporaryDirectory()
@@ -173,50 +171,15 @@ private final class ServeUnderTest: Sendable {
               - {store: main, product_id: 93, course_id: "course-v1:edX+DemoX+Demo_Course", mode: audit}
             jobs: {concurrency: 1}
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        process = Process()
         // Started with the soft open-file limit of 1024 that shells and systemd give a process (this test raised
         // its own, which a child would inherit): serve must raise it itself to hold thousands of connections.
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", #"ulimit -Sn 1024 2>/dev/null; exec "$0" serve --config "$1""#, registrarBinary(), config]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let output = self.output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { output.append(String(decoding: data, as: UTF8.self)) }
-        }
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        var found: Int?
-        while Date() < deadline, found == nil, process.isRunning {
-            let text = output.text
-            found = text.range(of: #"address"?[=:]"?http://127\.0\.0\.1:(\d+)"#, options: .regularExpression).map { range in
-                Int(text[range].split(separator: ":").last!)!
-            }
-            if found == nil { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        guard let found else {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            throw DidNotStart(log: output.text)
-        }
-        port = found
+        serve = try ServeProcess(configPath: config, workingDirectory: directory.path, openFilesSoftLimit: 1024)
     }
 
-    var log: String { output.text }
+    var port: Int { serve.port }
+    var log: String { serve.log }
 
-    struct DidNotStart: Error, CustomStringConvertible {
-        var log: String
-        var description: String { "registrar serve did not start:\n\(log)" }
-    }
-
-    deinit { stop() }
-
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    func stop() { serve.forceStop() }
 
     func sign(_ body: [UInt8]) -> String {
         WooWebhookSignature.sign(body: body, secret: Secret(Self.secret))
