@@ -240,6 +240,38 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v12: registration codes") { db in
+            try db.execute(sql: """
+                -- A code grants one course run in one mode; its source is an order line, an invoice or a contract.
+                CREATE TABLE codes (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,   -- creation order: surplus codes are voided newest first
+                    code TEXT NOT NULL UNIQUE,              -- 12 Crockford base32 characters, no dashes
+                    course_id TEXT NOT NULL,
+                    mode TEXT,
+                    source TEXT NOT NULL,                   -- order | invoice | contract
+                    source_ref TEXT NOT NULL,
+                    unlimited INTEGER NOT NULL DEFAULT 0,
+                    price TEXT NOT NULL DEFAULT '0',        -- decimal text
+                    currency TEXT,
+                    state TEXT NOT NULL,                    -- active | redeemed | void
+                    created_at DATETIME NOT NULL,
+                    void_reason TEXT,
+                    voided_at DATETIME,
+                    voided_by TEXT
+                );
+                CREATE INDEX codes_source ON codes(source, source_ref);
+                CREATE INDEX codes_course ON codes(course_id);
+                -- One row per learner and code: the primary key is what makes "the same learner again" one seat.
+                CREATE TABLE code_redemptions (
+                    code TEXT NOT NULL REFERENCES codes(code),
+                    email TEXT NOT NULL,
+                    redeemed_at DATETIME NOT NULL,
+                    job_id INTEGER,
+                    PRIMARY KEY (code, email)
+                ) WITHOUT ROWID;
+                CREATE INDEX code_redemptions_email ON code_redemptions(email);
+                """)
+        }
         return migrator
     }
 }

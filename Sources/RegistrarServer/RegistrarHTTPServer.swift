@@ -85,6 +85,13 @@ public struct RegistrarHTTPServer: Sendable {
         let api = router.group("api/v1").add(middleware: TokenAuthenticator(tokens: store))
         OrdersAPI(config: config, orders: store, clock: clock, logger: logger).register(api, maxBody: maxBody)
         AdminAPI(store: store, clock: clock).register(api)
+        let desk = RedemptionDesk(codes: store, failures: RedemptionFailureGate(perMinute: config.codes.redeemFailuresPerMinute,
+                                                                                 clock: clock), logger: logger)
+        CodesAPI(codes: store, desk: desk, logger: logger).register(api, maxBody: maxBody) { request, context in
+            Self.client(request, context, clients)
+        }
+        RedeemPage(desk: desk, lmsURL: config.openedx.lmsURL, policy: config.openedx.unknownLearner)
+            .register(router, maxBody: min(maxBody, 16_384)) { request, context in Self.client(request, context, clients) }
         return router
     }
 

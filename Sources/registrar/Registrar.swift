@@ -15,6 +15,7 @@ struct Registrar: AsyncParsableCommand {
             JobsCommand.self,
             DeliveriesCommand.self,
             WooCommerceCommand.self,
+            CodesCommand.self,
             EnrollCommand.self,
             UnenrollCommand.self,
             CoursesCommand.self,

@@ -50,6 +50,7 @@ public struct ConfigLoader: Sendable {
         config.server.maxBodyBytes = try server.int("max_body_bytes", default: config.server.maxBodyBytes,
                                                     range: 1024...(64 << 20))
         config.server.trustedProxies = try server.stringList("trusted_proxies", default: [])
+        config.server.publicURL = try server.url("public_url", default: nil)
         for proxy in config.server.trustedProxies where AddressBlock(proxy) == nil {
             throw server.error("trusted_proxies", "\"\(proxy)\" is not an IP address or CIDR block (like 10.0.0.0/8)")
         }
@@ -76,6 +77,10 @@ public struct ConfigLoader: Sendable {
         }
         config.cybersource = try readCyberSource(try r.child("cybersource"))
         config.jobs = try readJobs(try r.child("jobs"))
+        let codes = try r.child("codes")
+        config.codes.redeemFailuresPerMinute = try codes.int("redeem_failures_per_minute",
+                                                            default: config.codes.redeemFailuresPerMinute, range: 1...1_000_000)
+        try codes.finish()
         let deliveries = try r.child("deliveries")
         config.deliveries.retentionDays = try deliveries.double("retention_days", default: config.deliveries.retentionDays,
                                                                 minimum: 1)

@@ -11,6 +11,7 @@ public struct RegistrarConfig: Sendable {
     public var cybersource = CyberSourceConfig()
     public var jobs = JobsConfig()
     public var deliveries = DeliveriesConfig()
+    public var codes = CodesConfig()
     public var logging = LoggingConfig()
     /// Key paths of secrets written inline in the configuration file (not from the environment or a `_file`):
     /// such a file must not be readable by other users.
@@ -21,12 +22,23 @@ public struct RegistrarConfig: Sendable {
     public init() {}
 }
 
+/// `codes`: registration codes.
+public struct CodesConfig: Sendable, Equatable {
+    /// Failed redemptions (unknown, void, spent) per client address per minute; past it the answer is 429
+    /// without the code being checked, so codes cannot be guessed at speed.
+    public var redeemFailuresPerMinute = 10
+
+    public init() {}
+}
+
 public struct ServerConfig: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var maxBodyBytes = 1_048_576
     /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); anyone else's is ignored.
     public var trustedProxies: [String] = []
+    /// How learners and mail links reach this Registrar (`/redeem`), e.g. https://registrar.example.com.
+    public var publicURL: String?
     /// Rejected deliveries (bad signature, unknown store, malformed) a client address may make per minute before
     /// it is answered 429 and its rejections are only counted.
     public var rejectionsPerMinute = 60

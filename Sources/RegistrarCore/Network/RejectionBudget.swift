@@ -41,6 +41,22 @@ public struct RejectionBudget: Sendable {
         return admitted
     }
 
+    /// Whether `client` has used its budget at `now`, without counting anything: a caller that counts only
+    /// failures asks this first and refuses without doing the work.
+    public func isExhausted(_ client: String, at now: Date) -> Bool {
+        guard let window = windows[client] else { return false }
+        let seconds = now.timeIntervalSince1970
+        let minute = Int64((seconds / 60).rounded(.down))
+        let elapsed = (seconds - Double(minute) * 60) / 60
+        let (previous, current): (Int, Int)
+        switch window.minute {
+        case minute: (previous, current) = (window.previous, window.current)
+        case minute - 1: (previous, current) = (window.current, 0)
+        default: return false
+        }
+        return Double(previous) * (1 - elapsed) + Double(current) >= Double(perMinute)
+    }
+
     /// Addresses currently tracked (for tests and the metric).
     public var trackedCount: Int { windows.count }
 

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Where a code is in its life. `void` comes from an operator, a refund, an invoice void or a contract change;
+/// a one-time code with a redemption is `redeemed`.
+public enum CodeState: String, Sendable, Codable, CaseIterable {
+    case active, redeemed, void
+}
+
+/// What the redemption rule needs to know of a code, read in the transaction that will record the redemption.
+public struct CodeFacts: Sendable, Equatable {
+    public var state: CodeState
+    /// Any number of learners, each once (contract codes); otherwise one learner.
+    public var unlimited: Bool
+    /// 0 for a code that enrolls at once; above 0 the learner pays first.
+    public var price: Decimal
+    /// The learners who redeemed it, normalised emails.
+    public var redeemedBy: [String]
+
+    public init(state: CodeState, unlimited: Bool = false, price: Decimal = 0, redeemedBy: [String] = []) {
+        self.state = state
+        self.unlimited = unlimited
+        self.price = price
+        self.redeemedBy = redeemedBy
+    }
+}
+
+/// What one learner's redemption of one code comes to.
+public enum RedemptionDecision: Sendable, Equatable {
+    /// Record the redemption and enqueue the enrollment.
+    case redeem
+    /// This learner redeemed it already: the same redemption again, not a second seat.
+    case alreadyRedeemed
+    /// The code has a price: an order to pay comes first.
+    case paymentRequired
+    case refused(RedemptionRefusal)
+}
+
+public enum RedemptionRefusal: String, Sendable, Equatable {
+    /// Another learner has the one seat of this one-time code.
+    case spent = "code_spent"
+    case void = "code_void"
+
+    /// For the learner, in words they understand.
+    public var message: String {
+        switch self {
+        case .spent: "this code has already been used by someone else"
+        case .void: "this code is no longer valid"
+        }
+    }
+}
+
+/// One learner, one code: the rule, pure, so that every case is a unit test. The store applies it inside the
+/// transaction that records the outcome, so two learners racing for a one-time code are decided in turn.
+public enum RedemptionRules {
+    public static func decide(_ code: CodeFacts, email: String) -> RedemptionDecision {
+        if code.redeemedBy.contains(email) { return .alreadyRedeemed }
+        if code.state == .void { return .refused(.void) }
+        if !code.unlimited, !code.redeemedBy.isEmpty || code.state == .redeemed { return .refused(.spent) }
+        if code.price > 0 { return .paymentRequired }
+        return .redeem
+    }
+
+    /// The enrollment job's dedupe key: one per code and learner, so a retried redemption finds the first job.
+    public static func enrollKey(code: RegistrationCode, email: String) -> String { "code:\(code.value):\(email)" }
+
+    /// The state a code takes after a redemption.
+    public static func stateAfterRedemption(unlimited: Bool) -> CodeState { unlimited ? .active : .redeemed }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import Logging
+import RegistrarCore
+import RegistrarStore
+import Synchronization
+
+/// `/api/v1/codes…`: a storefront redeems a code for a learner; sales admins list, read and void codes
+/// (finance admins read). A redemption is one store operation: the answer comes after the commit.
+struct CodesAPI: Sendable {
+    let codes: any CodeBook
+    let desk: RedemptionDesk
+    let logger: Logger
+
+    struct RedemptionRequest: Decodable {
+        var email: String
+    }
+
+    struct VoidRequest: Decodable {
+        var reason: String?
+    }
+
+    func register(_ api: RouterGroup<RegistrarRequestContext>, maxBody: Int, client: @escaping @Sendable (Request, RegistrarRequestContext) -> String) {
+        api.group("codes").add(middleware: RequireRole(.storefront)).post(":code/redemptions") { request, context -> Response in
+            let client = client(request, context)
+            guard case .bytes(let body) = await RegistrarHTTPServer.collectBody(request, limit: maxBody) else {
+                return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the body is too large or unreadable")
+            }
+            return await redeem(context.parameters.get("code") ?? "", body: body, client: client)
+        }
+        let reading = api.group("codes").add(middleware: RequireRole(.salesAdmin, .financeAdmin))
+        reading.get { request, _ -> Response in await list(request.uri.queryParameters) }
+        reading.get(":code") { _, context -> Response in await show(context.parameters.get("code") ?? "") }
+        api.group("codes").add(middleware: RequireRole(.salesAdmin)).post(":code/void") { request, context -> Response in
+            guard case .bytes(let body) = await RegistrarHTTPServer.collectBody(request, limit: maxBody) else {
+                return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the body is too large or unreadable")
+            }
+            return await void(context.parameters.get("code") ?? "", body: body, actor: context.identity?.name ?? "api")
+        }
+    }
+
+    func redeem(_ typed: String, body: [UInt8], client: String) async -> Response {
+        let email: String
+        do { email = try JSONDecoder().decode(RedemptionRequest.self, from: Data(body)).email } catch {
+            // Nothing is checked before the budget is: a guesser must not learn more by sending garbage.
+            if desk.failures.isExhausted(client) { return Self.limited(client) }
+            return JSONResponse.error(.badRequest, code: "malformed_redemption", message: "expected {\"email\": \"…\"}")
+        }
+        switch await desk.attempt(code: typed.removingPercentEncoding ?? typed, email: email, client: client) {
+        case .limited:
+            return Self.limited(client)
+        case .invalidEmail(let problem):
+            return JSONResponse.error(.badRequest, code: "invalid_email", message: problem)
+        case .malformedCode(let problem):
+            return JSONResponse.error(.badRequest, code: "malformed_code", message: problem.message)
+        case .unavailable:
+            return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "the redemption could not be stored; try again")
+        case .done(let outcome, let email):
+            switch outcome {
+            case .redeemed(let record, let jobID):
+                return JSONResponse.make(.created, json: Self.redemption(record, email: email, jobID: jobID, status: "redeemed"))
+            case .alreadyRedeemed(let record, let jobID):
+                return JSONResponse.make(.ok, json: Self.redemption(record, email: email, jobID: jobID, status: "already_redeemed"))
+            case .paymentRequired:
+                // Priced codes come with contracts; their checkout (an order to pay) is not built yet.
+                return JSONResponse.error(.init(code: 402), code: "payment_required",
+                                          message: "this code has a price: its checkout is not available yet")
+            case .refused(let refusal, _):
+                return JSONResponse.error(.conflict, code: refusal.rawValue, message: refusal.message)
+            case .unknownCode:
+                return JSONResponse.error(.notFound, code: "unknown_code", message: "there is no such code: check it and try again")
+            }
+        }
+    }
+
+    static func limited(_ client: String) -> Response {
+        var response = JSONResponse.error(.tooManyRequests, code: "too_many_failures",
+                                          message: "too many failed redemptions from \(client) this minute; try again in a minute")
+        response.headers[.retryAfter] = "60"
+        return response
+    }
+
+    func list(_ query: Parameters) async -> Response {
+        var filter = CodeFilter(courseID: query.get("course_id"), source: query.get("source"),
+                                sourceReference: query.get("source_ref"), limit: min(query.get("limit", as: Int.self) ?? 1000, 10_000))
+        if let state = query.get("state") {
+            guard let parsed = CodeState(rawValue: state) else {
+                return JSONResponse.error(.badRequest, code: "bad_state", message: "state is active, redeemed or void")
+            }
+            filter.state = parsed
+        }
+        do {
+            let found = try await codes.codes(filter)
+            return JSONResponse.make(.ok, json: .object(["codes": .array(found.map { Self.json($0) })]))
+        } catch {
+            return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
+        }
+    }
+
+    func show(_ typed: String) async -> Response {
+        guard case .success(let code) = RegistrationCode.parse(typed) else {
+            return JSONResponse.error(.badRequest, code: "malformed_code", message: "not a code")
+        }
+        do {
+            guard let record = try await codes.code(code) else {
+                return JSONResponse.error(.notFound, code: "unknown_code", message: "no such code")
+            }
+            return JSONResponse.make(.ok, json: Self.json(record))
+        } catch {
+            return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
+        }
+    }
+
+    func void(_ typed: String, body: [UInt8], actor: String) async -> Response {
+        guard case .success(let code) = RegistrationCode.parse(typed) else {
+            return JSONResponse.error(.badRequest, code: "malformed_code", message: "not a code")
+        }
+        let reason = (body.isEmpty ? nil : try? JSONDecoder().decode(VoidRequest.self, from: Data(body)))?.reason ?? "voided by \(actor)"
+        do {
+            guard let record = try await codes.voidCodes([code], reason: reason, actor: actor).first else {
+                return JSONResponse.error(.notFound, code: "unknown_code", message: "no such code")
+            }
+            logger.info("code voided", metadata: ["code": "\(code)", "by": "\(actor)"])
+            return JSONResponse.make(.ok, json: Self.json(record))
+        } catch {
+            return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
+        }
+    }
+
+    static func redemption(_ record: CodeRecord, email: String, jobID: Int64?, status: String) -> JSONValue {
+        .object(["status": .string(status), "email": .string(email), "course_id": .string(record.courseID),
+                 "mode": record.mode.map(JSONValue.string) ?? .null, "job": jobID.map { .number(Double($0)) } ?? .null])
+    }
+
+    /// A code as sales admins see it: whole (they hand codes out).
+    static func json(_ record: CodeRecord) -> JSONValue {
+        .object([
+            "code": .string(record.code.grouped), "course_id": .string(record.courseID), "mode": record.mode.map(JSONValue.string) ?? .null,
+            "source": .string(record.source), "source_ref": .string(record.sourceReference), "unlimited": .bool(record.unlimited),
+            "price": .string(Money.format(record.price)), "currency": record.currency.map(JSONValue.string) ?? .null,
+            "state": .string(record.state.rawValue), "created_at": .string(Timestamp.format(record.createdAt)),
+            "void_reason": record.voidReason.map(JSONValue.string) ?? .null,
+            "redemptions": .array(record.redemptions.map { redemption in
+                .object(["email": .string(redemption.email), "at": .string(Timestamp.format(redemption.at)),
+                         "job": redemption.jobID.map { .number(Double($0)) } ?? .null])
+            }),
+        ])
+    }
+}
+

@@ -1,0 +1,54 @@
+import Foundation
+import RegistrarCore
+import RegistrarSQLite
+import RegistrarStore
+import TestSupport
+import Testing
+
+/// `registrar codes list|show|void|revoke` on a real database.
+@Suite struct CodesCLITests {
+    @Test func operatorsListShowVoidAndRevokeCodes() async throws {
+        let dir = try TemporaryDirectory()
+        let database = dir.file("registrar.sqlite")
+        let store = try openStore(dir)
+        let made = try await store.createCodes(NewCodes(count: 3, courseID: "course-v1:edX+DemoX+2026", mode: "verified",
+                                                        source: "order", sourceReference: "main:727:311"))
+        _ = try await store.redeem(made[2].code, email: "ada@example.com")
+        let environment = ["REGISTRAR_SERVER_PUBLIC_URL": "https://registrar.example.edu"]
+
+        let table = try await runRegistrar(["codes", "list"], database: database)
+        #expect(table.status == 0, "\(table.output)")
+        #expect(made.allSatisfy { table.output.contains($0.code.grouped) })
+        #expect(table.output.contains("ada@example.com"))
+
+        let csv = try await runRegistrar(["codes", "list", "--order", "main:727:311", "--csv"], database: database, environment: environment)
+        let lines = csv.output.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(lines.first == CodeCSV.header.joined(separator: ","))
+        #expect(lines.count == 4)
+        #expect(lines.contains { $0.hasPrefix("\(made[0].code.grouped),https://registrar.example.edu/redeem?code=\(made[0].code.grouped),") })
+
+        let json = try await runRegistrar(["codes", "list", "--state", "redeemed", "--json"], database: database)
+        let listed = try #require(JSONValue.parse(json.output)?.arrayValue)
+        #expect(listed.count == 1 && listed[0]["redemptions"]?.arrayValue?.first?["email"]?.stringValue == "ada@example.com")
+
+        let show = try await runRegistrar(["codes", "show", made[0].code.value.lowercased()], database: database)
+        #expect(show.status == 0 && show.output.contains("code \(made[0].code.grouped)  active"), "\(show.output)")
+
+        let voided = try await runRegistrar(["codes", "void", made[0].code.grouped, made[1].code.grouped, "--reason", "refund of 2 seats"],
+                                            database: database)
+        #expect(voided.status == 0, "\(voided.output)")
+        #expect(try await store.code(made[1].code)?.voidReason == "refund of 2 seats")
+
+        let unknown = try await runRegistrar(["codes", "void", "0000-0000-0000"], database: database)
+        #expect(unknown.status == 1 && unknown.output.contains("no such code: 0000-0000-0000"))
+        let malformed = try await runRegistrar(["codes", "show", "7KQ2"], database: database)
+        #expect(malformed.status == 1 && malformed.output.contains("a code has 12 letters and digits"))
+
+        let wrongLearner = try await runRegistrar(["codes", "revoke", made[2].code.grouped, "--email", "bo@example.com"], database: database)
+        #expect(wrongLearner.status == 1 && wrongLearner.output.contains("redeemed by ada@example.com"))
+        let revoked = try await runRegistrar(["codes", "revoke", made[2].code.grouped, "--email", "Ada@Example.com"], database: database)
+        #expect(revoked.status == 0 && revoked.output.contains("unenroll job"), "\(revoked.output)")
+        #expect(try await store.jobs(JobFilter(kind: .unenroll)).count == 1)
+        #expect(try await store.code(made[2].code)?.state == .void)
+    }
+}
