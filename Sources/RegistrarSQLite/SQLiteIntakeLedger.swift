@@ -30,9 +30,11 @@ extension SQLiteStore: IntakeLedger {
         let keys = intake.keys ?? Self.keys(of: intake)
         let outcome = try await write { db -> WooIntakeOutcome in
             let decided = try WooOrderLedger.decide(intake, keys: keys, in: db)
-            let jobs = try WooOrderLedger.apply(decided, of: intake.payload, storeID: intake.rules.store.id,
-                                                     deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
-            return WooIntakeOutcome(deliveryID: deliveryID, decision: decided.decision, jobs: jobs)
+            let (jobs, seatNotes) = try WooOrderLedger.apply(decided, of: intake.payload, storeID: intake.rules.store.id,
+                                                              deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
+            var decision = decided.decision
+            decision.notes += seatNotes
+            return WooIntakeOutcome(deliveryID: deliveryID, decision: decision, jobs: jobs)
         }
         jobsMayRun(outcome.jobs.contains(where: \.created))
         return outcome

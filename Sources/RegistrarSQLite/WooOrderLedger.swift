@@ -65,11 +65,17 @@ enum WooOrderLedger {
     }
 
     /// Adds the decision's jobs and, unless the delivery was stale, remembers the order's newest state.
+    /// Also brings seat lines' codes in line with the seats they hold (`SeatLedger`); what that did comes back
+    /// as notes for the delivery.
     static func apply(_ decided: Decided, of payload: WooPayload, storeID: String, deliveryID: Int64?, maxAttempts: Int,
-                      now: Date, in db: Database) throws -> [EnqueuedJob] {
+                      now: Date, in db: Database) throws -> (jobs: [EnqueuedJob], seatNotes: [String]) {
         let decision = decided.decision
         let jobs = try JobTable.insert(decision.jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now,
                                        knownAbsent: decided.absentKeys, in: db)
+        var seatNotes: [String] = []
+        for grant in decision.seats {
+            seatNotes += try SeatLedger.apply(grant, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
+        }
         if case .order(let order) = payload, decision.verdict != .stale {
             try db.cachedStatement(sql: """
                 INSERT INTO woo_orders (store, order_id, newest_modified_gmt, status, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -78,7 +84,7 @@ enum WooOrderLedger {
                     status = excluded.status, updated_at = excluded.updated_at
                 """).execute(arguments: [storeID, order.id, decision.newestModifiedGMT, order.status, StoredDate.text(now)])
         }
-        return jobs
+        return (jobs, seatNotes)
     }
 
     /// Records a delivery of an order fact with the verdict and reason of its decision, and applies the decision:
@@ -102,10 +108,17 @@ enum WooOrderLedger {
         let count = decided.decision.jobs.count
         let foreseen = count > 0 && decided.createsEveryJob ? try JobTable.nextIDs(count: count, in: db) : []
         let deliveryID = try DeliveryTable.record(delivery, jobIDs: foreseen, in: db)
-        let jobs = try apply(decided, of: payload, storeID: storeID, deliveryID: deliveryID, maxAttempts: maxAttempts,
-                             now: now, in: db)
+        let (jobs, seatNotes) = try apply(decided, of: payload, storeID: storeID, deliveryID: deliveryID, maxAttempts: maxAttempts,
+                                          now: now, in: db)
         let ids = jobs.map(\.id)
         if ids != foreseen { try DeliveryTable.setJobs(ids, ofDelivery: deliveryID, in: db) }
-        return WooIntakeOutcome(deliveryID: deliveryID, decision: decided.decision, jobs: jobs)
+        var decision = decided.decision
+        if !seatNotes.isEmpty {
+            // Only orders selling seats as codes pay for this second write of their delivery's row.
+            try db.execute(sql: "UPDATE deliveries SET reason = COALESCE(reason || '; ', '') || ? WHERE id = ?",
+                           arguments: [seatNotes.joined(separator: "; "), deliveryID])
+            decision.notes += seatNotes
+        }
+        return WooIntakeOutcome(deliveryID: deliveryID, decision: decision, jobs: jobs)
     }
 }

@@ -64,7 +64,7 @@ struct FuzzWooCommerceTests {
             c.input(body)
             if let decision = Self.check(topic: topic, body: body, &c) {
                 decided += 1
-                if !decision.jobs.isEmpty { withJobs += 1 }
+                if !decision.jobs.isEmpty || !decision.seats.isEmpty { withJobs += 1 }
             }
         }
         // Guards against a vacuous property: many mutants must still reach the rules, and some must make jobs.
@@ -207,8 +207,11 @@ struct FuzzWooCommerceTests {
     static func check(_ decision: WooDecision, of payload: WooPayload, memory: WooOrderMemory, deliveryID: String,
                       _ c: inout FuzzCase) {
         c.expect(rules.decide(payload, memory: memory, deliveryID: deliveryID) == decision, "decide is not deterministic")
-        c.expect((decision.verdict == .accepted) == !decision.jobs.isEmpty,
-                 "verdict \(decision.verdict) with \(decision.jobs.count) jobs")
+        c.expect((decision.verdict == .accepted) == (!decision.jobs.isEmpty || !decision.seats.isEmpty),
+                 "verdict \(decision.verdict) with \(decision.jobs.count) jobs and \(decision.seats.count) seat lines")
+        for seat in decision.seats {
+            c.expect(seat.seats >= 0 && seat.store == "main", "seat grant \(seat)")
+        }
         for job in decision.jobs {
             c.expect(job.source == "woocommerce:main", "job source \(job.source)")
             c.expect(job.dedupeKey.hasPrefix("woo:main:"), "dedupe key \(job.dedupeKey)")

@@ -35,4 +35,19 @@ import Testing
             }
         }
     }
+
+    @Test func catchUpAndCodesMailTextIsJSONEncodersText() throws {
+        for text in Self.texts {
+            for since in [nil, "2026-12-01T00:00:00"] as [String?] {
+                let catchUp = WooCatchUpPayload(store: text, since: since)
+                #expect(catchUp.jsonText == (try JSONText.encode(catchUp)))
+            }
+            for mode in [nil, "audit"] as [String?] {
+                for codes in [[], ["7KQ2-M9XD-4HTR"], [text, "0000-0000-0001"]] {
+                    let mail = CodesMailPayload(to: text, orderNumber: text, courseID: Self.texts.last!, mode: mode, codes: codes)
+                    #expect(mail.jsonText == (try JSONText.encode(mail)))
+                }
+            }
+        }
+    }
 }

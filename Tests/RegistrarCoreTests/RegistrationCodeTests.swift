@@ -152,3 +152,18 @@ import Testing
         #expect(HTMLEscaping.escaped("Zoë 東京") == "Zoë 東京")
     }
 }
+
+@Suite struct CodesMailTests {
+    @Test func theBuyersMailListsEveryCodeWithItsLink() {
+        let payload = CodesMailPayload(to: "buyer@example.com", orderNumber: "WC-900", courseID: "course-v1:edX+DemoX+2026", mode: "audit",
+                                       codes: ["7KQ2-M9XD-4HTR", "0000-0000-0001"])
+        let (subject, text) = payload.message(publicURL: "https://registrar.example.edu")
+        #expect(subject == "Your 2 seats for course-v1:edX+DemoX+2026 (order WC-900)")
+        #expect(text.contains("  7KQ2-M9XD-4HTR   https://registrar.example.edu/redeem?code=7KQ2-M9XD-4HTR"))
+        #expect(text.contains("  0000-0000-0001   https://registrar.example.edu/redeem?code=0000-0000-0001"))
+        #expect(text.contains("at https://registrar.example.edu/redeem with their own email address"))
+        let bare = payload.message(publicURL: nil).text
+        #expect(bare.contains("\n  7KQ2-M9XD-4HTR\n") && !bare.contains("http"))
+        #expect(payload.jsonText == #"{"codes":["7KQ2-M9XD-4HTR","0000-0000-0001"],"course_id":"course-v1:edX+DemoX+2026","mode":"audit","order_number":"WC-900","to":"buyer@example.com"}"#)
+    }
+}

@@ -72,10 +72,74 @@ import Testing
         #expect(decision.reason?.contains("number WC-1001") == true)
     }
 
-    @Test func quantityIsIgnoredButNoted() {
-        let decision = decide(order("completed", lines: [course(311, quantity: 3)]))
+    var buyerSeats: WooIntakeRules {
+        var store = WooFixtures.store
+        store.seats = .buyer
+        return WooIntakeRules(store: store, catalog: WooFixtures.catalog)
+    }
+
+    @Test func withSeatsBuyerQuantityIsIgnoredButNoted() {
+        let decision = decide(order("completed", lines: [course(311, quantity: 3)]), rules: buyerSeats)
         #expect(decision.jobs.count == 1)
-        #expect(decision.notes == ["line 311 quantity 3: one enrollment for the buyer"])
+        #expect(decision.seats.isEmpty)
+        #expect(decision.notes == ["line 311 quantity 3: one enrollment for the buyer (seats: buyer)"])
+    }
+
+    @Test func severalSeatsBecomeCodesAndTheBuyerIsNotEnrolled() {
+        let decision = decide(order("processing", lines: [course(311, quantity: 3), course(312)]))
+        #expect(decision.verdict == .accepted)
+        #expect(decision.jobs.map(\.dedupeKey) == ["woo:main:727:312:enroll"])
+        #expect(decision.seats == [SeatGrant(store: "main", orderID: 727, orderNumber: "727", lineID: 311, courseID: run2026, mode: "audit",
+                                             seats: 3, buyerEmail: email)])
+        #expect(decision.seats[0].sourceReference == "main:727:311")
+        #expect(decision.reason == "paid order 727 (processing): 1 enrollment, 3 seats as codes")
+        // Only seats: still accepted.
+        #expect(decide(order("completed", lines: [course(311, quantity: 2)])).verdict == .accepted)
+        // A line that enrolled its buyer before (quantity 1 then) keeps that, and says so.
+        let before = decide(order("completed", lines: [course(311, quantity: 2)]), WooOrderMemory(linesWithEnroll: [311]))
+        #expect(before.seats.isEmpty && before.jobs.count == 1)
+        #expect(before.notes == ["line 311 quantity 2: the buyer was enrolled for it before; no codes"])
+    }
+
+    @Test func aLineSoldAsCodesStaysSoWhateverItsQuantityBecomes() {
+        let keys = WooOrderKeys(store: "main", orderID: 727, lineIDs: [311, 312], refundIDs: [])
+        let found: Set<String> = [WooKeys.seatCodes(store: "main", order: 727, line: 311, liveAfter: 3),
+                                  WooKeys.seatCodes(store: "main", order: 7270, line: 312, liveAfter: 2)]
+        let memory = keys.memory(newestModifiedGMT: nil, foundKeys: found).memory
+        #expect(memory.linesWithCodes == [311])
+        // Down to one seat: still codes (the surplus is voided), not an enrollment of the buyer.
+        let one = decide(order("completed", lines: [course(311, quantity: 1)]), memory)
+        #expect(one.jobs.isEmpty && one.seats.map(\.seats) == [1])
+    }
+
+    @Test func aRefundedOrderGivesItsSeatsBack() {
+        let refunded = decide(order("refunded", lines: [course(311, quantity: 3), course(312)]), WooOrderMemory(linesWithEnroll: [312]))
+        #expect(refunded.jobs.map(\.dedupeKey) == ["woo:main:727:312:unenroll"])
+        #expect(refunded.seats.map(\.seats) == [0])
+        let onlySeats = decide(order("refunded", lines: [course(311, quantity: 3)]))
+        #expect(onlySeats.verdict == .accepted && onlySeats.jobs.isEmpty && onlySeats.seats.map(\.lineID) == [311])
+        #expect(onlySeats.reason == "refunded order 727: the codes of 1 line voided")
+    }
+
+    @Test func aLinesCodesFollowItsSeats() throws {
+        func live(_ count: Int, redeemed: Set<Int> = []) throws -> [SeatRules.LiveCode] {
+            try (1...max(1, count)).prefix(count).map { id in
+                SeatRules.LiveCode(id: Int64(id), code: try RegistrationCode.parse(String(format: "0000-0000-%04d", id)).get(),
+                                   redeemedBy: redeemed.contains(id) ? ["l\(id)@example.com"] : [])
+            }
+        }
+        #expect(SeatRules.plan(seats: 3, live: []).create == 3)
+        #expect(SeatRules.plan(seats: 3, live: try live(3)) == .init(create: 0, void: [], redeemedBeyond: []))
+        #expect(SeatRules.plan(seats: 5, live: try live(3)).create == 2)
+        // Fewer seats: unredeemed codes go, newest first.
+        let fewer = SeatRules.plan(seats: 1, live: try live(4, redeemed: [4]))
+        #expect(fewer.void.map(\.value) == ["000000000003", "000000000002", "000000000001"].prefix(3).map { $0 })
+        #expect(fewer.redeemedBeyond.isEmpty)
+        // All seats back with two redeemed: the unredeemed go, the redeemed stay and are named.
+        let all = SeatRules.plan(seats: 0, live: try live(3, redeemed: [1, 3]))
+        #expect(all.void.map(\.value) == ["000000000002"])
+        #expect(all.redeemedBeyond.map(\.id) == [3, 1])
+        #expect(SeatRules.plan(seats: -1, live: try live(1)).void.count == 1)
     }
 
     @Test func everyEnrollStatusEnrolls() {

@@ -136,6 +136,7 @@ public struct ConfigLoader: Sendable {
                 throw s.error("unenroll_statuses", "status \"\(status)\" is also an enroll status")
             }
             store.catchUp = try readCatchUp(try s.child("catch_up"))
+            store.seats = try s.choice("seats", default: store.seats)
             try s.finish()
             c.stores[id] = store
         }

@@ -44,6 +44,7 @@ extension RegistrarConfig {
                 out.append("      consumer_secret: \(secret(store.consumerSecret))")
                 out.append("      enroll_statuses: \(list(store.enrollStatuses))")
                 out.append("      unenroll_statuses: \(list(store.unenrollStatuses))")
+                out.append("      seats: \(store.seats.rawValue)")
                 let catchUp = store.catchUp
                 out.append("      catch_up: {interval_seconds: \(catchUp.intervalSeconds), overlap_seconds: \(catchUp.overlapSeconds), "
                            + "initial_lookback_hours: \(catchUp.initialLookbackHours)}"

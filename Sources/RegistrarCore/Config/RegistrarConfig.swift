@@ -100,6 +100,8 @@ public struct StoreConfig: Sendable {
     public var consumerSecret: Secret?
     public var enrollStatuses: [String] = ["processing", "completed"]
     public var unenrollStatuses: [String] = ["refunded"]
+    /// What a paid line with `quantity > 1` becomes.
+    public var seats = SeatPolicy.codes
     public var catchUp = CatchUpConfig()
 
     public init(id: String, webhookSecret: Secret) {
@@ -111,6 +113,14 @@ public struct StoreConfig: Sendable {
     public var catchUpEnabled: Bool {
         catchUp.intervalSeconds > 0 && url != nil && consumerKey != nil && consumerSecret != nil
     }
+}
+
+/// `woocommerce.stores.<id>.seats`: a line selling several seats.
+public enum SeatPolicy: String, Sendable, CaseIterable {
+    /// One registration code per seat, for the buyer to hand out; the buyer is not enrolled.
+    case codes
+    /// The buyer is enrolled once, whatever the quantity (the behaviour before codes).
+    case buyer
 }
 
 /// `woocommerce.stores.<id>.catch_up`: how often the store's orders are listed to recover lost webhooks.

@@ -8,13 +8,16 @@ public struct WooOrderMemory: Sendable, Equatable {
     public var linesWithUnenroll: Set<Int>
     /// Refund ids that already have a `woocommerce.refund` job.
     public var refundsSeen: Set<Int>
+    /// Line ids sold as codes (their codes' mails exist).
+    public var linesWithCodes: Set<Int>
 
     public init(newestModifiedGMT: String? = nil, linesWithEnroll: Set<Int> = [], linesWithUnenroll: Set<Int> = [],
-                refundsSeen: Set<Int> = []) {
+                refundsSeen: Set<Int> = [], linesWithCodes: Set<Int> = []) {
         self.newestModifiedGMT = newestModifiedGMT
         self.linesWithEnroll = linesWithEnroll
         self.linesWithUnenroll = linesWithUnenroll
         self.refundsSeen = refundsSeen
+        self.linesWithCodes = linesWithCodes
     }
 }
 
@@ -29,14 +32,17 @@ public struct WooDecision: Sendable, Equatable {
     public var notes: [String]
     /// What to store as the order's newest `date_modified_gmt`; nil leaves it as is.
     public var newestModifiedGMT: String?
+    /// Lines selling several seats as codes: the seats each holds now.
+    public var seats: [SeatGrant]
 
     public init(verdict: Verdict, reason: String? = nil, jobs: [NewJob] = [], notes: [String] = [],
-                newestModifiedGMT: String? = nil) {
+                newestModifiedGMT: String? = nil, seats: [SeatGrant] = []) {
         self.verdict = verdict
         self.reason = reason
         self.jobs = jobs
         self.notes = notes
         self.newestModifiedGMT = newestModifiedGMT
+        self.seats = seats
     }
 }
 
@@ -123,6 +129,7 @@ public struct WooIntakeRules: Sendable {
             return WooDecision(verdict: .ignored, reason: "paid \(label) has no billing email: nothing can be enrolled")
         }
         var jobs: [NewJob] = []
+        var seats: [SeatGrant] = []
         var enrollments = 0
         for (line, course) in mapped {
             // Refunded lines stay refunded: a partial refund leaves the status paid, so every later update would
@@ -131,21 +138,28 @@ public struct WooIntakeRules: Sendable {
                 notes.append("line \(line.id) (\(course.courseID)) was unenrolled after a refund: it is not enrolled again")
                 continue
             }
+            if isSeatLine(line, memory) {
+                seats.append(seatGrant(order, line: line, course: course, seats: line.quantity, email: email))
+                continue
+            }
             if line.quantity > 1 {
-                notes.append("line \(line.id) quantity \(line.quantity): one enrollment for the buyer")
+                notes.append(memory.linesWithEnroll.contains(line.id)
+                    ? "line \(line.id) quantity \(line.quantity): the buyer was enrolled for it before; no codes"
+                    : "line \(line.id) quantity \(line.quantity): one enrollment for the buyer (seats: buyer)")
             }
             jobs.append(enroll(order, line: line, course: course, email: email))
             enrollments += 1
         }
         let refunds = unseenRefunds(order, memory)
         jobs += refunds.map { refundJob(order, refundID: $0, email: email, mapped: mapped) }
-        guard !jobs.isEmpty else {
+        guard !jobs.isEmpty || !seats.isEmpty else {
             return WooDecision(verdict: .ignored,
                                reason: "every course line of paid \(label) was unenrolled after a refund; none is enrolled again")
         }
         var summary = "paid \(label) (\(order.status)): \(Self.count(enrollments, "enrollment"))"
+        if !seats.isEmpty { summary += ", \(Self.count(seats.reduce(0) { $0 + $1.seats }, "seat")) as codes" }
         if !refunds.isEmpty { summary += ", \(Self.count(refunds.count, "refund")) to check" }
-        return WooDecision(verdict: .accepted, reason: summary, jobs: jobs)
+        return WooDecision(verdict: .accepted, reason: summary, jobs: jobs, seats: seats)
     }
 
     /// Fully refunded: undo what was done. Only lines that were enrolled here are unenrolled, so a refund never
@@ -156,9 +170,17 @@ public struct WooIntakeRules: Sendable {
             return WooDecision(verdict: .ignored,
                                reason: "refunded \(label): none of its \(order.lineItems.count) lines maps to a course run, nothing to unenroll")
         }
+        // Seat lines never enrolled anyone: their unredeemed codes are voided (redeemed ones are for an operator).
+        let seats = mapped.filter { isSeatLine($0.line, memory) }.map {
+            seatGrant(order, line: $0.line, course: $0.course, seats: 0, email: order.billingEmail)
+        }
         let enrolled = mapped.filter { memory.linesWithEnroll.contains($0.line.id) }
-        for (line, course) in mapped where !memory.linesWithEnroll.contains(line.id) {
+        for (line, course) in mapped where !memory.linesWithEnroll.contains(line.id) && !isSeatLine(line, memory) {
             notes.append("line \(line.id) (\(course.courseID)) was never enrolled here: nothing to unenroll")
+        }
+        if enrolled.isEmpty, !seats.isEmpty {
+            return WooDecision(verdict: .accepted, reason: "refunded \(label): the codes of \(Self.count(seats.count, "line")) voided",
+                               seats: seats)
         }
         guard !enrolled.isEmpty else {
             return WooDecision(verdict: .ignored,
@@ -170,7 +192,7 @@ public struct WooIntakeRules: Sendable {
         }
         let jobs = enrolled.map { unenroll(order, line: $0.line, course: $0.course, email: email) }
         return WooDecision(verdict: .accepted, reason: "refunded \(label): \(Self.count(jobs.count, "unenrollment"))",
-                           jobs: jobs)
+                           jobs: jobs, seats: seats)
     }
 
     /// Any other status (drafts, pending, on-hold, failed, cancelled, trash, …) creates no enrollment and undoes
@@ -199,6 +221,21 @@ public struct WooIntakeRules: Sendable {
     /// refund jobs of one order run in creation order.
     private func unseenRefunds(_ order: WooOrder, _ memory: WooOrderMemory) -> [Int] {
         Set(order.refunds.map(\.id)).subtracting(memory.refundsSeen).sorted()
+    }
+
+    // MARK: Seats
+
+    /// A line sold as codes: several seats (or codes made for it before, whatever its quantity now), the
+    /// store's `seats: codes`, and no enrollment of the buyer for it already (a line that enrolled its buyer
+    /// before keeps that).
+    private func isSeatLine(_ line: WooLineItem, _ memory: WooOrderMemory) -> Bool {
+        store.seats == .codes && !memory.linesWithEnroll.contains(line.id)
+            && (line.quantity > 1 || memory.linesWithCodes.contains(line.id))
+    }
+
+    private func seatGrant(_ order: WooOrder, line: WooLineItem, course: CourseMapping, seats: Int, email: String?) -> SeatGrant {
+        SeatGrant(store: store.id, orderID: order.id, orderNumber: order.number, lineID: line.id, courseID: course.courseID,
+                  mode: course.mode, seats: seats, buyerEmail: email)
     }
 
     // MARK: Actions

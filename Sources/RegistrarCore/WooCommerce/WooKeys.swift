@@ -31,4 +31,13 @@ public enum WooKeys {
     public static func orderPrefix(store: String, order: Int) -> String {
         "woo:\(store):\(order):"
     }
+
+    /// The mail of one batch of a seat line's codes: the line's live count after the batch names it, so a
+    /// redelivery finds the same job and a later increase gets a mail of its own. Under the order's prefix, so
+    /// the order's memory knows the line is sold as codes.
+    public static func seatCodes(store: String, order: Int, line: Int, liveAfter: Int) -> String {
+        seatCodesPrefix(store: store, order: order, line: line) + String(liveAfter)
+    }
+
+    public static func seatCodesPrefix(store: String, order: Int, line: Int) -> String { "woo:\(store):\(order):\(line):codes:" }
 }

@@ -34,6 +34,12 @@ public struct WooOrderKeys: Sendable {
         for (line, key) in enroll where foundKeys.contains(key) { memory.linesWithEnroll.insert(line) }
         for (line, key) in unenroll where foundKeys.contains(key) { memory.linesWithUnenroll.insert(line) }
         for (refund, key) in refund where foundKeys.contains(key) { memory.refundsSeen.insert(refund) }
+        // A line sold as codes leaves the keys of the mails that sent them: it stays a seat line whatever its
+        // quantity becomes.
+        for (line, _) in enroll {
+            let marker = WooKeys.seatCodesPrefix(store: store, order: orderID, line: line)
+            if foundKeys.contains(where: { $0.hasPrefix(marker) }) { memory.linesWithCodes.insert(line) }
+        }
         return (memory, all.subtracting(foundKeys))
     }
 }
