@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "RegistrarCore",
                 "RegistrarStore",
+                "CurlHTTP",
                 "OpenEdX",
                 "WooCommerceClient",
                 .product(name: "Logging", package: "swift-log"),
@@ -119,6 +120,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -58,6 +58,11 @@ extension SandboxState {
                 return .ok(Self.faultsJSON(faults))
             case ("POST", "tokens/revoke"):
                 return .ok(["revoked": .int(revokeTokens())])
+            case ("GET", "mail"):
+                let encoder = JSONEncoder()
+                encoder.dateEncodingStrategy = .iso8601
+                let data = try encoder.encode(mailbox.all)
+                return .ok(try SandboxJSON.decode(data))
             case ("GET", "ledger"):
                 let since = request.queryValue("since").flatMap(Int.init) ?? 0
                 let entries = store.ledger.entries.filter { $0.seq > since }

@@ -30,7 +30,11 @@ public enum Sandbox {
         portContinuation.finish()
         let baseURL = "http://\(configuration.host):\(port)"
         await state.setOrigin(baseURL)
-        return RunningSandbox(port: port, baseURL: baseURL, state: state, group: group, server: server)
+        var sink: SMTPSink?
+        if let smtpPort = configuration.smtpPort {
+            sink = try await SMTPSink.start(host: configuration.host, port: smtpPort, mailbox: state.mailbox)
+        }
+        return RunningSandbox(port: port, baseURL: baseURL, state: state, group: group, server: server, sink: sink)
     }
 
     static func makeApplication(
@@ -64,6 +68,12 @@ public func runSandbox(
     let app = Sandbox.makeApplication(configuration, state: state) { port in
         await onListening("http://\(configuration.host):\(port)")
     }
+    var sink: SMTPSink?
+    if let smtpPort = configuration.smtpPort {
+        sink = try await SMTPSink.start(host: configuration.host, port: smtpPort, mailbox: state.mailbox)
+        configuration.logger.info("SMTP sink listening", metadata: ["port": "\(sink?.port ?? 0)"])
+    }
+    defer { if let channel = sink?.channel { channel.close(promise: nil) } }
     try await app.runService()
 }
 
@@ -75,6 +85,13 @@ public struct RunningSandbox: Sendable {
     let state: SandboxState
     let group: ServiceGroup
     let server: Task<Void, any Error>
+    let sink: SMTPSink?
+
+    /// The SMTP sink's port, when it runs (`SandboxConfiguration.smtpPort`).
+    public var smtpPort: Int? { sink?.port }
+
+    /// Every message the SMTP sink accepted, in order.
+    public func mail() -> [SinkMessage] { state.mailbox.all }
 
     /// Every enrollment change applied so far, in order.
     public func ledger() async -> [LedgerEntry] {
@@ -168,6 +185,7 @@ public struct RunningSandbox: Sendable {
 
     /// Stops listening, lets calls in flight finish (a `.slow` fault included), then returns.
     public func stop() async {
+        await sink?.stop()
         await group.triggerGracefulShutdown()
         _ = try? await server.value
     }

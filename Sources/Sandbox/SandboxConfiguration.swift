@@ -24,6 +24,8 @@ public struct SandboxConfiguration: Sendable {
     public var randomSeed: UInt64? = nil
     public var wooConsumerKey = "ck_sandbox"
     public var wooConsumerSecret = "cs_sandbox"
+    /// The SMTP sink's port (0: any free one); nil runs no sink.
+    public var smtpPort: Int? = nil
     /// The store's time zone (minutes east of GMT), in which `modified_after` and the like are read unless
     /// `dates_are_gmt=true`: New York's winter time, so a client that forgets the flag misses five hours.
     public var wooSiteUTCOffsetMinutes = -300

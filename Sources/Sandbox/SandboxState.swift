@@ -91,6 +91,8 @@ actor SandboxState {
     }
 
     let configuration: SandboxConfiguration
+    /// What the SMTP sink accepted (outlives resets of the store: mail is not store data).
+    let mailbox = Mailbox()
     var store = Store()
     var faults: SandboxFaults
     var stats = SandboxStats()

@@ -53,7 +53,7 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         #expect(result.status == 0, "\(result.output)")
         for line in ["order 727 paid", "the same delivery again", "refund 731", "POST /api/v1/orders", "ACCEPT for DEMO-1",
                      "woocommerce.refund", "unenroll", "enroll             sam", "Catch-up: order 740", "woocommerce.catch-up",
-                     "enroll             lee", "Learner: /redeem with one of the 2 codes", "enroll             kim", "two codes", "jobs but the mail succeeded"] {
+                     "enroll             lee", "Learner: /redeem with one of the 2 codes", "enroll             kim", "two codes", "Mail: the 2 codes", "delivered"] {
             #expect(result.output.contains(line), "demo output lacks \"\(line)\"")
         }
     }

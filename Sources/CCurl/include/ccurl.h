@@ -20,6 +20,7 @@ CURLcode ccurl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t val
 CURLcode ccurl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
 CURLcode ccurl_easy_setopt_write_function(CURL *handle, ccurl_data_callback callback);
 CURLcode ccurl_easy_setopt_header_function(CURL *handle, ccurl_data_callback callback);
+CURLcode ccurl_easy_setopt_read_function(CURL *handle, ccurl_data_callback callback);
 
 CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode ccurl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);

@@ -81,6 +81,20 @@ public struct ConfigLoader: Sendable {
         config.codes.redeemFailuresPerMinute = try codes.int("redeem_failures_per_minute",
                                                             default: config.codes.redeemFailuresPerMinute, range: 1...1_000_000)
         try codes.finish()
+        let mail = try r.child("mail")
+        config.mail.smtpURL = try mail.optionalString("smtp_url")
+        if let url = config.mail.smtpURL, !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) || url.count < 9 {
+            throw mail.error("smtp_url", "expected smtps://host:465 or smtp://host:587, got \"\(url)\"")
+        }
+        config.mail.smtpTLS = try mail.choice("smtp_tls", default: config.mail.smtpTLS)
+        config.mail.username = try mail.optionalString("username")
+        config.mail.password = try mail.secret("password")
+        config.mail.from = try mail.string("from", default: config.mail.from)
+        config.mail.replyTo = try mail.optionalString("reply_to")
+        for (key, value) in [("from", config.mail.from), ("reply_to", config.mail.replyTo ?? "x@y")] where !value.contains("@") {
+            throw mail.error(key, "expected an address like \"Registrar <no-reply@example.com>\", got \"\(value)\"")
+        }
+        try mail.finish()
         let deliveries = try r.child("deliveries")
         config.deliveries.retentionDays = try deliveries.double("retention_days", default: config.deliveries.retentionDays,
                                                                 minimum: 1)

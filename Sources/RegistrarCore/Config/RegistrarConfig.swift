@@ -12,6 +12,7 @@ public struct RegistrarConfig: Sendable {
     public var jobs = JobsConfig()
     public var deliveries = DeliveriesConfig()
     public var codes = CodesConfig()
+    public var mail = MailConfig()
     public var logging = LoggingConfig()
     /// Key paths of secrets written inline in the configuration file (not from the environment or a `_file`):
     /// such a file must not be readable by other users.
@@ -20,6 +21,27 @@ public struct RegistrarConfig: Sendable {
     public var file: (path: String, mode: UInt32)?
 
     public init() {}
+}
+
+/// `mail`: how Registrar sends mail (codes to buyers, invoices' CSVs).
+public struct MailConfig: Sendable {
+    /// `smtps://host:465`, or `smtp://host:587` with STARTTLS. Without it mail jobs fail, replayable.
+    public var smtpURL: String?
+    public var smtpTLS = SMTPTLSPolicy.required
+    public var username: String?
+    public var password: Secret?
+    public var from = "Registrar <no-reply@localhost>"
+    public var replyTo: String?
+
+    public init() {}
+}
+
+/// `mail.smtp_tls` for an `smtp://` URL.
+public enum SMTPTLSPolicy: String, Sendable, CaseIterable {
+    /// STARTTLS or no mail: credentials and codes never cross the network in the clear.
+    case required
+    /// STARTTLS when the server offers it (a relay on the same machine may not).
+    case optional
 }
 
 /// `codes`: registration codes.

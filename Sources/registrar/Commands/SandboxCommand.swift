@@ -26,6 +26,8 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Latency added to every API answer, in milliseconds.") var latencyMs = 0
     @Option(help: "Staff throttle: API calls per minute per client before 429 + Retry-After.") var throttlePerMinute: Int?
     @Option(help: "Seed for the fault injection's random choices, for reproducible runs.") var randomSeed: UInt64?
+    @Option(help: "Run an SMTP sink on this port too (0 picks a free one); mail it accepts is at /__sandbox/mail.")
+    var smtpPort: Int?
 
     func validate() throws {
         guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be between 0 and 1") }
@@ -44,6 +46,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.latency = .milliseconds(latencyMs)
         configuration.throttlePerMinute = throttlePerMinute
         configuration.randomSeed = randomSeed
+        configuration.smtpPort = smtpPort
         if let seed {
             do { configuration.seed = try SandboxSeed.load(path: seed) } catch { throw CLIError("\(seed): \(error)") }
         } else if !empty {

@@ -34,11 +34,8 @@ struct Handlers {
         let catchUp = WooCommerceCatchUp(store: store, client: woo, catalog: config.catalog,
                                          observer: MetricsCatchUpObserver(metrics: metrics), logger: logger)
         registry.register(.woocommerceCatchUp, WooCommerceCatchUpHandler(catchUp: catchUp, stores: config.woocommerce.stores))
-        // The SMTP sender is not built yet: a mail job fails where an operator sees it, and stays replayable.
-        registry.register(.mail) { job in
-            .permanent(reason: "mail is not configured (mail.smtp_url): this version of registrar sends no mail yet; "
-                       + "the codes are in `registrar codes list`; replay this job once mail is configured")
-        }
+        registry.register(.mail, MailHandler(mail: config.mail, publicURL: config.server.publicURL,
+                                             timeout: .seconds(config.openedx.timeoutSeconds), caBundlePath: config.openedx.caBundle))
         return Handlers(registry: registry, openedx: openedx, http: client)
     }
 }
