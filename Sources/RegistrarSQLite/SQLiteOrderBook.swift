@@ -91,6 +91,8 @@ extension SQLiteStore: OrderBook {
                 let newJobs = try OrderFulfilment.jobs(for: order.snapshot, source: "cybersource:\(callback.profileID)")
                 jobs = try JobTable.insert(newJobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
                 try DeliveryTable.setJobs(jobs.map(\.id), ofDelivery: deliveryID, in: db)
+                try Self.makeSeats(order.snapshot, actor: "cybersource:\(callback.profileID)", deliveryID: deliveryID,
+                                   maxAttempts: maxAttempts, now: now, in: db)
             }
             return AppliedPayment(decision: decision, deliveryID: deliveryID, jobs: jobs, unknownOrder: false)
         }
@@ -110,10 +112,24 @@ extension SQLiteStore: OrderBook {
                            arguments: [accept ? OrderStatus.paid.rawValue : OrderStatus.rejected.rawValue, now, reference])
             guard accept else { return [] }
             let newJobs = try OrderFulfilment.jobs(for: order.snapshot, source: "review:\(actor)")
-            return try JobTable.insert(newJobs, deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
+            let jobs = try JobTable.insert(newJobs, deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
+            try Self.makeSeats(order.snapshot, actor: "review:\(actor)", deliveryID: nil, maxAttempts: maxAttempts, now: now, in: db)
+            return jobs
         }
         jobsMayRun(jobs.contains(where: \.created))
         return jobs
+    }
+
+    /// A paid order's multi-seat items get their codes (once: a second payment or review finds them made).
+    private static func makeSeats(_ order: OrderSnapshot, actor: String, deliveryID: Int64?, maxAttempts: Int, now: Date,
+                                  in db: Database) throws {
+        for (index, item) in OrderFulfilment.seatItems(of: order) {
+            _ = try SeatLedger.apply(SeatLedger.Seats(
+                sourceReference: OrderFulfilment.seatSource(reference: order.reference, index: index), courseID: item.courseID,
+                mode: item.mode, seats: item.quantity, buyerEmail: order.email, orderNumber: order.reference, lineID: index,
+                actor: actor, mailKey: { OrderFulfilment.seatMailKey(reference: order.reference, index: index, liveAfter: $0) }),
+                deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
+        }
     }
 
     private static func order(_ reference: String, in db: Database) throws -> Order? {

@@ -8,7 +8,31 @@ import RegistrarStore
 /// taken back beyond the unredeemed codes leave the redeemed ones alone and say so: nobody is unenrolled
 /// without an operator's `codes revoke`.
 enum SeatLedger {
+    /// A WooCommerce seat line.
     static func apply(_ grant: SeatGrant, deliveryID: Int64?, maxAttempts: Int, now: Date, in db: Database) throws -> [String] {
+        try apply(Seats(sourceReference: grant.sourceReference, courseID: grant.courseID, mode: grant.mode, seats: grant.seats,
+                        buyerEmail: grant.buyerEmail, orderNumber: grant.orderNumber, lineID: grant.lineID,
+                        actor: "woocommerce:\(grant.store)",
+                        mailKey: { WooKeys.seatCodes(store: grant.store, order: grant.orderID, line: grant.lineID, liveAfter: $0) }),
+                  deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
+    }
+
+    /// One order line's seats, whatever sold them.
+    struct Seats {
+        var sourceReference: String
+        var courseID: String
+        var mode: String?
+        var seats: Int
+        var buyerEmail: String?
+        var orderNumber: String
+        var lineID: Int
+        /// Who voids surplus codes, for the record.
+        var actor: String
+        /// The mail job's dedupe key, given the line's live codes after the batch.
+        var mailKey: (Int) -> String
+    }
+
+    static func apply(_ grant: Seats, deliveryID: Int64?, maxAttempts: Int, now: Date, in db: Database) throws -> [String] {
         let live = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT c.id, c.code, (SELECT group_concat(r.email, ' ') FROM code_redemptions r WHERE r.code = c.code) AS redeemed_by
             FROM codes c INDEXED BY codes_source WHERE c.source = 'order' AND c.source_ref = ? AND c.state <> 'void' ORDER BY c.id
@@ -27,9 +51,8 @@ enum SeatLedger {
             if let email = grant.buyerEmail {
                 let mail = CodesMailPayload(to: email, orderNumber: grant.orderNumber, courseID: grant.courseID, mode: grant.mode,
                                             codes: made.map(\.code.grouped))
-                _ = try JobTable.insert([NewJob(kind: .mail, dedupeKey: WooKeys.seatCodes(store: grant.store, order: grant.orderID,
-                                                                                          line: grant.lineID, liveAfter: live.count + made.count),
-                                                payload: mail.jsonText, source: "woocommerce:\(grant.store)")],
+                _ = try JobTable.insert([NewJob(kind: .mail, dedupeKey: grant.mailKey(live.count + made.count),
+                                                payload: mail.jsonText, source: grant.actor)],
                                         deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
             } else {
                 notes.append("\(line): the order has no billing email, so its codes are only in `registrar codes list --order \(grant.sourceReference)`")
@@ -40,7 +63,7 @@ enum SeatLedger {
             for code in plan.void {
                 try db.execute(sql: """
                     UPDATE codes SET state = 'void', void_reason = ?, voided_at = ?, voided_by = ? WHERE code = ? AND state <> 'void'
-                    """, arguments: [reason, StoredDate.text(now), "woocommerce:\(grant.store)", code.value])
+                    """, arguments: [reason, StoredDate.text(now), grant.actor, code.value])
             }
             notes.append("\(line): \(plan.void.count == 1 ? "1 unredeemed code" : "\(plan.void.count) unredeemed codes") voided (\(reason))")
         }

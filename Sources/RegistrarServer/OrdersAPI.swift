@@ -9,6 +9,7 @@ import RegistrarStore
 struct OrdersAPI: Sendable {
     let config: RegistrarConfig
     let orders: any OrderBook
+    let codes: any CodeBook
     let clock: any WallClock
     let logger: Logger
 
@@ -111,20 +112,26 @@ struct OrdersAPI: Sendable {
             }
             let payments = try await orders.payments(ofOrder: reference)
             let jobs = try await orders.jobs(ofOrder: reference)
-            return JSONResponse.make(.ok, Self.orderJSON(order, payments: payments, jobs: jobs))
+            var seatCodes: [Int: [CodeRecord]] = [:]
+            for (index, item) in order.items.enumerated() where item.quantity > 1 {
+                seatCodes[index] = try await codes.codes(CodeFilter(source: "order",
+                                                                    sourceReference: OrderFulfilment.seatSource(reference: reference, index: index)))
+            }
+            return JSONResponse.make(.ok, Self.orderJSON(order, payments: payments, jobs: jobs, codes: seatCodes))
         } catch {
             return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
         }
     }
 
-    static func orderJSON(_ order: Order, payments: [Payment], jobs: [Job]) -> JSONValue {
+    /// - Parameter codes: the codes of multi-seat items, by item index (a storefront shows them on its receipt).
+    static func orderJSON(_ order: Order, payments: [Payment], jobs: [Job], codes: [Int: [CodeRecord]] = [:]) -> JSONValue {
         var object: [String: JSONValue] = [
             "reference": .string(order.reference),
             "email": .string(order.email),
             "total": .string(order.total),
             "currency": .string(order.currency),
             "status": .string(order.status.rawValue),
-            "items": itemsJSON(order.items),
+            "items": itemsJSON(order.items, codes: codes),
             "created_at": .string(Timestamp.format(order.createdAt)),
             "payments": .array(payments.map { payment in
                 .object(["transaction_id": .string(payment.transactionID), "decision": .string(payment.decision),
@@ -141,11 +148,19 @@ struct OrdersAPI: Sendable {
         return .object(object)
     }
 
-    static func itemsJSON(_ items: [OrderItem]) -> JSONValue {
-        .array(items.map { item in
-            .object(["course_id": .string(item.courseID), "mode": item.mode.map(JSONValue.string) ?? .null,
-                     "quantity": .number(Double(item.quantity)), "unit_price": .string(item.unitPrice),
-                     "fulfilment": item.fulfilment.map(JSONValue.string) ?? .null])
+    static func itemsJSON(_ items: [OrderItem], codes: [Int: [CodeRecord]] = [:]) -> JSONValue {
+        .array(items.enumerated().map { index, item in
+            var object: [String: JSONValue] = [
+                "course_id": .string(item.courseID), "mode": item.mode.map(JSONValue.string) ?? .null,
+                "quantity": .number(Double(item.quantity)), "unit_price": .string(item.unitPrice),
+                "fulfilment": item.fulfilment.map(JSONValue.string) ?? .null,
+            ]
+            if let itemCodes = codes[index] {
+                object["codes"] = .array(itemCodes.reversed().map { code in
+                    .object(["code": .string(code.code.grouped), "state": .string(code.state.rawValue)])
+                })
+            }
+            return .object(object)
         })
     }
 

@@ -83,7 +83,7 @@ public struct RegistrarHTTPServer: Sendable {
 
         // Everything under /api/v1 needs a token; each group below admits its roles.
         let api = router.group("api/v1").add(middleware: TokenAuthenticator(tokens: store))
-        OrdersAPI(config: config, orders: store, clock: clock, logger: logger).register(api, maxBody: maxBody)
+        OrdersAPI(config: config, orders: store, codes: store, clock: clock, logger: logger).register(api, maxBody: maxBody)
         AdminAPI(store: store, clock: clock).register(api)
         let desk = RedemptionDesk(codes: store, failures: RedemptionFailureGate(perMinute: config.codes.redeemFailuresPerMinute,
                                                                                  clock: clock), logger: logger)

@@ -234,16 +234,25 @@ final class PaymentSetup: Sendable {
         await setup.shutdown()
     }
 
-    @Test func aMultiSeatPurchaseEnrollsNobodyAndAwaitsCodes() async throws {
+    @Test func aMultiSeatPurchaseEnrollsNobodyAndBecomesCodes() async throws {
         let setup = try await PaymentSetup()
         let order = try await setup.createOrder(reference: "R-400", quantity: 3)
         #expect(order["total"]?.stringValue == "147.00")
         let paid = try await setup.request("POST", "/callbacks/cybersource", form: setup.callback(reference: "R-400", amount: "147.00"))
         #expect(paid.status == 200 && paid.json["status"]?.stringValue == "paid")
+        // The same callback again makes no more codes.
+        _ = try await setup.request("POST", "/callbacks/cybersource", form: setup.callback(reference: "R-400", amount: "147.00"))
         try await setup.settle()
         #expect(await setup.sandbox.ledger().isEmpty, "the buyer must not be enrolled once per seat")
         let shown = try await setup.request("GET", "/api/v1/orders/R-400", token: setup.opsToken)
-        #expect(shown.json["items"]?.arrayValue?.first?["fulfilment"]?.stringValue == "awaiting_codes")
+        let item = try #require(shown.json["items"]?.arrayValue?.first)
+        #expect(item["fulfilment"]?.stringValue == "codes")
+        let codes = item["codes"]?.arrayValue?.compactMap { $0["code"]?.stringValue } ?? []
+        #expect(codes.count == 3 && Set(codes).count == 3, "\(shown.json)")
+        #expect(codes.allSatisfy { if case .success = RegistrationCode.parse($0) { true } else { false } })
+        // Its mail was asked for (and fails here: no mail.smtp_url).
+        let listed = try setup.cli(["jobs", "list", "--kind", "mail", "--json"])
+        #expect(JSONValue.parse(listed)?.arrayValue?.count == 1, "\(listed)")
         await setup.shutdown()
     }
 

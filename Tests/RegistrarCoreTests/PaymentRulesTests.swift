@@ -65,6 +65,6 @@ import Testing
         let jobs = try OrderFulfilment.jobs(for: order, source: "test")
         #expect(jobs.count == 1)
         #expect(jobs[0].dedupeKey == "order:R-1:0:enroll" && jobs[0].serialKey == "ann@example.com|course-v1:A+B+C")
-        #expect(order.items.map(\.fulfilment) == ["enroll", "awaiting_codes"])
+        #expect(order.items.map(\.fulfilment) == ["enroll", "codes"])
     }
 }

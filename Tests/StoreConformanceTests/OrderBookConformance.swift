@@ -48,8 +48,10 @@ import Testing
             ]))
             let paid = try await store.applyPayment(callback("RG-2", amount: 129), delivery: delivery())
             #expect(paid.decision?.outcome == .paid && !paid.unknownOrder)
-            // The multi-seat item awaits codes: only the single seat is enrolled.
+            // The multi-seat item becomes codes, mailed to the buyer: only the single seat is enrolled.
             #expect(paid.jobs.count == 1 && paid.jobs.allSatisfy(\.created))
+            let codes = try await store.codes(CodeFilter(source: "order", sourceReference: "RG-2:1"))
+            #expect(codes.count == 3 && codes.allSatisfy { $0.courseID == "course-v1:edX+DemoX+Demo_Course" && $0.state == .active })
             let order = try #require(try await store.order(reference: "RG-2"))
             #expect(order.status == .paid && order.transactionID == "T1")
             #expect(try await store.delivery(id: paid.deliveryID)?.jobIDs == paid.jobs.map(\.id))
@@ -63,7 +65,8 @@ import Testing
             #expect(try await store.order(reference: "RG-2")?.attention == .duplicatePayment)
             #expect(try await store.orders(attentionOnly: true).map(\.reference) == ["RG-2"])
             #expect(try await store.payments(ofOrder: "RG-2").map(\.transactionID) == ["T1", "T2"])
-            #expect(try await store.jobs(ofOrder: "RG-2").count == 1)
+            #expect(try await store.jobs(ofOrder: "RG-2").map(\.kind) == [.enroll, .mail])
+            #expect(try await store.codes(CodeFilter(source: "order", sourceReference: "RG-2:1")).count == 3)
         }
     }
 
