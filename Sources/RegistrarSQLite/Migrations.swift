@@ -272,6 +272,12 @@ enum Migrations {
                 CREATE INDEX code_redemptions_email ON code_redemptions(email);
                 """)
         }
+        migrator.registerMigration("v13: token scopes") { db in
+            try db.execute(sql: """
+                -- Course id prefixes a token is limited to, as a JSON array; NULL for every course.
+                ALTER TABLE api_tokens ADD COLUMN scope TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -96,6 +96,8 @@ struct TokenRecord: FetchableRecord {
         guard let role = APIRole(rawValue: roleText) else {
             throw StoreError.corrupt("token \(name) has unknown role \(roleText)")
         }
-        token = APIToken(name: name, role: role, createdAt: row["created_at"], revokedAt: row["revoked_at"])
+        let scope: String? = row["scope"]
+        token = APIToken(name: name, role: role, createdAt: row["created_at"], revokedAt: row["revoked_at"],
+                         scope: try scope.map { try JSONText.decode([String].self, from: $0) })
     }
 }

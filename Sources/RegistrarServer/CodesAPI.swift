@@ -27,20 +27,29 @@ struct CodesAPI: Sendable {
             guard case .bytes(let body) = await RegistrarHTTPServer.collectBody(request, limit: maxBody) else {
                 return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the body is too large or unreadable")
             }
-            return await redeem(context.parameters.get("code") ?? "", body: body, client: client)
+            return await redeem(context.parameters.get("code") ?? "", body: body, client: client, token: context.identity)
         }
         let reading = api.group("codes").add(middleware: RequireRole(.salesAdmin, .financeAdmin))
-        reading.get { request, _ -> Response in await list(request.uri.queryParameters) }
-        reading.get(":code") { _, context -> Response in await show(context.parameters.get("code") ?? "") }
+        reading.get { request, context -> Response in await list(request.uri.queryParameters, token: context.identity) }
+        reading.get(":code") { _, context -> Response in await show(context.parameters.get("code") ?? "", token: context.identity) }
         api.group("codes").add(middleware: RequireRole(.salesAdmin)).post(":code/void") { request, context -> Response in
             guard case .bytes(let body) = await RegistrarHTTPServer.collectBody(request, limit: maxBody) else {
                 return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the body is too large or unreadable")
             }
-            return await void(context.parameters.get("code") ?? "", body: body, actor: context.identity?.name ?? "api")
+            return await void(context.parameters.get("code") ?? "", body: body, token: context.identity)
         }
     }
 
-    func redeem(_ typed: String, body: [UInt8], client: String) async -> Response {
+    static func outOfScope(_ record: CodeRecord) -> Response {
+        JSONResponse.error(.forbidden, code: "out_of_scope", message: "this token is not allowed \(record.courseID)")
+    }
+
+    func redeem(_ typed: String, body: [UInt8], client: String, token: APIToken?) async -> Response {
+        // A scoped storefront redeems only its courses' codes: looked at first, refused unchanged.
+        if let token, token.scope != nil, case .success(let code) = RegistrationCode.parse(typed.removingPercentEncoding ?? typed),
+           let record = try? await codes.code(code), !token.covers(record.courseID) {
+            return Self.outOfScope(record)
+        }
         let email: String
         do { email = try JSONDecoder().decode(RedemptionRequest.self, from: Data(body)).email } catch {
             // Nothing is checked before the budget is: a guesser must not learn more by sending garbage.
@@ -81,9 +90,10 @@ struct CodesAPI: Sendable {
         return response
     }
 
-    func list(_ query: Parameters) async -> Response {
+    func list(_ query: Parameters, token: APIToken?) async -> Response {
         var filter = CodeFilter(courseID: query.get("course_id"), source: query.get("source"),
-                                sourceReference: query.get("source_ref"), limit: min(query.get("limit", as: Int.self) ?? 1000, 10_000))
+                                sourceReference: query.get("source_ref"), coursePrefixes: token?.scope,
+                                limit: min(query.get("limit", as: Int.self) ?? 1000, 10_000))
         if let state = query.get("state") {
             guard let parsed = CodeState(rawValue: state) else {
                 return JSONResponse.error(.badRequest, code: "bad_state", message: "state is active, redeemed or void")
@@ -98,7 +108,7 @@ struct CodesAPI: Sendable {
         }
     }
 
-    func show(_ typed: String) async -> Response {
+    func show(_ typed: String, token: APIToken?) async -> Response {
         guard case .success(let code) = RegistrationCode.parse(typed) else {
             return JSONResponse.error(.badRequest, code: "malformed_code", message: "not a code")
         }
@@ -106,15 +116,20 @@ struct CodesAPI: Sendable {
             guard let record = try await codes.code(code) else {
                 return JSONResponse.error(.notFound, code: "unknown_code", message: "no such code")
             }
+            if let token, !token.covers(record.courseID) { return Self.outOfScope(record) }
             return JSONResponse.make(.ok, json: Self.json(record))
         } catch {
             return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
         }
     }
 
-    func void(_ typed: String, body: [UInt8], actor: String) async -> Response {
+    func void(_ typed: String, body: [UInt8], token: APIToken?) async -> Response {
+        let actor = token?.name ?? "api"
         guard case .success(let code) = RegistrationCode.parse(typed) else {
             return JSONResponse.error(.badRequest, code: "malformed_code", message: "not a code")
+        }
+        if let token, token.scope != nil, let record = try? await codes.code(code), !token.covers(record.courseID) {
+            return Self.outOfScope(record)
         }
         let reason = (body.isEmpty ? nil : try? JSONDecoder().decode(VoidRequest.self, from: Data(body)))?.reason ?? "voided by \(actor)"
         do {

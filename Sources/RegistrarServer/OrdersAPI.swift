@@ -33,14 +33,15 @@ struct OrdersAPI: Sendable {
             guard case .bytes(let body) = await RegistrarHTTPServer.collectBody(request, limit: maxBody) else {
                 return JSONResponse.error(.contentTooLarge, code: "too_large", message: "the body is too large or unreadable")
             }
-            return await create(body, by: context.identity?.name)
+            return await create(body, by: context.identity)
         }
         api.group("orders").add(middleware: RequireRole(.storefront, .ops, .financeAdmin)).get(":reference") { _, context -> Response in
             await show(context.parameters.get("reference") ?? "", to: context.identity)
         }
     }
 
-    func create(_ body: [UInt8], by tokenName: String?) async -> Response {
+    func create(_ body: [UInt8], by token: APIToken?) async -> Response {
+        let tokenName = token?.name
         let input: NewOrderRequest
         do { input = try JSONDecoder().decode(NewOrderRequest.self, from: Data(body)) } catch {
             return JSONResponse.error(.badRequest, code: "malformed_order", message: "the order is not the expected JSON: \(Self.describe(error))")
@@ -51,6 +52,9 @@ struct OrdersAPI: Sendable {
         case .success(let value): validated = value
         }
         var (order, profile) = validated
+        if let token, let outside = order.items.first(where: { !token.covers($0.courseID) }) {
+            return JSONResponse.error(.forbidden, code: "out_of_scope", message: "this token is not allowed \(outside.courseID)")
+        }
         order.createdBy = tokenName
         do {
             try await orders.createOrder(order)
@@ -109,6 +113,9 @@ struct OrdersAPI: Sendable {
             guard let order = try await orders.order(reference: reference),
                   let token, OrderVisibility.canRead(role: token.role, tokenName: token.name, createdBy: order.createdBy) else {
                 return JSONResponse.error(.notFound, code: "unknown_order", message: "no order \(reference)")
+            }
+            if let outside = order.items.first(where: { !token.covers($0.courseID) }) {
+                return JSONResponse.error(.forbidden, code: "out_of_scope", message: "this token is not allowed \(outside.courseID)")
             }
             let payments = try await orders.payments(ofOrder: reference)
             let jobs = try await orders.jobs(ofOrder: reference)

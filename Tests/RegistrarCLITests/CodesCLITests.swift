@@ -51,4 +51,19 @@ import Testing
         #expect(try await store.jobs(JobFilter(kind: .unenroll)).count == 1)
         #expect(try await store.code(made[2].code)?.state == .void)
     }
+
+    @Test func tokensAreScopedToCoursePrefixes() async throws {
+        let dir = try TemporaryDirectory()
+        let database = dir.file("registrar.sqlite")
+        let bad = try await runRegistrar(["tokens", "create", "--name", "x", "--role", "sales_admin", "--scope", "MITx"], database: database)
+        #expect(bad.status == 64 && bad.output.contains("must begin a course key"), "\(bad.output)")
+        let made = try await runRegistrar(["tokens", "create", "--name", "mit", "--role", "sales_admin", "--scope", "course-v1:MITx+",
+                                           "--scope", "course-v1:HarvardX+"], database: database)
+        #expect(made.status == 0 && made.output.contains("limited to course-v1:MITx+, course-v1:HarvardX+"), "\(made.output)")
+        let listed = try await runRegistrar(["tokens", "list", "--json"], database: database)
+        let token = try #require(JSONValue.parse(listed.output)?.arrayValue?.first)
+        #expect(token["scope"] == .array([.string("course-v1:MITx+"), .string("course-v1:HarvardX+")]))
+        let table = try await runRegistrar(["tokens", "list"], database: database)
+        #expect(table.output.contains("course-v1:MITx+ course-v1:HarvardX+"))
+    }
 }

@@ -7,13 +7,19 @@ public struct APIToken: Sendable, Equatable {
     public var role: APIRole
     public var createdAt: Date
     public var revokedAt: Date?
+    /// Course id prefixes the token is limited to; nil for every course (`CourseScope`).
+    public var scope: [String]?
 
-    public init(name: String, role: APIRole, createdAt: Date, revokedAt: Date?) {
+    public init(name: String, role: APIRole, createdAt: Date, revokedAt: Date?, scope: [String]? = nil) {
         self.name = name
         self.role = role
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.scope = scope
     }
+
+    /// Whether the token may see or act on `courseID`.
+    public func covers(_ courseID: String) -> Bool { CourseScope.covers(scope, courseID: courseID) }
 }
 
 public enum TokenError: Error, Sendable, CustomStringConvertible, Equatable {
