@@ -278,6 +278,33 @@ enum Migrations {
                 ALTER TABLE api_tokens ADD COLUMN scope TEXT;
                 """)
         }
+        migrator.registerMigration("v14: invoices") { db in
+            try db.execute(sql: """
+                CREATE TABLE invoices (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    course_id TEXT NOT NULL, mode TEXT, seats INTEGER NOT NULL,
+                    unit_price TEXT NOT NULL, currency TEXT NOT NULL, total TEXT NOT NULL,   -- decimal text
+                    company_name TEXT NOT NULL, contact_name TEXT, contact_email TEXT NOT NULL,
+                    recipient_name TEXT, recipient_email TEXT NOT NULL,
+                    po_number TEXT, customer_reference TEXT, internal_reference TEXT, address TEXT, note TEXT,
+                    created_by TEXT NOT NULL, created_at DATETIME NOT NULL, voided_at DATETIME
+                );
+                -- Payments (positive) and refunds (negative).
+                CREATE TABLE invoice_transactions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    invoice_id INTEGER NOT NULL REFERENCES invoices(id),
+                    amount TEXT NOT NULL, reference TEXT, recorded_by TEXT NOT NULL, at DATETIME NOT NULL
+                );
+                CREATE INDEX invoice_transactions_invoice ON invoice_transactions(invoice_id, id);
+                -- Append-only: nothing here is ever updated or deleted.
+                CREATE TABLE invoice_history (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    invoice_id INTEGER NOT NULL REFERENCES invoices(id),
+                    at DATETIME NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
+                );
+                CREATE INDEX invoice_history_invoice ON invoice_history(invoice_id, id);
+                """)
+        }
         return migrator
     }
 }

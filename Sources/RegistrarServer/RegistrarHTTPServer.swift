@@ -90,6 +90,7 @@ public struct RegistrarHTTPServer: Sendable {
         CodesAPI(codes: store, desk: desk, logger: logger).register(api, maxBody: maxBody) { request, context in
             Self.client(request, context, clients)
         }
+        InvoicesAPI(store: store, publicURL: config.server.publicURL, logger: logger).register(api, maxBody: maxBody)
         RedeemPage(desk: desk, lmsURL: config.openedx.lmsURL, policy: config.openedx.unknownLearner)
             .register(router, maxBody: min(maxBody, 16_384)) { request, context in Self.client(request, context, clients) }
         return router

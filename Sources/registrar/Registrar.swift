@@ -16,6 +16,7 @@ struct Registrar: AsyncParsableCommand {
             DeliveriesCommand.self,
             WooCommerceCommand.self,
             CodesCommand.self,
+            InvoicesCommand.self,
             EnrollCommand.self,
             UnenrollCommand.self,
             CoursesCommand.self,

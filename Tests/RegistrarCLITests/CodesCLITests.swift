@@ -66,4 +66,30 @@ import Testing
         let table = try await runRegistrar(["tokens", "list"], database: database)
         #expect(table.output.contains("course-v1:MITx+ course-v1:HarvardX+"))
     }
+
+    @Test func invoicesFromTheCommandLine() async throws {
+        let dir = try TemporaryDirectory()
+        let database = dir.file("registrar.sqlite")
+        let base = ["invoices", "create", "--course", "course-v1:edX+DemoX+2026", "--seats", "3", "--unit-price", "40", "--currency", "usd",
+                    "--company", "Acme", "--contact-email", "buyer@acme.example", "--recipient-email", "training@acme.example"]
+        let refused = try await runRegistrar(base.map { $0 == "3" ? "0" : $0 }, database: database)
+        #expect(refused.status == 64 && refused.output.contains("seats must be between 1 and 10000"), "\(refused.output)")
+        let created = try await runRegistrar(base + ["--po", "PO-7", "--out", dir.file("codes.csv")], database: database)
+        #expect(created.status == 0 && created.output.contains("invoice 1: 3 codes for Acme, 120.00 USD"), "\(created.output)")
+        let csv = try String(contentsOfFile: dir.file("codes.csv"), encoding: .utf8)
+        #expect(csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 4)
+        #expect(try await runRegistrar(["invoices", "pay", "1", "--amount", "100"], database: database).output.contains("partially_paid"))
+        #expect(try await runRegistrar(["invoices", "pay", "1", "--amount", "20", "--reference", "wire"], database: database).output.contains("paid"))
+        #expect(try await runRegistrar(["invoices", "refund", "1", "--amount", "120"], database: database).output.contains("refunded"))
+        let list = try await runRegistrar(["invoices", "list", "--json"], database: database)
+        #expect(JSONValue.parse(list.output)?.arrayValue?.first?["status"]?.stringValue == "refunded")
+        let void = try await runRegistrar(["invoices", "void", "1"], database: database)
+        #expect(void.output.contains("3 unredeemed codes voided"))
+        let show = try await runRegistrar(["invoices", "show", "1"], database: database)
+        for action in ["created", "payment", "refund", "void"] { #expect(show.output.contains("  \(action)  "), "\(show.output)") }
+        let codes = try await runRegistrar(["invoices", "codes", "1"], database: database)
+        #expect(codes.output.components(separatedBy: "\r\n").filter { $0.contains(",void,") }.count == 3)
+        #expect(try await runRegistrar(["invoices", "pay", "1", "--amount", "1"], database: database).status == 1)
+        #expect(try await runRegistrar(["invoices", "show", "9"], database: database).output.contains("no invoice 9"))
+    }
 }

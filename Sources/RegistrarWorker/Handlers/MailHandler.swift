@@ -28,22 +28,31 @@ public struct MailHandler: JobHandler {
         guard let client else {
             return .permanent(reason: "mail is not configured (mail.smtp_url): set it and replay this job; the codes are in `registrar codes list`")
         }
-        let payload: CodesMailPayload
-        do { payload = try job.job.decodePayload(CodesMailPayload.self) } catch {
-            return .permanent(reason: "mail payload unreadable: \(error)")
+        // A message composed when it was asked for (an invoice's), or a buyer's codes composed from the codes.
+        let to: String, subject: String, text: String
+        var attachments: [MailMessage.Attachment] = []
+        if let composed = try? job.job.decodePayload(ComposedMailPayload.self) {
+            (to, subject, text) = (composed.to, composed.subject, composed.text)
+            attachments = composed.attachments.map { MailMessage.Attachment(filename: $0.filename, data: Array($0.content.utf8)) }
+        } else {
+            let payload: CodesMailPayload
+            do { payload = try job.job.decodePayload(CodesMailPayload.self) } catch {
+                return .permanent(reason: "mail payload unreadable: \(error)")
+            }
+            to = payload.to
+            (subject, text) = payload.message(publicURL: publicURL)
         }
-        let (subject, text) = payload.message(publicURL: publicURL)
-        let message = MailMessage(from: mail.from, to: payload.to, replyTo: mail.replyTo, subject: subject, text: text,
-                                  messageID: Self.messageID(jobID: job.job.id, publicURL: publicURL))
+        let message = MailMessage(from: mail.from, to: to, replyTo: mail.replyTo, subject: subject, text: text,
+                                  attachments: attachments, messageID: Self.messageID(jobID: job.job.id, publicURL: publicURL))
         let bytes: [UInt8]
         do { bytes = try message.rendered(date: clock.now()) } catch {
             return .permanent(reason: "the message cannot be written: \(error.message)")
         }
-        switch await client.send(from: message.fromAddress, to: [payload.to], message: bytes) {
+        switch await client.send(from: message.fromAddress, to: [to], message: bytes) {
         case .success:
-            return .success(detail: "sent to \(payload.to): \(subject)")
+            return .success(detail: "sent to \(to): \(subject)")
         case .failure(let error):
-            let reason = "sending to \(payload.to): \(error.message)"
+            let reason = "sending to \(to): \(error.message)"
             return error.isTransient ? .transient(reason: reason) : .permanent(reason: reason)
         }
     }
