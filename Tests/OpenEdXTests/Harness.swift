@@ -27,7 +27,7 @@ final class Harness: Sendable {
 
     init(unknownLearner: UnknownLearnerPolicy = .allow, requestsPerMinute: Int = 100_000,
          maxAttempts: Int = 10, backoffBase: Duration = .milliseconds(50), clientSecret: String? = nil,
-         sandbox configure: (inout SandboxConfiguration) -> Void = { _ in }) async throws {
+         callTimeout: Duration = .seconds(2), sandbox configure: (inout SandboxConfiguration) -> Void = { _ in }) async throws {
         var configuration = SandboxConfiguration()
         configuration.port = 0
         configuration.logger = quietLogger
@@ -42,7 +42,7 @@ final class Harness: Sendable {
                                              retry: RetryRule(backoff: BackoffPolicy(base: backoffBase, cap: .milliseconds(400))))
         store = try SQLiteStore(path: dir.path + "/registrar.sqlite", options: options)
         var httpConfiguration = HTTPClientConfiguration()
-        httpConfiguration.totalTimeout = .seconds(2)
+        httpConfiguration.totalTimeout = callTimeout
         http = CurlHTTPClient(configuration: httpConfiguration)
         let settings = OpenEdXSettings(lmsURL: sandbox.baseURL, studioURL: sandbox.baseURL, clientID: configuration.clientID,
                                        clientSecret: Secret(clientSecret ?? configuration.clientSecret), requestsPerMinute: requestsPerMinute)

@@ -9,8 +9,9 @@ import Testing
 
 @Suite struct OpenEdXClientTests {
     @Test func oneTokenServesManyCallsAndIsRefreshedAfterExpiry() async throws {
-        // Long enough for 20 calls on a busy machine; the token is then reused until 90 % of it has passed.
-        let harness = try await Harness { $0.tokenTTL = .seconds(4) }
+        // Long enough for 20 calls on a machine busy with the rest of the suite (a full CI run once took more than
+        // the 2 s call timeout and 4 s of token the test had): the token is then reused until 90 % of it has passed.
+        let harness = try await Harness(callTimeout: .seconds(10)) { $0.tokenTTL = .seconds(12) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<20 {
                 group.addTask {
@@ -22,9 +23,9 @@ import Testing
             try await group.waitForAll()
         }
         #expect(await harness.sandbox.stats().tokensIssued == 1, "concurrent callers must share one token fetch")
-        // The token was issued before this moment, so 4.1 s later it has expired on both sides.
+        // The token was issued before this moment, so 12.1 s later it has expired on both sides.
         let issued = ContinuousClock.now
-        try await Task.sleep(until: issued + .milliseconds(4100))
+        try await Task.sleep(until: issued + .milliseconds(12_100))
         guard case .ok("ann", _) = await harness.client.username(forEmail: "ann@example.com") else {
             Issue.record("lookup after expiry failed"); return
         }
