@@ -24,11 +24,11 @@ extension SQLiteStore: InvoiceBook {
             try InvoiceTable.log(id, actor: actor, action: "created",
                                  detail: "\(request.seats) seats of \(request.courseID) for \(request.companyName), \(Money.format(checked.total)) \(request.currency)",
                                  now: now, in: db)
-            let csv = CodeCSV.render(codes.map { InvoiceTable.csvRow($0, invoiceID: id, request: request) }, publicURL: publicURL)
+            guard let invoice = try InvoiceTable.invoice(id, in: db) else { throw InvoiceError.notFound(id) }
+            let csv = CodeCSV.render(invoice.csvRows(codes), publicURL: publicURL)
             let mail = InvoiceRules.mail(invoiceID: id, request: request, total: checked.total, csv: csv, publicURL: publicURL)
             _ = try JobTable.insert([NewJob(kind: .mail, dedupeKey: "invoice:\(id):codes-mail", payload: mail.jsonText, source: "invoice:\(id)")],
                                     deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
-            guard let invoice = try InvoiceTable.invoice(id, in: db) else { throw InvoiceError.notFound(id) }
             return (invoice, codes)
         }
         jobsMayRun()
@@ -109,12 +109,5 @@ enum InvoiceTable {
         return Invoice(id: id, request: request, unitPrice: Money.parse(row["unit_price"] as String) ?? 0,
                        total: Money.parse(row["total"] as String) ?? 0, createdBy: row["created_by"], createdAt: row["created_at"],
                        voidedAt: row["voided_at"], transactions: transactions, history: history)
-    }
-
-    static func csvRow(_ code: CodeRecord, invoiceID: Int64, request: InvoiceRequest) -> CodeCSV.Row {
-        CodeCSV.Row(code: code.code, courseID: code.courseID, mode: code.mode, source: "invoice", invoiceID: String(invoiceID),
-                    companyName: request.companyName, customerReference: request.customerReference,
-                    internalReference: request.internalReference, state: code.state,
-                    redemptions: code.redemptions.map { ($0.email, Timestamp.format($0.at)) })
     }
 }

@@ -56,12 +56,7 @@ struct InvoicesAPI: Sendable {
             await withInvoice(context) { invoice in
                 let codes = (try? await store.codes(CodeFilter(source: "invoice", sourceReference: String(invoice.id),
                                                                limit: InvoiceRules.maxSeats))) ?? []
-                let csv = CodeCSV.render(codes.reversed().map { code in
-                    CodeCSV.Row(code: code.code, courseID: code.courseID, mode: code.mode, source: "invoice", invoiceID: String(invoice.id),
-                                companyName: invoice.request.companyName, customerReference: invoice.request.customerReference,
-                                internalReference: invoice.request.internalReference, state: code.state,
-                                redemptions: code.redemptions.map { ($0.email, Timestamp.format($0.at)) })
-                }, publicURL: publicURL)
+                let csv = CodeCSV.render(invoice.csvRows(codes.reversed()), publicURL: publicURL)
                 var headers = HTTPFields()
                 headers[.contentType] = "text/csv; charset=utf-8"
                 headers[.contentDisposition] = "attachment; filename=\"invoice-\(invoice.id)-codes.csv\""

@@ -72,3 +72,16 @@ public enum InvoiceError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension Invoice {
+    /// The codes CSV rows of this invoice's codes (the design's columns, company and references filled in): what
+    /// its mail attaches, `invoices codes` prints and `GET /api/v1/invoices/{id}/codes.csv` serves.
+    public func csvRows(_ codes: [CodeRecord]) -> [CodeCSV.Row] {
+        codes.map { code in
+            CodeCSV.Row(code: code.code, courseID: code.courseID, mode: code.mode, source: "invoice", invoiceID: String(id),
+                        companyName: request.companyName, customerReference: request.customerReference,
+                        internalReference: request.internalReference, state: code.state,
+                        redemptions: code.redemptions.map { ($0.email, Timestamp.format($0.at)) })
+        }
+    }
+}

@@ -160,12 +160,7 @@ struct InvoicesCommand: AsyncParsableCommand {
     }
 
     static func csv(_ invoice: Invoice, _ codes: [CodeRecord], publicURL: String?) -> String {
-        CodeCSV.render(codes.map { code in
-            CodeCSV.Row(code: code.code, courseID: code.courseID, mode: code.mode, source: "invoice", invoiceID: String(invoice.id),
-                        companyName: invoice.request.companyName, customerReference: invoice.request.customerReference,
-                        internalReference: invoice.request.internalReference, state: code.state,
-                        redemptions: code.redemptions.map { ($0.email, Timestamp.format($0.at)) })
-        }, publicURL: publicURL)
+        CodeCSV.render(invoice.csvRows(codes), publicURL: publicURL)
     }
 
     static func writeCSV(_ invoice: Invoice, _ codes: [CodeRecord], to path: String, publicURL: String?) throws {
