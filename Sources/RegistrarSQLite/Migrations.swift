@@ -305,6 +305,23 @@ enum Migrations {
                 CREATE INDEX invoice_history_invoice ON invoice_history(invoice_id, id);
                 """)
         }
+        migrator.registerMigration("v15: seat refunds, WooCommerce orders needing attention") { db in
+            try db.execute(sql: """
+                -- Seats of a line sold as codes given back by the order's refunds (a partial refund leaves the line's
+                -- quantity as it was), the largest count seen.
+                CREATE TABLE woo_seat_refunds (
+                    store TEXT NOT NULL, order_id INTEGER NOT NULL, line_id INTEGER NOT NULL,
+                    seats INTEGER NOT NULL, updated_at DATETIME NOT NULL,
+                    PRIMARY KEY (store, order_id, line_id)
+                ) WITHOUT ROWID;
+                -- refund_exceeds_unredeemed_seats and what it concerns; detail is kept when dismissed, so the same
+                -- shortfall seen by a later delivery is not raised again.
+                ALTER TABLE woo_orders ADD COLUMN attention TEXT;
+                ALTER TABLE woo_orders ADD COLUMN attention_detail TEXT;
+                ALTER TABLE woo_orders ADD COLUMN attention_at DATETIME;
+                CREATE INDEX woo_orders_attention ON woo_orders(attention_at) WHERE attention IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -71,16 +71,10 @@ extension SQLiteStore: CodeBook {
     }
 
     public func voidCodes(_ codes: [RegistrationCode], reason: String, actor: String) async throws -> [CodeRecord] {
-        let now = StoredDate.text(clock.now())
+        let now = clock.now()
         return try await write { db in
-            var records: [CodeRecord] = []
-            for code in codes {
-                try db.execute(sql: """
-                    UPDATE codes SET state = 'void', void_reason = ?, voided_at = ?, voided_by = ? WHERE code = ? AND state <> 'void'
-                    """, arguments: [reason, now, actor, code.value])
-                if let record = try CodeTable.record(code, in: db) { records.append(record) }
-            }
-            return records
+            try CodeTable.void(codes, reason: reason, actor: actor, now: now, in: db)
+            return try codes.compactMap { try CodeTable.record($0, in: db) }
         }
     }
 
@@ -90,9 +84,7 @@ extension SQLiteStore: CodeBook {
         let outcome = try await write { db -> RevokeOutcome in
             guard let record = try CodeTable.record(code, in: db) else { return .unknownCode }
             guard record.redemptions.contains(where: { $0.email == email }) else { return .notRedeemedBy(record) }
-            try db.execute(sql: """
-                UPDATE codes SET state = 'void', void_reason = ?, voided_at = ?, voided_by = ? WHERE code = ? AND state <> 'void'
-                """, arguments: ["revoked: \(email) unenrolled", StoredDate.text(now), actor, code.value])
+            try CodeTable.void([code], reason: "revoked: \(email) unenrolled", actor: actor, now: now, in: db)
             let job = NewJob(kind: .unenroll, dedupeKey: RedemptionRules.enrollKey(code: code, email: email) + ":unenroll",
                              serialKey: SerialKey.enrollment(email: email, courseID: record.courseID),
                              payload: UnenrollPayload(email: email, courseID: record.courseID,
@@ -129,6 +121,15 @@ enum CodeTable {
                                    currency: request.currency, state: .active, createdAt: now))
         }
         return made
+    }
+
+    /// Voids the codes not void already; a void code keeps its first reason.
+    static func void(_ codes: [RegistrationCode], reason: String, actor: String, now: Date, in db: Database) throws {
+        let update = try db.cachedStatement(sql: """
+            UPDATE codes SET state = 'void', void_reason = ?, voided_at = ?, voided_by = ? WHERE code = ? AND state <> 'void'
+            """)
+        let at = StoredDate.text(now)
+        for code in codes { try update.execute(arguments: [reason, at, actor, code.value]) }
     }
 
     static func record(_ code: RegistrationCode, in db: Database) throws -> CodeRecord? {

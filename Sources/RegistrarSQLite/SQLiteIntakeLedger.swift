@@ -44,6 +44,14 @@ extension SQLiteStore: IntakeLedger {
         try await read { db in try WooOrderLedger.recall(keys, in: db).memory }
     }
 
+    public func refundSeats(_ refunds: [SeatRefund], deliveryID: Int64?) async throws -> [String] {
+        let now = clock.now()
+        let maxAttempts = options.maxAttempts
+        return try await write { db in
+            try refunds.flatMap { try SeatLedger.refund($0, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db) }
+        }
+    }
+
     static func keys(of intake: WooIntake) -> WooOrderKeys? {
         if case .order(let order) = intake.payload { return WooOrderKeys(store: intake.rules.store.id, order: order) }
         return nil

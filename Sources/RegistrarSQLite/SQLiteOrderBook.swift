@@ -120,6 +120,39 @@ extension SQLiteStore: OrderBook {
         return jobs
     }
 
+    public func storeOrdersNeedingAttention(limit: Int) async throws -> [FlaggedStoreOrder] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT store, order_id, attention, attention_detail, attention_at FROM woo_orders INDEXED BY woo_orders_attention
+                WHERE attention IS NOT NULL ORDER BY attention_at LIMIT ?
+                """, arguments: [limit]).map(Self.flagged)
+        }
+    }
+
+    public func dismissStoreOrder(store: String, orderID: Int, actor: String, note: String?) async throws -> FlaggedStoreOrder? {
+        let now = clock.now()
+        return try await write { db -> FlaggedStoreOrder? in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT store, order_id, attention, attention_detail, attention_at FROM woo_orders
+                WHERE store = ? AND order_id = ? AND attention IS NOT NULL
+                """, arguments: [store, orderID]) else { return nil }
+            let flag = try Self.flagged(row)
+            try db.execute(sql: "UPDATE woo_orders SET attention = NULL, attention_at = NULL WHERE store = ? AND order_id = ?",
+                           arguments: [store, orderID])
+            try Self.audit(actor: actor, action: "order.dismiss", jobID: nil,
+                           detail: "WooCommerce order \(flag.reference): \(flag.attention.rawValue) dismissed" + (note.map { ": \($0)" } ?? ""),
+                           at: now, in: db)
+            return flag
+        }
+    }
+
+    private static func flagged(_ row: Row) throws -> FlaggedStoreOrder {
+        let text: String = row["attention"]
+        guard let attention = OrderAttention(rawValue: text) else { throw StoreError.corrupt("woo_orders holds attention \"\(text)\"") }
+        return FlaggedStoreOrder(store: row["store"], orderID: row["order_id"], attention: attention,
+                                 detail: row["attention_detail"] ?? "", since: row["attention_at"])
+    }
+
     /// A paid order's multi-seat items get their codes (once: a second payment or review finds them made).
     private static func makeSeats(_ order: OrderSnapshot, actor: String, deliveryID: Int64?, maxAttempts: Int, now: Date,
                                   in db: Database) throws {
@@ -127,7 +160,7 @@ extension SQLiteStore: OrderBook {
             _ = try SeatLedger.apply(SeatLedger.Seats(
                 sourceReference: OrderFulfilment.seatSource(reference: order.reference, index: index), courseID: item.courseID,
                 mode: item.mode, seats: item.quantity, buyerEmail: order.email, orderNumber: order.reference, lineID: index,
-                actor: actor, mailKey: { OrderFulfilment.seatMailKey(reference: order.reference, index: index, liveAfter: $0) }),
+                actor: actor, voidReason: "order \(order.reference) now has \(item.quantity) seats on item \(index)", mailKey: { OrderFulfilment.seatMailKey(reference: order.reference, index: index, liveAfter: $0) }),
                 deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
         }
     }

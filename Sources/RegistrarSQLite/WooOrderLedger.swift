@@ -72,10 +72,6 @@ enum WooOrderLedger {
         let decision = decided.decision
         let jobs = try JobTable.insert(decision.jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now,
                                        knownAbsent: decided.absentKeys, in: db)
-        var seatNotes: [String] = []
-        for grant in decision.seats {
-            seatNotes += try SeatLedger.apply(grant, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
-        }
         if case .order(let order) = payload, decision.verdict != .stale {
             try db.cachedStatement(sql: """
                 INSERT INTO woo_orders (store, order_id, newest_modified_gmt, status, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -83,6 +79,11 @@ enum WooOrderLedger {
                     newest_modified_gmt = COALESCE(excluded.newest_modified_gmt, newest_modified_gmt),
                     status = excluded.status, updated_at = excluded.updated_at
                 """).execute(arguments: [storeID, order.id, decision.newestModifiedGMT, order.status, StoredDate.text(now)])
+        }
+        // After the order's row exists: a shortfall of seats flags it.
+        var seatNotes: [String] = []
+        for grant in decision.seats {
+            seatNotes += try SeatLedger.apply(grant, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
         }
         return (jobs, seatNotes)
     }

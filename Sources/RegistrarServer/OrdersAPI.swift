@@ -190,4 +190,11 @@ public enum OrdersAPIShape {
     public static func json(_ order: Order, payments: [Payment], jobs: [Job]) -> JSONValue {
         OrdersAPI.orderJSON(order, payments: payments, jobs: jobs)
     }
+
+    /// A flagged WooCommerce order; `source` tells it from a checkout order in the same list.
+    public static func json(_ flag: FlaggedStoreOrder) -> JSONValue {
+        .object(["source": .string("woocommerce"), "reference": .string(flag.reference), "store": .string(flag.store),
+                 "order_id": .number(Double(flag.orderID)), "attention": .string(flag.attention.rawValue),
+                 "detail": .string(flag.detail), "since": .string(Timestamp.format(flag.since))])
+    }
 }

@@ -22,7 +22,8 @@ import Testing
 
     @Test func refundTextIsJSONEncodersText() throws {
         let lines = [WooRefundJobPayload.Line(lineID: 315, courseID: "course-v1:edX+DemoX+Demo_Course", mode: "verified", quantity: 1),
-                     WooRefundJobPayload.Line(lineID: 9_007_199_254_740_991, courseID: "é", quantity: -2)]
+                     WooRefundJobPayload.Line(lineID: 9_007_199_254_740_991, courseID: "é", quantity: -2),
+                     WooRefundJobPayload.Line(lineID: 316, courseID: "course-v1:edX+DemoX+2026", quantity: 5, codes: true)]
         for orderID in [1, 727, 999_999_999_999_999, 1_000_000_000_000_000, 9_007_199_254_740_992] {
             for refundID in [nil, 0, 730] as [Int?] {
                 for email in [nil, "ann@example.com"] as [String?] {

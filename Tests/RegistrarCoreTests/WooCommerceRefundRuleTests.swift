@@ -111,6 +111,53 @@ import Testing
         #expect(WooRefundRule.decide(payload(email: nil), refundID: 731, refund: refund([313: 1]), everyRefund: nil)
                 == .settled("refund 731 covers no course line"))
     }
+
+    /// A line sold as codes: every refunded seat counts (it voids a code), summed over every refund of the order,
+    /// and nobody is unenrolled for it; an enrolled line in the same refund is decided as before.
+    @Test func aLineSoldAsCodesCountsItsRefundedSeats() throws {
+        var mixed = payload(seats: [311: 1, 312: 5])
+        mixed.lines[1].codes = true
+        let thisRefund = refund([312: 2])
+        #expect(WooRefundRule.decide(mixed, refundID: 731, refund: thisRefund, everyRefund: nil) == .needsEveryRefund)
+        let earlier = refund([312: 1])
+        guard case .refundSeats(let seats, let jobs, let whole, let partial)
+                = WooRefundRule.decide(mixed, refundID: 731, refund: thisRefund, everyRefund: [thisRefund, earlier]) else {
+            Issue.record("expected refundSeats")
+            return
+        }
+        #expect(jobs.isEmpty && whole.isEmpty && partial.isEmpty)
+        #expect(seats == [SeatRefund(store: "main", orderID: 727, orderNumber: "727", lineID: 312, courseID: run2026, mode: "verified",
+                                     quantity: 5, refunded: 3, buyerEmail: "zoe@example.com")])
+        #expect(seats.first?.grant.seats == 5, "the store subtracts what it has recorded")
+
+        // Both lines in one refund: the enrolled line wholly refunded is unenrolled, the seat line counted.
+        let both = refund([311: 1, 312: 5])
+        guard case .refundSeats(let allSeats, let unenrolls, let wholeLines, _)
+                = WooRefundRule.decide(mixed, refundID: 731, refund: both, everyRefund: nil) else {
+            Issue.record("expected refundSeats")
+            return
+        }
+        #expect(allSeats.map(\.refunded) == [5] && wholeLines == [311] && unenrolls.map(\.job.dedupeKey) == ["woo:main:727:311:unenroll"])
+    }
+
+    /// More seats refunded than the line holds (a store's odd arithmetic) is the whole line, never more.
+    @Test func refundedSeatsAreBoundedByTheLine() {
+        #expect(SeatRefund(store: "s", orderID: 1, orderNumber: "1", lineID: 2, courseID: "c", mode: nil, quantity: 3, refunded: 7,
+                           buyerEmail: nil).refunded == 3)
+        #expect(SeatRefund(store: "s", orderID: 1, orderNumber: "1", lineID: 2, courseID: "c", mode: nil, quantity: 3, refunded: -1,
+                           buyerEmail: nil).refunded == 0)
+    }
+
+    /// Old jobs carry no `codes` flag; new ones say it only when true.
+    @Test func theCodesFlagIsReadWhenPresentAndWrittenOnlyWhenTrue() throws {
+        let old = try JSONDecoder().decode(WooRefundJobPayload.Line.self, from: Data(#"{"line_id":1,"course_id":"c","quantity":2}"#.utf8))
+        #expect(old.codes == false)
+        let sold = WooRefundJobPayload.Line(lineID: 1, courseID: "c", quantity: 2, codes: true)
+        let text = String(decoding: try JSONEncoder().encode(sold), as: UTF8.self)
+        #expect(text.contains(#""codes":true"#))
+        #expect(try JSONDecoder().decode(WooRefundJobPayload.Line.self, from: Data(text.utf8)) == sold)
+        #expect(!String(decoding: try JSONEncoder().encode(old), as: UTF8.self).contains("codes"))
+    }
 }
 
 /// What an operator may do to a job in each state.

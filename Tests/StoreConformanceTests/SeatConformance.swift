@@ -71,6 +71,47 @@ import Testing
         }
     }
 
+    /// Refunds give seats back on a line whose quantity stays as sold: the count is kept, later deliveries make
+    /// no code again, and a shortfall flags the order once, until dismissed.
+    @Test(arguments: Backends.all)
+    func refundedSeatsStayRefundedAndAShortfallIsFlaggedOnce(_ backend: StoreBackend) async throws {
+        try await backend.with { store in
+            _ = try await deliver(store, seats: 3, modified: "2026-12-01T10:00:00")
+            var codes = try await lineCodes(store)
+            _ = try await store.redeem(codes[2].code, email: "a@example.com") // the oldest
+            func refund(_ seats: Int) -> SeatRefund {
+                SeatRefund(store: "main", orderID: 900, orderNumber: "WC-900", lineID: 901, courseID: "course-v1:edX+DemoX+2026",
+                           mode: "audit", quantity: 3, refunded: seats, buyerEmail: "buyer@example.com")
+            }
+            let notes = try await store.refundSeats([refund(2)], deliveryID: nil)
+            #expect(notes.contains { $0.contains("2 unredeemed codes voided (order WC-900: 2 of the 3 seats of line 901 refunded)") }, "\(notes)")
+            codes = try await lineCodes(store)
+            #expect(codes.map(\.state) == [.void, .void, .redeemed])
+            #expect(try await store.storeOrdersNeedingAttention(limit: 10).isEmpty)
+            // An older count read again, or the order delivered again: nothing comes back.
+            #expect(try await store.refundSeats([refund(1)], deliveryID: nil).isEmpty)
+            _ = try await deliver(store, seats: 3, modified: "2026-12-01T11:00:00")
+            #expect(try await lineCodes(store) == codes)
+            #expect(try await store.jobs(JobFilter(kind: .mail)).count == 1)
+
+            // The last seat refunded is a redeemed one: flagged, nobody unenrolled, the code named whole.
+            let shortfall = try await store.refundSeats([refund(3)], deliveryID: nil)
+            #expect(shortfall.contains { $0.hasPrefix("refund_exceeds_unredeemed_seats") && !$0.contains(codes[2].code.grouped) })
+            let flags = try await store.storeOrdersNeedingAttention(limit: 10)
+            #expect(flags.map(\.reference) == ["main:900"] && flags.first?.attention == .refundExceedsUnredeemedSeats)
+            #expect(flags.first?.detail.contains(codes[2].code.grouped) == true && flags.first?.detail.contains("a@example.com") == true)
+            #expect(try await store.jobs(JobFilter(kind: .unenroll)).isEmpty)
+
+            let dismissed = try await store.dismissStoreOrder(store: "main", orderID: 900, actor: "ops", note: "kept")
+            #expect(dismissed?.reference == "main:900")
+            #expect(try await store.dismissStoreOrder(store: "main", orderID: 900, actor: "ops", note: nil) == nil)
+            // The same shortfall seen again is not raised again.
+            _ = try await store.refundSeats([refund(3)], deliveryID: nil)
+            _ = try await deliver(store, seats: 3, modified: "2026-12-01T12:00:00")
+            #expect(try await store.storeOrdersNeedingAttention(limit: 10).isEmpty)
+        }
+    }
+
     @Test(arguments: Backends.all)
     func aStoreWithSeatsBuyerEnrollsTheBuyerOnce(_ backend: StoreBackend) async throws {
         try await backend.with { store in

@@ -88,7 +88,8 @@ extension WooRefundJobPayload: JobPayload {
                  "refund_id": refundID.map { .number(Double($0)) }, "email": email.map(JSONValue.string),
                  "lines": .array(lines.map { line in
                      .fields(["line_id": .number(Double(line.lineID)), "course_id": .string(line.courseID),
-                              "mode": line.mode.map(JSONValue.string), "quantity": .number(Double(line.quantity))])
+                              "mode": line.mode.map(JSONValue.string), "quantity": .number(Double(line.quantity)),
+                              "codes": line.codes ? .bool(true) : nil])
                  })])
     }
 }

@@ -46,6 +46,9 @@ public enum OrderAttention: String, Sendable, Codable, CaseIterable {
     case review
     /// The authorised amount or currency did not match the order: not fulfilled.
     case amountMismatch = "amount_mismatch"
+    /// A refund took back more seats than the line had unredeemed codes: the redeemed ones stay until an operator
+    /// revokes them (`codes revoke`) or dismisses the flag.
+    case refundExceedsUnredeemedSeats = "refund_exceeds_unredeemed_seats"
 }
 
 /// An order's state as the payment rules need it.

@@ -151,7 +151,7 @@ public struct WooIntakeRules: Sendable {
             enrollments += 1
         }
         let refunds = unseenRefunds(order, memory)
-        jobs += refunds.map { refundJob(order, refundID: $0, email: email, mapped: mapped) }
+        jobs += refunds.map { refundJob(order, refundID: $0, email: email, mapped: mapped, memory: memory) }
         guard !jobs.isEmpty || !seats.isEmpty else {
             return WooDecision(verdict: .ignored,
                                reason: "every course line of paid \(label) was unenrolled after a refund; none is enrolled again")
@@ -200,11 +200,13 @@ public struct WooIntakeRules: Sendable {
     private func inert(_ order: WooOrder, label: String, mapped: [(line: WooLineItem, course: CourseMapping)],
                        memory: WooOrderMemory, notes: inout [String]) -> WooDecision {
         var reason = "status \(order.status) creates nothing"
-        guard !memory.linesWithEnroll.isEmpty else {
+        guard !memory.linesWithEnroll.isEmpty || !memory.linesWithCodes.isEmpty else {
             notes = []
             return WooDecision(verdict: .ignored, reason: reason)
         }
-        reason += ": the enrollments already made for \(label) are kept; refunding the order unenrolls"
+        reason += memory.linesWithEnroll.isEmpty
+            ? ": the codes already made for \(label) are kept; refunding the order voids the unredeemed ones"
+            : ": the enrollments already made for \(label) are kept; refunding the order unenrolls"
         // A refund made just before the status change can arrive only in this delivery (WooCommerce builds the
         // payload when it sends it), and the refunded lines were enrolled: check it, as a paid order's would be.
         let refunds = unseenRefunds(order, memory)
@@ -212,7 +214,7 @@ public struct WooIntakeRules: Sendable {
             notes = []
             return WooDecision(verdict: .ignored, reason: reason)
         }
-        let jobs = refunds.map { refundJob(order, refundID: $0, email: email, mapped: mapped) }
+        let jobs = refunds.map { refundJob(order, refundID: $0, email: email, mapped: mapped, memory: memory) }
         return WooDecision(verdict: .accepted, reason: reason + "; \(Self.count(jobs.count, "refund")) to check",
                            jobs: jobs)
     }
@@ -285,10 +287,10 @@ public struct WooIntakeRules: Sendable {
     }
 
     private func refundJob(_ order: WooOrder, refundID: Int, email: String,
-                           mapped: [(line: WooLineItem, course: CourseMapping)]) -> NewJob {
+                           mapped: [(line: WooLineItem, course: CourseMapping)], memory: WooOrderMemory) -> NewJob {
         let lines = mapped.map {
             WooRefundJobPayload.Line(lineID: $0.line.id, courseID: $0.course.courseID, mode: $0.course.mode,
-                                     quantity: $0.line.quantity)
+                                     quantity: $0.line.quantity, codes: isSeatLine($0.line, memory))
         }
         let payload = WooRefundJobPayload(store: store.id, orderID: order.id, orderNumber: order.number,
                                           refundID: refundID, email: email, lines: lines)

@@ -15,18 +15,40 @@ public struct WooRefundJobPayload: Codable, Sendable, Equatable {
         public var courseID: String
         public var mode: String?
         public var quantity: Int
+        /// The line is sold as codes (`seats: codes`): a refund voids its codes rather than unenrolling anyone.
+        public var codes: Bool
 
-        public init(lineID: Int, courseID: String, mode: String? = nil, quantity: Int) {
+        public init(lineID: Int, courseID: String, mode: String? = nil, quantity: Int, codes: Bool = false) {
             self.lineID = lineID
             self.courseID = courseID
             self.mode = mode
             self.quantity = quantity
+            self.codes = codes
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            lineID = try container.decode(Int.self, forKey: .lineID)
+            courseID = try container.decode(String.self, forKey: .courseID)
+            mode = try container.decodeIfPresent(String.self, forKey: .mode)
+            quantity = try container.decode(Int.self, forKey: .quantity)
+            // Jobs enqueued before seats were sold as codes carry no flag.
+            codes = try container.decodeIfPresent(Bool.self, forKey: .codes) ?? false
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(lineID, forKey: .lineID)
+            try container.encode(courseID, forKey: .courseID)
+            try container.encodeIfPresent(mode, forKey: .mode)
+            try container.encode(quantity, forKey: .quantity)
+            if codes { try container.encode(true, forKey: .codes) }
         }
 
         enum CodingKeys: String, CodingKey {
             case lineID = "line_id"
             case courseID = "course_id"
-            case mode, quantity
+            case mode, quantity, codes
         }
     }
 

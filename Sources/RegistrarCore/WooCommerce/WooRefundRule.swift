@@ -11,6 +11,9 @@ public enum WooRefundRule {
         case unenroll(jobs: [ConditionalJob], whole: [Int], partial: [Int])
         /// Lines to unenroll but no way to say whom: a permanent failure with this reason.
         case cannotUnenroll(String)
+        /// Lines sold as codes lost seats: record the refunded seats (the store voids that many codes), and unenroll
+        /// the wholly refunded enrolled lines as `.unenroll` would.
+        case refundSeats([SeatRefund], jobs: [ConditionalJob], whole: [Int], partial: [Int])
     }
 
     /// Decides refund `refundID` (the REST refund object `refund`) of the order in `payload`. `everyRefund` is
@@ -33,9 +36,18 @@ public enum WooRefundRule {
                 for (line, quantity) in refundedQuantities(other) { totals[line, default: 0] += quantity }
             }
         }
-        let whole = touched.filter { (totals[$0.lineID] ?? 0) >= $0.quantity }
-        let partial = touched.filter { (totals[$0.lineID] ?? 0) < $0.quantity }
+        // A line sold as codes never enrolled anyone: each refunded seat voids one of its codes, so the count matters
+        // even when it is not the whole line.
+        let seats = touched.filter(\.codes).map { line in
+            SeatRefund(store: payload.store, orderID: payload.orderID, orderNumber: payload.orderNumber, lineID: line.lineID,
+                       courseID: line.courseID, mode: line.mode, quantity: line.quantity, refunded: totals[line.lineID] ?? 0,
+                       buyerEmail: payload.email)
+        }
+        let enrolled = touched.filter { !$0.codes }
+        let whole = enrolled.filter { (totals[$0.lineID] ?? 0) >= $0.quantity }
+        let partial = enrolled.filter { (totals[$0.lineID] ?? 0) < $0.quantity }
         if whole.isEmpty {
+            if !seats.isEmpty { return .refundSeats(seats, jobs: [], whole: [], partial: partial.map(\.lineID)) }
             return .settled("refund \(refundID) refunds part of lines \(partial.map(\.lineID)); enrollments kept")
         }
         guard let email = payload.email else {
@@ -50,6 +62,7 @@ public enum WooRefundRule {
                 // Only a line that was enrolled has something to undo.
                 requiresDedupeKey: WooKeys.enroll(store: payload.store, order: payload.orderID, line: line.lineID))
         }
+        if !seats.isEmpty { return .refundSeats(seats, jobs: jobs, whole: whole.map(\.lineID), partial: partial.map(\.lineID)) }
         return .unenroll(jobs: jobs, whole: whole.map(\.lineID), partial: partial.map(\.lineID))
     }
 

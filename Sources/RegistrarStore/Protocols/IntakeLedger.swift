@@ -19,4 +19,9 @@ public protocol IntakeLedger: Sendable {
     /// What the store knows about a WooCommerce order: the newest timestamp accepted and which of `keys`' lines
     /// and refunds already have jobs (live or pruned).
     func wooOrderMemory(_ keys: WooOrderKeys) async throws -> WooOrderMemory
+
+    /// Records the seats a WooCommerce order's refunds gave back on lines sold as codes and, in the same commit,
+    /// voids that many of each line's codes, unredeemed ones newest first; a shortfall leaves the redeemed codes
+    /// alone and flags the order. Applying the same counts again changes nothing. Returns what was done.
+    func refundSeats(_ refunds: [SeatRefund], deliveryID: Int64?) async throws -> [String]
 }

@@ -20,6 +20,13 @@ public protocol OrderBook: Sendable {
     /// An operator's verdict on an order held for review: accepted orders are paid and fulfilled in the same
     /// commit. Throws `OrderError.notFound` or `.notInReview`.
     func review(reference: String, accept: Bool, actor: String) async throws -> [EnqueuedJob]
+
+    /// WooCommerce orders flagged for attention and not dismissed, oldest flag first.
+    func storeOrdersNeedingAttention(limit: Int) async throws -> [FlaggedStoreOrder]
+
+    /// Clears a WooCommerce order's flag once an operator has dealt with it (revoked codes or decided to keep the
+    /// learners), audited under `actor`. Returns the flag cleared, nil when the order had none.
+    func dismissStoreOrder(store: String, orderID: Int, actor: String, note: String?) async throws -> FlaggedStoreOrder?
 }
 
 extension OrderBook {

@@ -62,6 +62,22 @@ public struct WooCommerceRefundHandler: JobHandler {
             return .permanent(reason: reason)
         case .needsEveryRefund:
             return .permanent(reason: "refund \(refundID): the refund rule asked for every refund twice")
+        case .refundSeats(let seats, let jobs, let whole, let partial):
+            do {
+                // Seats first: a retry after a failed enqueue finds them applied already and changes nothing.
+                let notes = try await store.refundSeats(seats, deliveryID: deliveryID)
+                var detail = "refund \(refundID): " + seats.map { "\($0.refunded) of \($0.quantity) seats of line \($0.lineID) refunded" }
+                    .joined(separator: ", ")
+                if !notes.isEmpty { detail += "; " + notes.joined(separator: "; ") }
+                if !jobs.isEmpty {
+                    let enqueued = try await store.enqueue(jobs, deliveryID: deliveryID)
+                    detail += "; lines \(whole) fully refunded: unenroll jobs \(enqueued.map(\.id))"
+                }
+                if !partial.isEmpty { detail += "; lines \(partial) only partly refunded, kept" }
+                return .success(detail: detail, httpStatus: status)
+            } catch {
+                return .transient(reason: "could not apply refund \(refundID): \(error)")
+            }
         case .unenroll(let jobs, let whole, let partial):
             do {
                 let enqueued = try await store.enqueue(jobs, deliveryID: deliveryID)

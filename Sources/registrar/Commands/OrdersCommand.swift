@@ -7,34 +7,49 @@ import RegistrarStore
 struct OrdersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orders",
-        abstract: "Orders sold through the CyberSource hosted checkout.",
-        subcommands: [List.self, Show.self, Review.self]
+        abstract: "Orders sold through the CyberSource hosted checkout, and WooCommerce orders that need a person.",
+        subcommands: [List.self, Show.self, Review.self, Dismiss.self]
     )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List orders, newest first.")
         @OptionGroup var global: GlobalOptions
-        @Flag(help: "Only orders that need a person: duplicate payments, reviews, amount mismatches.") var attention = false
+        @Flag(help: "Only orders that need a person: duplicate payments, reviews, amount mismatches, and WooCommerce orders refunded beyond their unredeemed codes.")
+        var attention = false
         @Option(help: "At most this many.") var limit = 100
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
             let store = try global.openStore(try global.loadConfig())
             let orders = try await store.orders(attentionOnly: attention, limit: limit)
+            let flagged = attention ? try await store.storeOrdersNeedingAttention(limit: limit) : []
             if json {
                 var all: [JSONValue] = []
                 for order in orders {
                     all.append(OrdersAPIShape.json(order, payments: try await store.payments(ofOrder: order.reference),
                                                    jobs: try await store.jobs(ofOrder: order.reference)))
                 }
+                all += flagged.map(OrdersAPIShape.json)
                 return try JSONOutput.print(all)
             }
-            var table = TextTable(["REFERENCE", "CREATED", "EMAIL", "TOTAL", "STATUS", "ATTENTION"])
-            for order in orders {
-                table.add([order.reference, Timestamp.format(order.createdAt), order.email, "\(order.total) \(order.currency)",
-                           order.status.rawValue, order.attention?.rawValue ?? ""])
+            if orders.isEmpty && flagged.isEmpty { return print(attention ? "no order needs attention" : "no orders") }
+            if !orders.isEmpty {
+                var table = TextTable(["REFERENCE", "CREATED", "EMAIL", "TOTAL", "STATUS", "ATTENTION"])
+                for order in orders {
+                    table.add([order.reference, Timestamp.format(order.createdAt), order.email, "\(order.total) \(order.currency)",
+                               order.status.rawValue, order.attention?.rawValue ?? ""])
+                }
+                print(table.render())
             }
-            print(orders.isEmpty ? (attention ? "no order needs attention" : "no orders") : table.render())
+            if !flagged.isEmpty {
+                if !orders.isEmpty { print("") }
+                print("WooCommerce orders (dismiss with `registrar orders dismiss STORE:ORDER` once dealt with):")
+                var table = TextTable(["ORDER", "SINCE", "ATTENTION", "DETAIL"])
+                for flag in flagged {
+                    table.add([flag.reference, Timestamp.format(flag.since), flag.attention.rawValue, flag.detail])
+                }
+                print(table.render())
+            }
         }
     }
 
@@ -87,6 +102,29 @@ struct OrdersCommand: AsyncParsableCommand {
             } else {
                 print("order \(reference) rejected; nothing enrolled")
             }
+        }
+    }
+
+    struct Dismiss: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Clear a WooCommerce order's attention flag once dealt with (codes revoked, or the learners kept).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The order as `orders list --attention` names it: STORE:ORDER_ID.") var reference: String
+        @Option(help: "What was decided, for the audit trail.") var note: String?
+
+        func validate() throws {
+            if FlaggedStoreOrder.parseReference(reference) == nil {
+                throw ValidationError("\(reference) is not STORE:ORDER_ID (as `registrar orders list --attention` lists it)")
+            }
+        }
+
+        func run() async throws {
+            guard let (storeID, orderID) = FlaggedStoreOrder.parseReference(reference) else { return }
+            let store = try global.openStore(try global.loadConfig())
+            guard let flag = try await store.dismissStoreOrder(store: storeID, orderID: orderID, actor: operatorName(), note: note) else {
+                throw CLIError("WooCommerce order \(reference) needs no attention")
+            }
+            print("order \(flag.reference): \(flag.attention.rawValue) dismissed")
         }
     }
 }
