@@ -26,7 +26,8 @@ final class WooSetup: Sendable {
     let http = CurlHTTPClient()
     let databasePath: String
 
-    init(mainHasRESTKeys: Bool = true) async throws {
+    /// `extraYAML`: more top-level configuration keys.
+    init(mainHasRESTKeys: Bool = true, extraYAML: String = "") async throws {
         dir = try TemporaryDirectory()
         sandbox = try await startSandbox()
         databasePath = dir.path + "/registrar.sqlite"
@@ -49,6 +50,7 @@ final class WooSetup: Sendable {
               - {store: main, product_id: 93, course_id: "\(course2026)", mode: audit}
             jobs: {backoff_base_seconds: 0.05, backoff_cap_seconds: 0.5, poll_interval_seconds: 0.1}
             logging: {level: debug}
+            \(extraYAML)
             """
         let configPath = dir.path + "/registrar.yaml"
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
