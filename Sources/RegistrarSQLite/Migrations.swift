@@ -322,6 +322,21 @@ enum Migrations {
                 CREATE INDEX woo_orders_attention ON woo_orders(attention_at) WHERE attention IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v16: priced codes' held seats") { db in
+            try db.execute(sql: """
+                -- A priced code's seat held for one learner while they pay the order made for it.
+                -- state: held (until expires_at), redeemed (paid in time or after), released (declined,
+                -- cancelled, rejected), lapsed (paid after another learner took the seat).
+                CREATE TABLE code_holds (
+                    order_ref TEXT PRIMARY KEY REFERENCES orders(reference),
+                    code TEXT NOT NULL REFERENCES codes(code),
+                    email TEXT NOT NULL,
+                    expires_at DATETIME NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'held'
+                ) WITHOUT ROWID;
+                CREATE INDEX code_holds_code ON code_holds(code) WHERE state = 'held';
+                """)
+        }
         return migrator
     }
 }

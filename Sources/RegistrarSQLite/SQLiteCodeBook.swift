@@ -34,36 +34,34 @@ extension SQLiteStore: CodeBook {
         }
     }
 
-    public func redeem(_ code: RegistrationCode, email: String) async throws -> RedemptionOutcome {
+    public func redeem(_ code: RegistrationCode, email: String, checkout: CodeCheckout?) async throws -> RedemptionOutcome {
         let now = clock.now()
         let maxAttempts = options.maxAttempts
         let outcome = try await write { db -> RedemptionOutcome in
             guard let record = try CodeTable.record(code, in: db) else { return .unknownCode }
-            switch RedemptionRules.decide(record.facts, email: email) {
+            var facts = record.facts
+            // Only a priced code's seat is ever held: a free code's redemption reads nothing more.
+            let holds = record.price > 0 ? try CodeHoldTable.live(code, now: now, in: db) : []
+            facts.heldBy = holds.map(\.email)
+            switch RedemptionRules.decide(facts, email: email) {
             case .refused(let refusal):
                 return .refused(refusal, record)
             case .paymentRequired:
-                return .paymentRequired(record)
+                guard let checkout else { return .paymentRequired(record, order: nil) }
+                let order = try CodeHoldTable.hold(record, email: email, checkout: checkout, now: now, in: db)
+                return .paymentRequired(record, order: try Self.order(order.reference, in: db))
+            case .paymentPending:
+                let reference = holds.first { $0.email == email }?.order
+                return .paymentRequired(record, order: try reference.flatMap { try Self.order($0, in: db) })
             case .alreadyRedeemed:
                 return .alreadyRedeemed(record, jobID: record.redemptions.first { $0.email == email }?.jobID)
             case .redeem:
-                let job = NewJob(kind: .enroll, dedupeKey: RedemptionRules.enrollKey(code: code, email: email),
-                                 serialKey: SerialKey.enrollment(email: email, courseID: record.courseID),
-                                 payload: EnrollPayload(email: email, courseID: record.courseID, mode: record.mode,
-                                                        orderReference: record.sourceReference).jsonText,
-                                 source: "code:\(code.logSafe)")
-                let jobs = try JobTable.insert([job], deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
-                let jobID = jobs[0].id
-                try db.execute(sql: "INSERT INTO code_redemptions (code, email, redeemed_at, job_id) VALUES (?, ?, ?, ?)",
-                               arguments: [code.value, email, StoredDate.text(now), jobID])
-                let state = RedemptionRules.stateAfterRedemption(unlimited: record.unlimited)
-                if state != record.state {
-                    try db.execute(sql: "UPDATE codes SET state = ? WHERE code = ?", arguments: [state.rawValue, code.value])
-                }
+                let jobs = try CodeTable.recordRedemption(record, email: email, orderReference: record.sourceReference, deliveryID: nil,
+                                                          maxAttempts: maxAttempts, now: now, in: db)
                 var updated = record
-                updated.state = state
-                updated.redemptions.append(.init(email: email, at: now, jobID: jobID))
-                return .redeemed(updated, jobID: jobID)
+                updated.state = RedemptionRules.stateAfterRedemption(unlimited: record.unlimited)
+                updated.redemptions.append(.init(email: email, at: now, jobID: jobs[0].id))
+                return .redeemed(updated, jobID: jobs[0].id)
             }
         }
         if case .redeemed = outcome { jobsMayRun() }
@@ -121,6 +119,26 @@ enum CodeTable {
                                    currency: request.currency, state: .active, createdAt: now))
         }
         return made
+    }
+
+    /// Records one learner's redemption with its enroll job (dedupe key `code:<code>:<email>`) and the code's new
+    /// state. Returns the job.
+    static func recordRedemption(_ record: CodeRecord, email: String, orderReference: String?, deliveryID: Int64?, maxAttempts: Int,
+                                 now: Date, in db: Database) throws -> [EnqueuedJob] {
+        let code = record.code
+        let job = NewJob(kind: .enroll, dedupeKey: RedemptionRules.enrollKey(code: code, email: email),
+                         serialKey: SerialKey.enrollment(email: email, courseID: record.courseID),
+                         payload: EnrollPayload(email: email, courseID: record.courseID, mode: record.mode,
+                                                orderReference: orderReference).jsonText,
+                         source: "code:\(code.logSafe)")
+        let jobs = try JobTable.insert([job], deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
+        try db.execute(sql: "INSERT INTO code_redemptions (code, email, redeemed_at, job_id) VALUES (?, ?, ?, ?)",
+                       arguments: [code.value, email, StoredDate.text(now), jobs[0].id])
+        let state = RedemptionRules.stateAfterRedemption(unlimited: record.unlimited)
+        if state != record.state {
+            try db.execute(sql: "UPDATE codes SET state = ? WHERE code = ?", arguments: [state.rawValue, code.value])
+        }
+        return jobs
     }
 
     /// Voids the codes not void already; a void code keeps its first reason.

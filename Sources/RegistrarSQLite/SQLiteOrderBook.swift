@@ -6,17 +6,11 @@ import RegistrarStore
 extension SQLiteStore: OrderBook {
     public func createOrder(_ order: NewOrder) async throws {
         let now = clock.now()
-        let items = try JSONText.encode(order.items)
         try await write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM orders WHERE reference = ?", arguments: [order.reference]) == true {
                 throw OrderError.referenceTaken(order.reference)
             }
-            try db.execute(sql: """
-                INSERT INTO orders (reference, email, currency, total, items, status, profile_id, created_at, updated_at,
-                                    created_by)
-                VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
-                """, arguments: [order.reference, order.email, order.currency, Money.format(order.total), items,
-                                 order.profileID, now, now, order.createdBy])
+            try OrderTable.insert(order, now: now, in: db)
         }
     }
 
@@ -90,9 +84,12 @@ extension SQLiteStore: OrderBook {
             if decision.fulfil {
                 let newJobs = try OrderFulfilment.jobs(for: order.snapshot, source: "cybersource:\(callback.profileID)")
                 jobs = try JobTable.insert(newJobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
+                jobs += try Self.completeHeldCode(order, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
                 try DeliveryTable.setJobs(jobs.map(\.id), ofDelivery: deliveryID, in: db)
                 try Self.makeSeats(order.snapshot, actor: "cybersource:\(callback.profileID)", deliveryID: deliveryID,
                                    maxAttempts: maxAttempts, now: now, in: db)
+            } else if let status = decision.newStatus, [.declined, .cancelled, .error].contains(status), Self.paysForCode(order) {
+                try CodeHoldTable.release(order: order.reference, in: db)
             }
             return AppliedPayment(decision: decision, deliveryID: deliveryID, jobs: jobs, unknownOrder: false)
         }
@@ -110,9 +107,13 @@ extension SQLiteStore: OrderBook {
                            detail: "order \(reference)", at: now, in: db)
             try db.execute(sql: "UPDATE orders SET status = ?, attention = NULL, updated_at = ? WHERE reference = ?",
                            arguments: [accept ? OrderStatus.paid.rawValue : OrderStatus.rejected.rawValue, now, reference])
-            guard accept else { return [] }
+            guard accept else {
+                if Self.paysForCode(order) { try CodeHoldTable.release(order: reference, in: db) }
+                return []
+            }
             let newJobs = try OrderFulfilment.jobs(for: order.snapshot, source: "review:\(actor)")
-            let jobs = try JobTable.insert(newJobs, deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
+            var jobs = try JobTable.insert(newJobs, deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
+            jobs += try Self.completeHeldCode(order, deliveryID: nil, maxAttempts: maxAttempts, now: now, in: db)
             try Self.makeSeats(order.snapshot, actor: "review:\(actor)", deliveryID: nil, maxAttempts: maxAttempts, now: now, in: db)
             return jobs
         }
@@ -153,6 +154,18 @@ extension SQLiteStore: OrderBook {
                                  detail: row["attention_detail"] ?? "", since: row["attention_at"])
     }
 
+    /// An order made to pay a priced code's seat.
+    private static func paysForCode(_ order: Order) -> Bool {
+        order.items.contains { $0.fulfilment == OrderFulfilment.codeFulfilment }
+    }
+
+    /// A paid order that held a priced code's seat completes that redemption.
+    private static func completeHeldCode(_ order: Order, deliveryID: Int64?, maxAttempts: Int, now: Date,
+                                         in db: Database) throws -> [EnqueuedJob] {
+        guard paysForCode(order) else { return [] }
+        return try CodeHoldTable.complete(order: order.reference, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
+    }
+
     /// A paid order's multi-seat items get their codes (once: a second payment or review finds them made).
     private static func makeSeats(_ order: OrderSnapshot, actor: String, deliveryID: Int64?, maxAttempts: Int, now: Date,
                                   in db: Database) throws {
@@ -165,7 +178,7 @@ extension SQLiteStore: OrderBook {
         }
     }
 
-    private static func order(_ reference: String, in db: Database) throws -> Order? {
+    static func order(_ reference: String, in db: Database) throws -> Order? {
         try OrderRecord.fetchOne(db, sql: "SELECT * FROM orders WHERE reference = ?", arguments: [reference])?.order
     }
 }

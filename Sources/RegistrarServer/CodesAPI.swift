@@ -56,7 +56,7 @@ struct CodesAPI: Sendable {
             if desk.failures.isExhausted(client) { return Self.limited(client) }
             return JSONResponse.error(.badRequest, code: "malformed_redemption", message: "expected {\"email\": \"…\"}")
         }
-        switch await desk.attempt(code: typed.removingPercentEncoding ?? typed, email: email, client: client) {
+        switch await desk.attempt(code: typed.removingPercentEncoding ?? typed, email: email, client: client, createdBy: token?.name) {
         case .limited:
             return Self.limited(client)
         case .invalidEmail(let problem):
@@ -71,10 +71,22 @@ struct CodesAPI: Sendable {
                 return JSONResponse.make(.created, json: Self.redemption(record, email: email, jobID: jobID, status: "redeemed"))
             case .alreadyRedeemed(let record, let jobID):
                 return JSONResponse.make(.ok, json: Self.redemption(record, email: email, jobID: jobID, status: "already_redeemed"))
-            case .paymentRequired:
-                // Priced codes come with contracts; their checkout (an order to pay) is not built yet.
-                return JSONResponse.error(.init(code: 402), code: "payment_required",
-                                          message: "this code has a price: its checkout is not available yet")
+            case .paymentRequired(let record, let order):
+                guard let order, let checkout = desk.signer.checkoutJSON(order) else {
+                    return JSONResponse.error(.init(code: 402), code: "payment_required",
+                                              message: "this code costs \(Money.format(record.price)) \(record.currency ?? ""), and no CyberSource profile is configured to take the payment")
+                }
+                // The same order as POST /api/v1/orders answers, so the storefront sends the learner to the same checkout.
+                return JSONResponse.make(.init(code: 402), json: .object([
+                    "error": .string("payment_required"),
+                    "message": .string("this code costs \(order.total) \(order.currency): the seat is held for \(email) until the order is paid or the hold lapses"),
+                    "code": .string(record.code.grouped), "course_id": .string(record.courseID), "email": .string(email),
+                    "order": .object([
+                        "reference": .string(order.reference), "email": .string(order.email), "total": .string(order.total),
+                        "currency": .string(order.currency), "status": .string(order.status.rawValue),
+                        "items": OrdersAPI.itemsJSON(order.items), "cybersource": checkout,
+                    ]),
+                ]))
             case .refused(let refusal, _):
                 return JSONResponse.error(.conflict, code: refusal.rawValue, message: refusal.message)
             case .unknownCode:

@@ -10,7 +10,7 @@ struct OrdersAPI: Sendable {
     let config: RegistrarConfig
     let orders: any OrderBook
     let codes: any CodeBook
-    let clock: any WallClock
+    let signer: CheckoutSigner
     let logger: Logger
 
     struct NewOrderRequest: Decodable {
@@ -64,9 +64,8 @@ struct OrdersAPI: Sendable {
             logger.error("could not register an order", metadata: ["error": "\(error)"])
             return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "the order could not be stored")
         }
-        let checkout = CheckoutRequest(profile: profile, referenceNumber: order.reference, amount: order.total,
-                                       currency: order.currency, transactionUUID: UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
-                                       signedDateTime: clock.now(), locale: input.locale ?? "en", email: order.email)
+        let fields = signer.fields(reference: order.reference, total: order.total, currency: order.currency, email: order.email,
+                                   profile: profile, locale: input.locale ?? "en")
         logger.info("order registered", metadata: ["order": "\(order.reference)", "email": "\(order.email)",
                                                    "total": "\(Money.format(order.total)) \(order.currency)"])
         let answer: JSONValue = .object([
@@ -78,7 +77,7 @@ struct OrdersAPI: Sendable {
             "items": Self.itemsJSON(order.items),
             "cybersource": .object([
                 "endpoint": .string(config.cybersource.endpoint),
-                "fields": .object(checkout.fields.mapValues(JSONValue.string)),
+                "fields": .object(fields.mapValues(JSONValue.string)),
             ]),
         ])
         return JSONResponse.make(.created, answer)
@@ -93,7 +92,7 @@ struct OrdersAPI: Sendable {
         }
         let checked: OrderRequestRules.Checked
         switch OrderRequestRules.check(email: input.email, currency: input.currency, lines: lines, reference: input.reference,
-                                       newReference: { "RG-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).uppercased() }) {
+                                       newReference: OrderRequestRules.newReference) {
         case .success(let found): checked = found
         case .failure(let problem): return .failure(Problem(message: problem.message))
         }

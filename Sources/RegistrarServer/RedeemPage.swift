@@ -63,8 +63,14 @@ struct RedeemPage: Sendable {
                                              text: RedemptionWording.alreadyRedeemed + " "
                                                  + RedemptionWording.success(courseID: record.courseID, email: normalized, lmsURL: lmsURL,
                                                                              policy: policy)))
-            case .paymentRequired:
-                return Self.html(.init(code: 402), form(code: code, email: email, message: .error(RedemptionWording.paymentRequired)))
+            case .paymentRequired(let record, let order):
+                guard let order, let checkout = desk.signer.checkoutJSON(order), let endpoint = checkout["endpoint"]?.stringValue,
+                      case .object(let fields)? = checkout["fields"] else {
+                    return Self.html(.init(code: 402), form(code: code, email: email, message: .error(RedemptionWording.paymentRequired)))
+                }
+                return Self.html(.init(code: 402), payment(record, order: order, endpoint: endpoint,
+                                                           fields: fields.compactMapValues(\.stringValue)),
+                                 formTarget: endpoint)
             case .refused(let refusal, _):
                 return Self.html(.conflict, form(code: code, email: email, message: .error(RedemptionWording.refusal(refusal))))
             case .unknownCode:
@@ -94,6 +100,24 @@ struct RedeemPage: Sendable {
                         maxlength="254"\(described)></p>
               <p><button type="submit">Redeem</button></p>
             </form>
+            """)
+    }
+
+    /// A priced code: the seat is held while the learner pays at the hosted checkout, reached by a plain form
+    /// post of the signed fields (no script).
+    func payment(_ record: CodeRecord, order: Order, endpoint: String, fields: [String: String]) -> String {
+        let hidden = fields.sorted { $0.key < $1.key }.map { name, value in
+            #"<input type="hidden" name="\#(HTMLEscaping.escaped(name))" value="\#(HTMLEscaping.escaped(value))">"#
+        }.joined(separator: "\n  ")
+        let amount = "\(order.total) \(order.currency)"
+        return Self.page(title: "Pay for your seat", body: """
+            <h1>Pay for your seat</h1>
+            <div role="status"><p>\(HTMLEscaping.escaped(RedemptionWording.payment(courseID: record.courseID, amount: amount, email: order.email)))</p></div>
+            <form method="post" action="\(HTMLEscaping.escaped(endpoint))">
+              \(hidden)
+              <p><button type="submit">Pay \(HTMLEscaping.escaped(amount))</button></p>
+            </form>
+            <p>Order \(HTMLEscaping.escaped(order.reference)).</p>
             """)
     }
 
@@ -131,12 +155,21 @@ struct RedeemPage: Sendable {
         """
     }
 
-    static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
+    /// - Parameter formTarget: the one other place a form on the page may post to (the hosted checkout).
+    static func html(_ status: HTTPResponse.Status, _ text: String, formTarget: String? = nil) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         // The page needs nothing from elsewhere; nothing else may run in it or frame it.
-        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        let formAction = ["'self'", formTarget.flatMap(Self.origin)].compactMap { $0 }.joined(separator: " ")
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action \(formAction); frame-ancestors 'none'"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// `https://host[:port]` of a URL, for a CSP source; nil for anything without a scheme and host.
+    static func origin(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host,
+              ["http", "https"].contains(scheme), !host.isEmpty else { return nil }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 }

@@ -10,6 +10,7 @@ import Synchronization
 struct RedemptionDesk: Sendable {
     let codes: any CodeBook
     let failures: RedemptionFailureGate
+    let signer: CheckoutSigner
     let logger: Logger
 
     enum Attempt: Sendable {
@@ -21,7 +22,8 @@ struct RedemptionDesk: Sendable {
         case done(RedemptionOutcome, email: String)
     }
 
-    func attempt(code typed: String, email typedEmail: String, client: String) async -> Attempt {
+    /// - Parameter createdBy: the storefront token asking, which may then read a priced code's order.
+    func attempt(code typed: String, email typedEmail: String, client: String, createdBy: String? = nil) async -> Attempt {
         if failures.isExhausted(client) {
             logger.notice("redemption refused: too many failures", metadata: ["client": "\(client)"])
             return .limited
@@ -36,7 +38,7 @@ struct RedemptionDesk: Sendable {
             return .malformedCode(problem)
         }
         let outcome: RedemptionOutcome
-        do { outcome = try await codes.redeem(code, email: email) } catch {
+        do { outcome = try await codes.redeem(code, email: email, checkout: signer.codeCheckout(createdBy: createdBy)) } catch {
             logger.error("could not record a redemption", metadata: ["code": "\(code)", "error": "\(error)"])
             return .unavailable
         }
@@ -50,7 +52,10 @@ struct RedemptionDesk: Sendable {
         case .unknownCode:
             failures.count(client)
             logger.notice("redemption of an unknown code", metadata: ["code": "\(code)", "client": "\(client)"])
-        case .alreadyRedeemed, .paymentRequired:
+        case .paymentRequired(let record, let order):
+            logger.info("code needs a payment: seat held", metadata: ["code": "\(code)", "email": "\(email)", "course": "\(record.courseID)",
+                                                                    "order": "\(order?.reference ?? "none: no CyberSource profile")"])
+        case .alreadyRedeemed:
             break
         }
         return .done(outcome, email: email)

@@ -352,3 +352,52 @@ func parsePrometheus(_ text: String) throws -> [String: Double] {
     }
     return samples
 }
+
+/// A priced code through `serve`: the storefront's redemption answers 402 with an order and signed checkout
+/// fields, the seat is held, the learner's ACCEPT completes the redemption and the sandbox LMS enrolls them;
+/// the learner's own `/redeem` page offers the same payment as a plain form.
+@Suite(.serialized) struct PricedCodeEndToEndTests {
+    @Test func aPricedCodeIsPaidAtTheCheckoutAndTheAcceptEnrolls() async throws {
+        let setup = try await PaymentSetup()
+        // zoe (zoe.muller@example.com) is in the sandbox's seed.
+        let store = try openStore(setup.dir.path + "/registrar.sqlite")
+        let code = try #require(try await store.createCodes(NewCodes(count: 1, courseID: demoCourse, mode: "verified", source: "contract",
+                                                                     sourceReference: "7", price: 49, currency: "USD")).first).code
+        let asked = try await setup.request("POST", "/api/v1/codes/\(code.grouped)/redemptions", token: setup.storefrontToken,
+                                            json: #"{"email": "Zoe.Muller@example.com"}"#)
+        #expect(asked.status == 402, "\(asked.text)")
+        #expect(asked.json["error"]?.stringValue == "payment_required")
+        let reference = try #require(asked.json["order"]?["reference"]?.stringValue, "\(asked.text)")
+        #expect(asked.json["order"]?["total"]?.stringValue == "49.00" && asked.json["order"]?["currency"]?.stringValue == "USD")
+        let fields = try #require(asked.json["order"]?["cybersource"]?["fields"])
+        #expect(fields["reference_number"]?.stringValue == reference && fields["amount"]?.stringValue == "49.00")
+        #expect(fields["profile_id"]?.stringValue == profileID && fields["signature"] != nil)
+        // The storefront that asked may read the order (its receipt page).
+        let shown = try await setup.request("GET", "/api/v1/orders/\(reference)", token: setup.storefrontToken)
+        #expect(shown.status == 200 && shown.json["status"]?.stringValue == "pending", "\(shown.text)")
+        // Asked again: the same order. Another learner: the seat is held.
+        let again = try await setup.request("POST", "/api/v1/codes/\(code.grouped)/redemptions", token: setup.storefrontToken,
+                                            json: #"{"email": "zoe.muller@example.com"}"#)
+        #expect(again.status == 402 && again.json["order"]?["reference"]?.stringValue == reference)
+        let other = try await setup.request("POST", "/api/v1/codes/\(code.grouped)/redemptions", token: setup.storefrontToken,
+                                            json: #"{"email": "bo@example.com"}"#)
+        #expect(other.status == 409 && other.json["error"]?.stringValue == "code_spent")
+        // The learner's page offers the payment as a form posting the signed fields to the checkout.
+        let page = try await setup.request("POST", "/redeem", form: formEncode([("code", code.grouped), ("email", "zoe.muller@example.com")]))
+        #expect(page.status == 402)
+        #expect(page.text.contains(#"<form method="post" action="https://testsecureacceptance.cybersource.com/pay">"#), "\(page.text)")
+        #expect(page.text.contains(#"name="reference_number" value="\#(reference)""#) && page.text.contains("Pay 49.00 USD"))
+
+        let paid = try await setup.request("POST", "/callbacks/cybersource",
+                                           form: setup.callback(reference: reference, currency: "USD"))
+        #expect(paid.status == 200, "\(paid.text)")
+        try await setup.settle()
+        #expect(await setup.sandbox.enrollment(username: "zoe", courseID: demoCourse)?.isActive == true)
+        let record = try #require(try await store.code(code))
+        #expect(record.state == .redeemed && record.redemptions.map(\.email) == ["zoe.muller@example.com"])
+        let redeemed = try await setup.request("POST", "/api/v1/codes/\(code.grouped)/redemptions", token: setup.storefrontToken,
+                                               json: #"{"email": "zoe.muller@example.com"}"#)
+        #expect(redeemed.status == 200 && redeemed.json["status"]?.stringValue == "already_redeemed")
+        await setup.shutdown()
+    }
+}

@@ -68,6 +68,21 @@ import Testing
         #expect(RedemptionRules.decide(CodeFacts(state: .active, unlimited: true, redeemedBy: [ada]), email: ada) == .alreadyRedeemed)
         #expect(RedemptionRules.decide(CodeFacts(state: .active, price: Decimal(string: "99.00")!), email: ada) == .paymentRequired)
         #expect(RedemptionRules.decide(CodeFacts(state: .void, price: 5), email: ada) == .refused(.void))
+        // Priced: a learner whose seat is held gets their order again; another learner finds a one-time code taken.
+        let priced = CodeFacts(state: .active, price: 49, heldBy: [ada])
+        #expect(RedemptionRules.decide(priced, email: ada) == .paymentPending)
+        #expect(RedemptionRules.decide(priced, email: "bo@example.com") == .refused(.spent))
+        var openPriced = priced
+        openPriced.unlimited = true
+        #expect(RedemptionRules.decide(openPriced, email: "bo@example.com") == .paymentRequired, "an unlimited code holds a seat per learner")
+        #expect(RedemptionRules.decide(CodeFacts(state: .void, price: 49, heldBy: [ada]), email: ada) == .refused(.void))
+        // Paid: the payer gets the seat unless another learner has it or holds it now.
+        #expect(RedemptionRules.completePaid(priced, email: ada) == .redeem)
+        #expect(RedemptionRules.completePaid(CodeFacts(state: .active, price: 49), email: ada) == .redeem, "a lapsed hold, the seat still free")
+        #expect(RedemptionRules.completePaid(CodeFacts(state: .redeemed, price: 49, redeemedBy: ["bo@example.com"]), email: ada) == .refused(.spent))
+        #expect(RedemptionRules.completePaid(CodeFacts(state: .active, price: 49, heldBy: ["bo@example.com"]), email: ada) == .refused(.spent))
+        #expect(RedemptionRules.completePaid(CodeFacts(state: .redeemed, price: 49, redeemedBy: [ada]), email: ada) == .alreadyRedeemed)
+        #expect(RedemptionRules.completePaid(CodeFacts(state: .void, price: 49, heldBy: [ada]), email: ada) == .refused(.void))
         #expect(RedemptionRules.stateAfterRedemption(unlimited: false) == .redeemed)
         #expect(RedemptionRules.stateAfterRedemption(unlimited: true) == .active)
         #expect(RedemptionRules.enrollKey(code: try! RegistrationCode.parse("7KQ2M9XD4HTR").get(), email: ada)

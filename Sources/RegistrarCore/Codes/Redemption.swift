@@ -15,12 +15,15 @@ public struct CodeFacts: Sendable, Equatable {
     public var price: Decimal
     /// The learners who redeemed it, normalised emails.
     public var redeemedBy: [String]
+    /// Learners whose seat is held while they pay (a priced code), holds not yet lapsed.
+    public var heldBy: [String]
 
-    public init(state: CodeState, unlimited: Bool = false, price: Decimal = 0, redeemedBy: [String] = []) {
+    public init(state: CodeState, unlimited: Bool = false, price: Decimal = 0, redeemedBy: [String] = [], heldBy: [String] = []) {
         self.state = state
         self.unlimited = unlimited
         self.price = price
         self.redeemedBy = redeemedBy
+        self.heldBy = heldBy
     }
 }
 
@@ -30,8 +33,10 @@ public enum RedemptionDecision: Sendable, Equatable {
     case redeem
     /// This learner redeemed it already: the same redemption again, not a second seat.
     case alreadyRedeemed
-    /// The code has a price: an order to pay comes first.
+    /// The code has a price: an order to pay comes first, and the seat is held for this learner meanwhile.
     case paymentRequired
+    /// This learner's seat is held already for an order not yet paid: that order again, not a second one.
+    case paymentPending
     case refused(RedemptionRefusal)
 }
 
@@ -56,8 +61,20 @@ public enum RedemptionRules {
         if code.redeemedBy.contains(email) { return .alreadyRedeemed }
         if code.state == .void { return .refused(.void) }
         if !code.unlimited, !code.redeemedBy.isEmpty || code.state == .redeemed { return .refused(.spent) }
-        if code.price > 0 { return .paymentRequired }
+        // A one-time code's seat held for another learner's payment is taken until that hold ends.
+        if !code.unlimited, code.heldBy.contains(where: { $0 != email }) { return .refused(.spent) }
+        if code.price > 0 { return code.heldBy.contains(email) ? .paymentPending : .paymentRequired }
         return .redeem
+    }
+
+    /// A held seat's payment accepted: `.redeem` when the learner still gets the seat. The payment is the
+    /// learner's claim whether or not the hold lapsed meanwhile, but not against a seat another learner has
+    /// redeemed or holds now (`.refused`: the order needs a person, and a refund).
+    public static func completePaid(_ code: CodeFacts, email: String) -> RedemptionDecision {
+        var paid = code
+        paid.price = 0
+        paid.heldBy.removeAll { $0 == email }
+        return decide(paid, email: email)
     }
 
     /// The enrollment job's dedupe key: one per code and learner, so a retried redemption finds the first job.

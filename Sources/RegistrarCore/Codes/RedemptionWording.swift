@@ -24,7 +24,12 @@ public enum RedemptionWording {
     }
 
     public static let unknown = "We found no such code. Check it against the email you received: it looks like 7KQ2-M9XD-4HTR."
-    public static let paymentRequired = "This code needs a payment first, which cannot be made here yet. Ask whoever gave it to you."
+    public static let paymentRequired = "This code needs a payment first, which cannot be made here. Ask whoever gave it to you."
+
+    /// A priced code: the seat waits while the learner pays.
+    public static func payment(courseID: String, amount: String, email: String) -> String {
+        "A seat in \(courseID) with this code costs \(amount). It is held for \(email) while you pay: you are enrolled as soon as the payment is accepted."
+    }
     public static let tooManyAttempts = "Too many codes that did not work were tried from your connection. Wait a minute and try again."
     public static let unavailable = "Something went wrong on our side and nothing was recorded. Please try again in a moment."
 }

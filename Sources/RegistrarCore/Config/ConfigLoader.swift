@@ -81,6 +81,9 @@ public struct ConfigLoader: Sendable {
         config.codes.redeemFailuresPerMinute = try codes.int("redeem_failures_per_minute",
                                                             default: config.codes.redeemFailuresPerMinute, range: 1...1_000_000)
         try codes.finish()
+        let orders = try r.child("orders")
+        config.orders.holdMinutes = try orders.int("hold_minutes", default: config.orders.holdMinutes, range: 1...10_080)
+        try orders.finish()
         let mail = try r.child("mail")
         config.mail.smtpURL = try mail.optionalString("smtp_url")
         if let url = config.mail.smtpURL, !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) || url.count < 9 {

@@ -95,6 +95,8 @@ extension RegistrarConfig {
         out.append("  reply_to: \(mail.replyTo.map(quoted) ?? "null")")
         out.append("codes:")
         out.append("  redeem_failures_per_minute: \(codes.redeemFailuresPerMinute)")
+        out.append("orders:")
+        out.append("  hold_minutes: \(orders.holdMinutes)")
         out.append("deliveries:")
         out.append("  retention_days: \(deliveries.retentionDays)")
         out.append("  rejected_retention_days: \(deliveries.rejectedRetentionDays)")

@@ -12,6 +12,7 @@ public struct RegistrarConfig: Sendable {
     public var jobs = JobsConfig()
     public var deliveries = DeliveriesConfig()
     public var codes = CodesConfig()
+    public var orders = OrdersConfig()
     public var mail = MailConfig()
     public var logging = LoggingConfig()
     /// Key paths of secrets written inline in the configuration file (not from the environment or a `_file`):
@@ -49,6 +50,14 @@ public struct CodesConfig: Sendable, Equatable {
     /// Failed redemptions (unknown, void, spent) per client address per minute; past it the answer is 429
     /// without the code being checked, so codes cannot be guessed at speed.
     public var redeemFailuresPerMinute = 10
+
+    public init() {}
+}
+
+/// `orders`: the hosted checkout's orders.
+public struct OrdersConfig: Sendable, Equatable {
+    /// A priced code's seat is held this long for the learner's payment; then another learner may take it.
+    public var holdMinutes = 30
 
     public init() {}
 }

@@ -30,6 +30,11 @@ public enum OrderRequestRules {
 
     public static let maxQuantity = 10_000
 
+    /// A reference for an order nobody named: "RG-" and 12 random hexadecimal digits.
+    public static func newReference() -> String {
+        "RG-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).uppercased()
+    }
+
     /// - Parameter newReference: the reference an order gets when the storefront sends none.
     public static func check(email: String, currency: String, lines: [Line], reference: String?,
                              newReference: () -> String) -> Result<Checked, OrderRequestProblem> {

@@ -108,8 +108,9 @@ public enum RedemptionOutcome: Sendable, Equatable {
     case redeemed(CodeRecord, jobID: Int64)
     /// This learner had redeemed it already: the same redemption.
     case alreadyRedeemed(CodeRecord, jobID: Int64?)
-    /// The code has a price: nothing recorded (the checkout comes first).
-    case paymentRequired(CodeRecord)
+    /// The code has a price: the order the learner pays it with (new, or the one already held for them), the
+    /// seat held meanwhile; nil when no checkout is configured (nothing recorded).
+    case paymentRequired(CodeRecord, order: Order?)
     case refused(RedemptionRefusal, CodeRecord)
     case unknownCode
 }
@@ -121,4 +122,23 @@ public enum RevokeOutcome: Sendable, Equatable {
     /// That learner never redeemed this code.
     case notRedeemedBy(CodeRecord)
     case unknownCode
+}
+
+/// How a priced code's seat is paid for: the order is made and the seat held in the redemption's commit.
+public struct CodeCheckout: Sendable {
+    /// The CyberSource profile the order is signed for.
+    public var profileID: String
+    /// How long the seat waits for the payment (`orders.hold_minutes`).
+    public var hold: TimeInterval
+    /// Who asks (a storefront token's name), so that token may read the order; nil for the `/redeem` page.
+    public var createdBy: String?
+    public var newReference: @Sendable () -> String
+
+    public init(profileID: String, hold: TimeInterval, createdBy: String? = nil,
+                newReference: @escaping @Sendable () -> String = OrderRequestRules.newReference) {
+        self.profileID = profileID
+        self.hold = hold
+        self.createdBy = createdBy
+        self.newReference = newReference
+    }
 }
