@@ -174,6 +174,20 @@ public final class OpenEdXClient: Sendable {
         }
     }
 
+    /// A course run's display name from Studio (`GET /api/v1/course_runs/{key}/`): nil when the run is absent or
+    /// has no title.
+    public func courseTitle(_ courseID: String) async -> OpenEdXResult<String?> {
+        let url = settings.studioURL + "/api/v1/course_runs/" + pathEscape(courseID) + "/"
+        switch await send("course_runs.get", "GET", url) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            if response.status == 404 { return .ok(nil, status: 404) }
+            guard response.isSuccess else { return classified(response) }
+            let title = JSONValue.parse(response.bodyText)?["title"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
+            return .ok(title?.isEmpty == false ? title : nil, status: response.status)
+        }
+    }
+
     /// Sets a course run's dates (a rerun clears them).
     public func updateCourseRun(_ courseID: String, start: String, end: String) async -> OpenEdXResult<Void> {
         let body: JSONValue = .object(["schedule": .object(["start": .string(start), "end": .string(end)])])

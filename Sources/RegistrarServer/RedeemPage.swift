@@ -10,6 +10,12 @@ struct RedeemPage: Sendable {
     let desk: RedemptionDesk
     let lmsURL: String
     let policy: UnknownLearnerPolicy
+    let titles: CourseTitles?
+
+    /// What the learner reads for a course: its display name when Open edX gives one soon enough, else its key.
+    func courseName(_ courseID: String) async -> String {
+        await titles?.title(of: courseID) ?? courseID
+    }
 
     func register(_ router: Router<RegistrarRequestContext>, maxBody: Int,
                   client: @escaping @Sendable (Request, RegistrarRequestContext) -> String) {
@@ -56,19 +62,19 @@ struct RedeemPage: Sendable {
             switch outcome {
             case .redeemed(let record, _):
                 return Self.html(.created, result(title: "You have a seat",
-                                                  text: RedemptionWording.success(courseID: record.courseID, email: normalized,
+                                                  text: RedemptionWording.success(course: await courseName(record.courseID), email: normalized,
                                                                                   lmsURL: lmsURL, policy: policy)))
             case .alreadyRedeemed(let record, _):
                 return Self.html(.ok, result(title: "Already redeemed",
                                              text: RedemptionWording.alreadyRedeemed + " "
-                                                 + RedemptionWording.success(courseID: record.courseID, email: normalized, lmsURL: lmsURL,
-                                                                             policy: policy)))
+                                                 + RedemptionWording.success(course: await courseName(record.courseID), email: normalized,
+                                                                             lmsURL: lmsURL, policy: policy)))
             case .paymentRequired(let record, let order):
                 guard let order, let checkout = desk.signer.checkoutJSON(order), let endpoint = checkout["endpoint"]?.stringValue,
                       case .object(let fields)? = checkout["fields"] else {
                     return Self.html(.init(code: 402), form(code: code, email: email, message: .error(RedemptionWording.paymentRequired)))
                 }
-                return Self.html(.init(code: 402), payment(record, order: order, endpoint: endpoint,
+                return Self.html(.init(code: 402), payment(course: await courseName(record.courseID), order: order, endpoint: endpoint,
                                                            fields: fields.compactMapValues(\.stringValue)),
                                  formTarget: endpoint)
             case .refused(let refusal, _):
@@ -105,14 +111,14 @@ struct RedeemPage: Sendable {
 
     /// A priced code: the seat is held while the learner pays at the hosted checkout, reached by a plain form
     /// post of the signed fields (no script).
-    func payment(_ record: CodeRecord, order: Order, endpoint: String, fields: [String: String]) -> String {
+    func payment(course: String, order: Order, endpoint: String, fields: [String: String]) -> String {
         let hidden = fields.sorted { $0.key < $1.key }.map { name, value in
             #"<input type="hidden" name="\#(HTMLEscaping.escaped(name))" value="\#(HTMLEscaping.escaped(value))">"#
         }.joined(separator: "\n  ")
         let amount = "\(order.total) \(order.currency)"
         return Self.page(title: "Pay for your seat", body: """
             <h1>Pay for your seat</h1>
-            <div role="status"><p>\(HTMLEscaping.escaped(RedemptionWording.payment(courseID: record.courseID, amount: amount, email: order.email)))</p></div>
+            <div role="status"><p>\(HTMLEscaping.escaped(RedemptionWording.payment(course: course, amount: amount, email: order.email)))</p></div>
             <form method="post" action="\(HTMLEscaping.escaped(endpoint))">
               \(hidden)
               <p><button type="submit">Pay \(HTMLEscaping.escaped(amount))</button></p>

@@ -12,9 +12,12 @@ public struct RegistrarHTTPServer: Sendable {
     public var readiness: Readiness
     public var metrics: RegistrarMetrics
     public var logger: Logger
+    /// Display names for the learner's pages; without it they show course keys.
+    public var courseTitles: CourseTitles?
 
     public init(config: RegistrarConfig, store: any RegistrarStorage, clock: any WallClock = SystemWallClock(),
-                readiness: Readiness, metrics: RegistrarMetrics, logger: Logger) {
+                readiness: Readiness, metrics: RegistrarMetrics, logger: Logger, courseTitles: CourseTitles? = nil) {
+        self.courseTitles = courseTitles
         self.config = config
         self.store = store
         self.clock = clock
@@ -94,7 +97,7 @@ public struct RegistrarHTTPServer: Sendable {
             Self.client(request, context, clients)
         }
         InvoicesAPI(store: store, publicURL: config.server.publicURL, logger: logger).register(api, maxBody: maxBody)
-        RedeemPage(desk: desk, lmsURL: config.openedx.lmsURL, policy: config.openedx.unknownLearner)
+        RedeemPage(desk: desk, lmsURL: config.openedx.lmsURL, policy: config.openedx.unknownLearner, titles: courseTitles)
             .register(router, maxBody: min(maxBody, 16_384)) { request, context in Self.client(request, context, clients) }
         return router
     }

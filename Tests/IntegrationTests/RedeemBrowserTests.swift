@@ -3,6 +3,7 @@ import Foundation
 import RegistrarCore
 import RegistrarSQLite
 import RegistrarStore
+import Sandbox
 import TestSupport
 import Testing
 
@@ -18,14 +19,17 @@ import Testing
         let dir = try TemporaryDirectory()
         let database = dir.path + "/registrar.sqlite"
         let seed = try SQLiteStore(path: database, options: StoreOptions(jobs: JobsConfig()))
-        let code = try #require(try await seed.createCodes(NewCodes(count: 1, courseID: "course-v1:edX+DemoX+2026", mode: "audit",
+        let code = try #require(try await seed.createCodes(NewCodes(count: 1, courseID: "course-v1:MITx+6.002x+2026", mode: "audit",
                                                                     source: "invoice", sourceReference: "1")).first).code
         try seed.close()
+        // The sandbox's Studio gives the run's display name for the pages.
+        let sandbox = try await startSandbox()
+        try await sandbox.addCourse(SandboxSeed.Course(id: "course-v1:MITx+6.002x+2026", title: "Circuits and Electronics", modes: ["audit"]))
         let config = dir.path + "/registrar.yaml"
         try """
             database: \(database)
             server: {host: 127.0.0.1, port: 0}
-            openedx: {lms_url: "https://lms.school.edu", studio_url: "https://studio.school.edu", client_secret: unused}
+            openedx: {lms_url: "\(sandbox.baseURL)", studio_url: "\(sandbox.baseURL)", client_secret: sandbox-secret}
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let serve = try ServeProcess(configPath: config, workingDirectory: dir.path)
         let browser = try await WebDriverSession(driver: Self.chromedriver, browser: Self.chromium)
@@ -43,7 +47,8 @@ import Testing
             try await browser.click("button[type=submit]")
             #expect(try await waitUntil(timeout: .seconds(10)) { try await browser.title() == "You have a seat" })
             let page = try await browser.source()
-            #expect(page.contains("Sign in at https://lms.school.edu with kim.ito@example.com"), "\(page)")
+            #expect(page.contains("Your seat in Circuits and Electronics is yours. Sign in at \(sandbox.baseURL) with kim.ito@example.com"),
+                    "\(page)")
             let png = try await browser.screenshot()
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
             if let screenshots { try png.write(to: URL(fileURLWithPath: screenshots + "/redeem-result.png")) }
@@ -60,9 +65,11 @@ import Testing
             #expect(try await browser.title() == "Redeem a code")
         } catch {
             await browser.close()
+            await sandbox.stop()
             throw error
         }
         await browser.close()
+        await sandbox.stop()
         #expect(serve.stop() == 0)
         let store = try openStore(database)
         #expect(try await store.code(code)?.redemptions.map(\.email) == ["kim.ito@example.com"])

@@ -305,3 +305,23 @@ func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws ->
     }
     return try await condition()
 }
+
+/// Course run titles from Studio, for the learner's pages.
+@Suite struct CourseTitleTests {
+    @Test func aRunsTitleIsReadAndAnAbsentRunIsNil() async throws {
+        let harness = try await Harness { configuration in
+            configuration.seed.courses = [.init(id: demoCourse, title: "Demonstration Course", modes: ["audit"])]
+        }
+        guard case .ok(let title, 200) = await harness.client.courseTitle(demoCourse) else {
+            Issue.record("no title")
+            return
+        }
+        #expect(title == "Demonstration Course")
+        guard case .ok(let none, 404) = await harness.client.courseTitle("course-v1:edX+Nope+1") else {
+            Issue.record("an absent run is not nil")
+            return
+        }
+        #expect(none == nil)
+        await harness.shutdown()
+    }
+}

@@ -153,11 +153,11 @@ import Testing
 
 @Suite struct RedemptionWordingTests {
     @Test func whatHappensNextFollowsTheUnknownLearnerPolicy() {
-        let allow = RedemptionWording.success(courseID: "course-v1:a+b+c", email: "ada@example.com", lmsURL: "https://lms.school.edu", policy: .allow)
+        let allow = RedemptionWording.success(course: "course-v1:a+b+c", email: "ada@example.com", lmsURL: "https://lms.school.edu", policy: .allow)
         #expect(allow.contains("Sign in at https://lms.school.edu with ada@example.com"))
         #expect(allow.contains("Register at https://lms.school.edu with this same email and you will be enrolled"))
-        #expect(RedemptionWording.success(courseID: "c", email: "e", lmsURL: "u", policy: .wait).contains("waits for it"))
-        #expect(RedemptionWording.success(courseID: "c", email: "e", lmsURL: "u", policy: .fail).contains("You need an account"))
+        #expect(RedemptionWording.success(course: "c", email: "e", lmsURL: "u", policy: .wait).contains("waits for it"))
+        #expect(RedemptionWording.success(course: "c", email: "e", lmsURL: "u", policy: .fail).contains("You need an account"))
         #expect(RedemptionWording.refusal(.spent).contains("someone else"))
         #expect(RedemptionWording.refusal(.void).contains("no longer valid"))
     }

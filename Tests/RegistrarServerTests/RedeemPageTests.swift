@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RegistrarCore
+import RegistrarServer
+import Synchronization
 import RegistrarStore
 import TestSupport
 import Testing
@@ -100,5 +102,49 @@ import Testing
             }
         }
         #expect(try await harness.store.jobs(JobFilter()).isEmpty)
+    }
+}
+
+/// Display names for the learner's pages: looked up once per course however many ask, remembered, and never
+/// waited on longer than the page allows.
+@Suite struct CourseTitlesTests {
+    @Test func oneLookupServesEveryoneAndIsRemembered() async {
+        let calls = Mutex(0)
+        let titles = CourseTitles { _ in
+            calls.withLock { $0 += 1 }
+            try? await Task.sleep(for: .milliseconds(50))
+            return "Demonstration Course"
+        }
+        let names = await withTaskGroup(of: String?.self) { group in
+            for _ in 0..<20 { group.addTask { await titles.title(of: "course-v1:edX+DemoX+2026") } }
+            var all: [String?] = []
+            for await name in group { all.append(name) }
+            return all
+        }
+        #expect(names.allSatisfy { $0 == "Demonstration Course" })
+        #expect(await titles.title(of: "course-v1:edX+DemoX+2026") == "Demonstration Course")
+        #expect(calls.withLock { $0 } == 1)
+    }
+
+    @Test func aSlowAnswerIsNotWaitedForButServesTheNextPage() async throws {
+        let titles = CourseTitles(wait: .milliseconds(100)) { _ in
+            try? await Task.sleep(for: .milliseconds(400))
+            return "Slow Course"
+        }
+        let started = ContinuousClock.now
+        #expect(await titles.title(of: "c") == nil, "the page shows the key")
+        #expect(ContinuousClock.now - started < .seconds(2), "the page did not wait for the slow answer")
+        #expect(try await waitUntil(timeout: .seconds(10)) { await titles.title(of: "c") == "Slow Course" })
+    }
+
+    @Test func aFailedLookupIsRememberedBriefly() async {
+        let calls = Mutex(0)
+        let titles = CourseTitles(failureTTL: 3600) { _ in
+            calls.withLock { $0 += 1 }
+            return nil
+        }
+        #expect(await titles.title(of: "c") == nil)
+        #expect(await titles.title(of: "c") == nil)
+        #expect(calls.withLock { $0 } == 1, "an unreachable LMS is not asked on every page")
     }
 }

@@ -2,8 +2,9 @@
 /// enrollment itself is a job that runs within moments, so the page says what the learner must do, which
 /// depends on `openedx.unknown_learner` (Registrar does not know at that moment whether they have an account).
 public enum RedemptionWording {
-    public static func success(courseID: String, email: String, lmsURL: String, policy: UnknownLearnerPolicy) -> String {
-        let enrolled = "Your seat in \(courseID) is yours. Sign in at \(lmsURL) with \(email) to find the course."
+    /// - Parameter course: the course's display name, or its key when Open edX gave none.
+    public static func success(course: String, email: String, lmsURL: String, policy: UnknownLearnerPolicy) -> String {
+        let enrolled = "Your seat in \(course) is yours. Sign in at \(lmsURL) with \(email) to find the course."
         switch policy {
         case .allow:
             return enrolled + " No account yet? Register at \(lmsURL) with this same email and you will be enrolled."
@@ -27,8 +28,8 @@ public enum RedemptionWording {
     public static let paymentRequired = "This code needs a payment first, which cannot be made here. Ask whoever gave it to you."
 
     /// A priced code: the seat waits while the learner pays.
-    public static func payment(courseID: String, amount: String, email: String) -> String {
-        "A seat in \(courseID) with this code costs \(amount). It is held for \(email) while you pay: you are enrolled as soon as the payment is accepted."
+    public static func payment(course: String, amount: String, email: String) -> String {
+        "A seat in \(course) with this code costs \(amount). It is held for \(email) while you pay: you are enrolled as soon as the payment is accepted."
     }
     public static let tooManyAttempts = "Too many codes that did not work were tried from your connection. Wait a minute and try again."
     public static let unavailable = "Something went wrong on our side and nothing was recorded. Please try again in a moment."

@@ -49,8 +49,13 @@ struct Daemon {
             minimumFreeBytes: Int64(config.databaseMinFreeMB) << 20), logger: logger)
         let workers = self.workers
         let readiness = Readiness(store: store, workersRunning: { !workers.isStopping })
+        let openedx = handlers.openedx
+        let titles = CourseTitles { courseID in
+            if case .ok(let title, _) = await openedx.courseTitle(courseID) { return title }
+            return nil
+        }
         let server = RegistrarHTTPServer(config: config, store: store, clock: clock, readiness: readiness, metrics: metrics,
-                                         logger: logger)
+                                         logger: logger, courseTitles: titles)
         let app = server.application(onListening: onListening)
         let catchUp = CatchUpScheduler(store: store, stores: Array(config.woocommerce.stores.values), clock: clock, logger: logger)
         return ServiceGroup(configuration: .init(
