@@ -3,15 +3,24 @@ import NIOCore
 
 /// The request bytes of the NIO load client, written straight into the buffer that goes to the socket.
 struct HTTP1RequestWriter: Sendable {
-    /// The request line and Host: the same for every request of a run.
+    /// The request line and Host: the same for every request of a run that does not name its own path.
     private let head: [UInt8]
+    private let method: String
+    private let host: String
 
     init(method: String, path: String, host: String) {
         head = Array("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n".utf8)
+        self.method = method
+        self.host = host
     }
 
-    func write(headers: HTTPHeaders, body: [UInt8], into buffer: inout ByteBuffer) {
-        buffer.writeBytes(head)
+    /// - Parameter path: this request's own path; nil for the run's.
+    func write(path: String? = nil, headers: HTTPHeaders, body: [UInt8], into buffer: inout ByteBuffer) {
+        if let path {
+            buffer.writeString("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n")
+        } else {
+            buffer.writeBytes(head)
+        }
         for field in headers.fields {
             buffer.writeString(field.name)
             buffer.writeStaticString(": ")

@@ -79,7 +79,7 @@ struct Lane: Sendable {
 /// server's, not a queue in the generator). Every phase ends by itself: by time, by count, or both.
 func runIntakeLoad(_ settings: IntakeLoadSettings, webhooks: WooOrderWebhooks) async throws -> IntakeLoadResult {
     let client: any LoadClient = switch settings.client {
-    case .nio: try NIOLoadClient(url: settings.url, connections: settings.connections, webhooks: webhooks,
+    case .nio: try NIOLoadClient(url: settings.url, connections: settings.connections, requests: webhooks,
                                  expectedStatus: settings.expectedStatus)
     case .curl: CurlLoadClient(url: settings.url, connections: settings.connections, webhooks: webhooks,
                                expectedStatus: settings.expectedStatus)

@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 import NIOCore
 import NIOPosix
@@ -10,11 +11,12 @@ final class NIOLoadClient: LoadClient {
     private let eventLoop: any EventLoop
     private let pool: NIOLoopBoundBox<ConnectionPool>
 
-    init(url: String, connections: Int, webhooks: WooOrderWebhooks, expectedStatus: Int = 200) throws {
+    /// - Parameter requests: what request `n` is; its path, when it names one, replaces the URL's.
+    init(url: String, connections: Int, requests: any LoadRequests, expectedStatus: Int = 200) throws {
         guard let parts = URLComponents(string: url), parts.scheme == "http", let host = parts.host, let port = parts.port else {
             throw BenchError("the NIO load client needs an http://host:port/path URL, not \(url)")
         }
-        let target = LoadTarget(host: host, port: port, webhooks: webhooks, expectedStatus: expectedStatus,
+        let target = LoadTarget(host: host, port: port, requests: requests, expectedStatus: expectedStatus,
                                 writer: HTTP1RequestWriter(method: "POST", path: parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath,
                                                            host: "\(host):\(port)"))
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -39,11 +41,23 @@ final class NIOLoadClient: LoadClient {
     }
 }
 
+/// What the n-th request of a run is.
+protocol LoadRequests: Sendable {
+    /// Its path, or nil for the URL's own (every request to one endpoint).
+    func path(_ n: Int) -> String?
+    func body(orderID n: Int) -> [UInt8]
+    func headers(orderID n: Int, body: [UInt8]) -> HTTPHeaders
+}
+
+extension WooOrderWebhooks: LoadRequests {
+    func path(_ n: Int) -> String? { nil }
+}
+
 /// Where to post and what.
 private struct LoadTarget {
     var host: String
     var port: Int
-    var webhooks: WooOrderWebhooks
+    var requests: any LoadRequests
     var expectedStatus: Int
     var writer: HTTP1RequestWriter
 }
@@ -129,9 +143,10 @@ private final class LoadConnection {
         guard let channel else { return connect() }
         if let budget = phase.budget, phase.issued.next() >= budget { return finish() }
         let orderID = phase.orders.next()
-        let body = target.webhooks.body(orderID: orderID)
+        let body = target.requests.body(orderID: orderID)
         var request = channel.allocator.buffer(capacity: body.count + 1024)
-        target.writer.write(headers: target.webhooks.headers(orderID: orderID, body: body), body: body, into: &request)
+        target.writer.write(path: target.requests.path(orderID), headers: target.requests.headers(orderID: orderID, body: body),
+                            body: body, into: &request)
         lane.sent += 1
         sentAt = .now()
         channel.writeAndFlush(request, promise: nil)

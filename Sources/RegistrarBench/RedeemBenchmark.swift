@@ -61,39 +61,22 @@ struct RedeemCommand: AsyncParsableCommand {
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         let serve = try ServeProcess(binary: binary, configPath: configPath, logPath: work.file("registrar.log"))
         defer { _ = serve.stop() }
-        var http = HTTPClientConfiguration()
-        http.maxConnections = clients
-        let client = CurlHTTPClient(configuration: http)
-        defer { client.shutdown() }
+        let requests = RedemptionRequests(codes: codes.map(\.code.value), token: token)
+        let client = try NIOLoadClient(url: serve.baseURL + "/api/v1/codes", connections: clients, requests: requests, expectedStatus: 201)
         print("redeem: \(clients) clients for \(seconds) s…")
-
         let next = SharedCounter(0)
-        func loop(until deadline: ContinuousClock.Instant) async -> (latencies: [Double], errors: Int) {
-            var latencies: [Double] = []
-            var errors = 0
-            while ContinuousClock.now < deadline {
-                let index = next.next()
-                guard index < codes.count else { break }
-                let start = ContinuousClock.now
-                let response = try? await client.execute(HTTPRequest(
-                    method: "POST", url: serve.baseURL + "/api/v1/codes/\(codes[index].code.value)/redemptions",
-                    headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
-                    body: Array(#"{"email":"learner\#(index)@bench.example.com"}"#.utf8)))
-                if response?.status == 201 { latencies.append((ContinuousClock.now - start).inMilliseconds) } else { errors += 1 }
-            }
-            return (latencies, errors)
-        }
-        func phase(_ duration: Duration) async -> (latencies: [Double], errors: Int, elapsed: Double) {
+        func phase(_ duration: Duration) async -> (latencies: [Double], errors: Int, elapsed: Double, firstError: String?) {
             let start = ContinuousClock.now
-            let deadline = start + duration
-            let lanes = await withTaskGroup(of: (latencies: [Double], errors: Int).self) { group in
-                for _ in 0..<clients { group.addTask { await loop(until: deadline) } }
-                return await group.reduce(into: [(latencies: [Double], errors: Int)]()) { $0.append($1) }
-            }
-            return (lanes.flatMap(\.latencies), lanes.reduce(0) { $0 + $1.errors }, (ContinuousClock.now - start).inMilliseconds / 1000)
+            // Never past the codes made: a request for one that does not exist would be a 404, not a redemption.
+            let lanes = await client.run(until: start + duration, budget: max(0, codes.count - next.peek()), orders: next)
+            let errors = lanes.reduce(0) { $0 + $1.transportErrors + $1.errorsByStatus.values.reduce(0, +) }
+            return (lanes.flatMap(\.latencies), errors, (ContinuousClock.now - start).inMilliseconds / 1000,
+                    lanes.compactMap(\.firstError).first)
         }
         _ = await phase(.seconds(1))
         let measured = await phase(.milliseconds(Int64(seconds * 1000)))
+        await client.shutdown()
+        if let problem = measured.firstError { print("redeem: first error: \(problem)") }
         let status = serve.stop()
         if status != 0 { throw BenchError("registrar serve exited with status \(status)") }
 
@@ -114,7 +97,7 @@ struct RedeemCommand: AsyncParsableCommand {
 
         let rate = Double(measured.latencies.count) / max(measured.elapsed, 0.001)
         let latency = LatencyStats(milliseconds: measured.latencies)
-        report.set("clients", "\(clients) concurrent closed loops (CurlHTTPClient, keep-alive), each POSTing the next distinct code")
+        report.set("clients", "\(clients) concurrent closed loops (NIOLoadClient on one event-loop thread, keep-alive), each POSTing the next distinct code")
         report.set("serve", "production defaults, storefront token; no LMS reachable, so enroll jobs stay queued")
         report.set("serve binary", describeBinary(binary))
         report.table("Redemptions (201: redemption and enroll job committed, synchronous=FULL)",
@@ -135,5 +118,17 @@ struct RedeemCommand: AsyncParsableCommand {
                              enrollJobs: enrollJobs, invoiceCodes: made.count, invoiceCommitSeconds: commitSeconds,
                              invoiceCSVSeconds: csvSeconds, invoiceCSVBytes: csv.utf8.count)
         try report.publish(jsonPath: common.jsonPath("redeem"))
+    }
+}
+
+/// Request n redeems the n-th code for its own learner, with the storefront's token.
+struct RedemptionRequests: LoadRequests {
+    let codes: [String]
+    let token: String
+
+    func path(_ n: Int) -> String? { "/api/v1/codes/\(codes[min(n, codes.count - 1)])/redemptions" }
+    func body(orderID n: Int) -> [UInt8] { Array(#"{"email":"learner\#(n)@bench.example.com"}"#.utf8) }
+    func headers(orderID n: Int, body: [UInt8]) -> HTTPHeaders {
+        ["Authorization": "Bearer \(token)", "Content-Type": "application/json"]
     }
 }

@@ -132,11 +132,11 @@ enum CodeTable {
                                                 orderReference: orderReference).jsonText,
                          source: "code:\(code.logSafe)")
         let jobs = try JobTable.insert([job], deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
-        try db.execute(sql: "INSERT INTO code_redemptions (code, email, redeemed_at, job_id) VALUES (?, ?, ?, ?)",
-                       arguments: [code.value, email, StoredDate.text(now), jobs[0].id])
+        try db.cachedStatement(sql: "INSERT INTO code_redemptions (code, email, redeemed_at, job_id) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [code.value, email, StoredDate.text(now), jobs[0].id])
         let state = RedemptionRules.stateAfterRedemption(unlimited: record.unlimited)
         if state != record.state {
-            try db.execute(sql: "UPDATE codes SET state = ? WHERE code = ?", arguments: [state.rawValue, code.value])
+            try db.cachedStatement(sql: "UPDATE codes SET state = ? WHERE code = ?").execute(arguments: [state.rawValue, code.value])
         }
         return jobs
     }

@@ -36,7 +36,7 @@ extension SQLiteStore: TokenStore {
     public func authenticate(bearer: String) async throws -> APIToken? {
         let hash = TokenSecret.hash(bearer)
         return try await read { db in
-            try TokenRecord.fetchOne(db, sql: "SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            try TokenRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
                                      arguments: [hash])?.token
         }
     }

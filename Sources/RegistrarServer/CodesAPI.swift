@@ -13,10 +13,6 @@ struct CodesAPI: Sendable {
     let desk: RedemptionDesk
     let logger: Logger
 
-    struct RedemptionRequest: Decodable {
-        var email: String
-    }
-
     struct VoidRequest: Decodable {
         var reason: String?
     }
@@ -50,8 +46,8 @@ struct CodesAPI: Sendable {
            let record = try? await codes.code(code), !token.covers(record.courseID) {
             return Self.outOfScope(record)
         }
-        let email: String
-        do { email = try JSONDecoder().decode(RedemptionRequest.self, from: Data(body)).email } catch {
+        // The byte reader, not JSONDecoder: this is the storefront's hot path (JSONDecoder was 1.6 % of a redemption).
+        guard case .object(let fields)? = try? JSONValue.parse(bytes: body), case .string(let email)? = fields["email"] else {
             // Nothing is checked before the budget is: a guesser must not learn more by sending garbage.
             if desk.failures.isExhausted(client) { return Self.limited(client) }
             return JSONResponse.error(.badRequest, code: "malformed_redemption", message: "expected {\"email\": \"…\"}")

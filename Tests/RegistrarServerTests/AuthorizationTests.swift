@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RegistrarCore
+@testable import RegistrarServer
 import RegistrarStore
 import TestSupport
 import Testing
@@ -76,5 +77,34 @@ import Testing
             }
         }
         #expect(try await harness.store.jobDetail(id: id)?.actions.map(\.actor) == ["api:night-shift"])
+    }
+
+    /// Tokens found are remembered for a second (a storefront's burst reads its token once): a token revoked
+    /// while in use is refused within that second, and an unknown one is never remembered.
+    @Test func aTokenRevokedWhileInUseIsRefusedWithinASecond() async throws {
+        let harness = try ServerHarness()
+        let ops = try await harness.store.createToken(name: "ops", role: .ops)
+        try await harness.test { client in
+            try await expect(client, .get, "/api/v1/jobs", ops, "200")
+            try await harness.store.revokeToken(name: "ops")
+            let revokedAt = ContinuousClock.now
+            var answer = try await status(client, .get, "/api/v1/jobs", ops)
+            while answer == "200", ContinuousClock.now - revokedAt < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(50))
+                answer = try await status(client, .get, "/api/v1/jobs", ops)
+            }
+            #expect(answer == "401 bad_token")
+            #expect(ContinuousClock.now - revokedAt < .seconds(2), "refused within the second the token is remembered")
+        }
+    }
+
+    @Test func rememberedTokensExpireAndUnknownOnesAreNotKept() {
+        let recent = RecentTokens(lifetime: .milliseconds(50))
+        let token = APIToken(name: "shop", role: .storefront, createdAt: Date(), revokedAt: nil)
+        recent.remember(token, hash: "h")
+        #expect(recent.token(hash: "h") == token)
+        #expect(recent.token(hash: "other") == nil)
+        Thread.sleep(forTimeInterval: 0.1)
+        #expect(recent.token(hash: "h") == nil)
     }
 }

@@ -14,6 +14,14 @@ public enum TokenSecret {
     /// SHA-256 of the value, lower-case hex. Tokens are looked up by this, so no comparison ever touches the
     /// secret itself.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        // Every API request hashes its bearer: String(format:) per byte had been 7 % of a redemption's CPU.
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(token.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }
