@@ -47,7 +47,7 @@ enum SeatLedger {
         try db.execute(sql: """
             INSERT INTO woo_seat_refunds (store, order_id, line_id, seats, updated_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(store, order_id, line_id) DO UPDATE SET seats = MAX(seats, excluded.seats), updated_at = excluded.updated_at
-            """, arguments: [refund.store, refund.orderID, refund.lineID, refund.refunded, StoredDate.text(now)])
+            """, arguments: [refund.grant.store, refund.grant.orderID, refund.grant.lineID, refund.refunded, StoredDate.text(now)])
         return try apply(refund.grant, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
     }
 

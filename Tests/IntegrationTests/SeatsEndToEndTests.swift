@@ -73,9 +73,9 @@ import Testing
         let flags = try await store.storeOrdersNeedingAttention(limit: 10)
         #expect(flags.count == 1 && (flags.first?.detail.contains("ann@example.com") == true || flags.first?.detail.contains("ben@example.com") == true))
         // The same refund seen again (catch-up, a repeated webhook) voids nothing more and raises nothing new.
-        _ = try await store.refundSeats([SeatRefund(store: "main", orderID: 8100, orderNumber: "8100", lineID: 81001,
-                                                    courseID: course2026, mode: "audit", quantity: 3, refunded: 2,
-                                                    buyerEmail: "learner0@example.com")], deliveryID: nil)
+        _ = try await store.refundSeats([SeatRefund(SeatGrant(store: "main", orderID: 8100, orderNumber: "8100", lineID: 81001,
+                                                              courseID: course2026, mode: "audit", seats: 3,
+                                                              buyerEmail: "learner0@example.com"), refunded: 2)], deliveryID: nil)
         #expect(try await store.codes(CodeFilter(source: "order", sourceReference: "main:8100:81001")) == now)
         let dismissed = try await runRegistrar(["orders", "dismiss", "main:8100", "--note", "keeping both learners", "--config", config],
                                                workingDirectory: setup.dir.path)

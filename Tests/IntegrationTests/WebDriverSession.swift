@@ -12,7 +12,7 @@ public final class WebDriverSession: @unchecked Sendable {
     private var sessionID = ""
 
     public init(driver path: String, browser: String, windowSize: String = "820,720") async throws {
-        let port = try FreePort.loopback()
+        let port = try closedLoopbackPort()
         driver = Process()
         driver.executableURL = URL(fileURLWithPath: path)
         driver.arguments = ["--port=\(port)"]
@@ -98,22 +98,4 @@ public final class WebDriverSession: @unchecked Sendable {
 public struct WebDriverError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// A loopback port nothing listens on now (the OS picks it; for programs that take no port 0).
-public enum FreePort {
-    public static func loopback() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw WebDriverError("no free loopback port: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }

@@ -126,8 +126,8 @@ import Testing
             return
         }
         #expect(jobs.isEmpty && whole.isEmpty && partial.isEmpty)
-        #expect(seats == [SeatRefund(store: "main", orderID: 727, orderNumber: "727", lineID: 312, courseID: run2026, mode: "verified",
-                                     quantity: 5, refunded: 3, buyerEmail: "zoe@example.com")])
+        #expect(seats == [SeatRefund(SeatGrant(store: "main", orderID: 727, orderNumber: "727", lineID: 312, courseID: run2026,
+                                               mode: "verified", seats: 5, buyerEmail: "zoe@example.com"), refunded: 3)])
         #expect(seats.first?.grant.seats == 5, "the store subtracts what it has recorded")
 
         // Both lines in one refund: the enrolled line wholly refunded is unenrolled, the seat line counted.
@@ -142,10 +142,9 @@ import Testing
 
     /// More seats refunded than the line holds (a store's odd arithmetic) is the whole line, never more.
     @Test func refundedSeatsAreBoundedByTheLine() {
-        #expect(SeatRefund(store: "s", orderID: 1, orderNumber: "1", lineID: 2, courseID: "c", mode: nil, quantity: 3, refunded: 7,
-                           buyerEmail: nil).refunded == 3)
-        #expect(SeatRefund(store: "s", orderID: 1, orderNumber: "1", lineID: 2, courseID: "c", mode: nil, quantity: 3, refunded: -1,
-                           buyerEmail: nil).refunded == 0)
+        let line = SeatGrant(store: "s", orderID: 1, orderNumber: "1", lineID: 2, courseID: "c", mode: nil, seats: 3, buyerEmail: nil)
+        #expect(SeatRefund(line, refunded: 7).refunded == 3)
+        #expect(SeatRefund(line, refunded: -1).refunded == 0)
     }
 
     /// Old jobs carry no `codes` flag; new ones say it only when true.

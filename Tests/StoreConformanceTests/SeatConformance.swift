@@ -80,8 +80,8 @@ import Testing
             var codes = try await lineCodes(store)
             _ = try await store.redeem(codes[2].code, email: "a@example.com") // the oldest
             func refund(_ seats: Int) -> SeatRefund {
-                SeatRefund(store: "main", orderID: 900, orderNumber: "WC-900", lineID: 901, courseID: "course-v1:edX+DemoX+2026",
-                           mode: "audit", quantity: 3, refunded: seats, buyerEmail: "buyer@example.com")
+                SeatRefund(SeatGrant(store: "main", orderID: 900, orderNumber: "WC-900", lineID: 901, courseID: "course-v1:edX+DemoX+2026",
+                                     mode: "audit", seats: 3, buyerEmail: "buyer@example.com"), refunded: seats)
             }
             let notes = try await store.refundSeats([refund(2)], deliveryID: nil)
             #expect(notes.contains { $0.contains("2 unredeemed codes voided (order WC-900: 2 of the 3 seats of line 901 refunded)") }, "\(notes)")

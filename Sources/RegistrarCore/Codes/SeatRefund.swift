@@ -3,34 +3,13 @@
 /// codes, unredeemed ones newest first (`SeatRules`); the line's quantity in later deliveries does not shrink,
 /// so the count is what keeps a refunded seat from being made again.
 public struct SeatRefund: Sendable, Equatable {
-    public var store: String
-    public var orderID: Int
-    public var orderNumber: String
-    public var lineID: Int
-    public var courseID: String
-    public var mode: String?
-    /// The line's quantity.
-    public var quantity: Int
-    /// Seats refunded over every refund of the order, at most `quantity`.
+    /// The line as sold (its quantity as `seats`); the store subtracts the refunded seats it has recorded.
+    public var grant: SeatGrant
+    /// Seats refunded over every refund of the order, at most the line's quantity.
     public var refunded: Int
-    public var buyerEmail: String?
 
-    public init(store: String, orderID: Int, orderNumber: String, lineID: Int, courseID: String, mode: String?, quantity: Int,
-                refunded: Int, buyerEmail: String?) {
-        self.store = store
-        self.orderID = orderID
-        self.orderNumber = orderNumber
-        self.lineID = lineID
-        self.courseID = courseID
-        self.mode = mode
-        self.quantity = quantity
-        self.refunded = min(max(0, refunded), quantity)
-        self.buyerEmail = buyerEmail
-    }
-
-    /// The line as sold; the store subtracts the refunded seats it has recorded.
-    public var grant: SeatGrant {
-        SeatGrant(store: store, orderID: orderID, orderNumber: orderNumber, lineID: lineID, courseID: courseID, mode: mode,
-                  seats: quantity, buyerEmail: buyerEmail)
+    public init(_ grant: SeatGrant, refunded: Int) {
+        self.grant = grant
+        self.refunded = min(max(0, refunded), grant.seats)
     }
 }

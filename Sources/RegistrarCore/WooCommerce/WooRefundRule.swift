@@ -39,9 +39,9 @@ public enum WooRefundRule {
         // A line sold as codes never enrolled anyone: each refunded seat voids one of its codes, so the count matters
         // even when it is not the whole line.
         let seats = touched.filter(\.codes).map { line in
-            SeatRefund(store: payload.store, orderID: payload.orderID, orderNumber: payload.orderNumber, lineID: line.lineID,
-                       courseID: line.courseID, mode: line.mode, quantity: line.quantity, refunded: totals[line.lineID] ?? 0,
-                       buyerEmail: payload.email)
+            SeatRefund(SeatGrant(store: payload.store, orderID: payload.orderID, orderNumber: payload.orderNumber, lineID: line.lineID,
+                                 courseID: line.courseID, mode: line.mode, seats: line.quantity, buyerEmail: payload.email),
+                       refunded: totals[line.lineID] ?? 0)
         }
         let enrolled = touched.filter { !$0.codes }
         let whole = enrolled.filter { (totals[$0.lineID] ?? 0) >= $0.quantity }

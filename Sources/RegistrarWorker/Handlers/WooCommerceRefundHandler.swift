@@ -66,7 +66,7 @@ public struct WooCommerceRefundHandler: JobHandler {
             do {
                 // Seats first: a retry after a failed enqueue finds them applied already and changes nothing.
                 let notes = try await store.refundSeats(seats, deliveryID: deliveryID)
-                var detail = "refund \(refundID): " + seats.map { "\($0.refunded) of \($0.quantity) seats of line \($0.lineID) refunded" }
+                var detail = "refund \(refundID): " + seats.map { "\($0.refunded) of \($0.grant.seats) seats of line \($0.grant.lineID) refunded" }
                     .joined(separator: ", ")
                 if !notes.isEmpty { detail += "; " + notes.joined(separator: "; ") }
                 if !jobs.isEmpty {
