@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Course runs' display names for the learner's pages, read from Open edX and remembered: a learner reads
 /// "Demonstration Course", not a course key. A page never waits long for it: past `wait` it shows the key,
@@ -26,15 +27,17 @@ public actor CourseTitles {
         if let entry = known[courseID], entry.until > Date() { return entry.title }
         let task = pending[courseID] ?? start(courseID)
         let wait = self.wait
-        return await withTaskGroup(of: String??.self) { group in
-            group.addTask { .some(await task.value) }
-            group.addTask {
-                try? await Task.sleep(for: wait)
-                return .some(nil)
+        // Not a task group: it would wait for the lookup it lost to (awaiting a task's value ignores cancellation).
+        return await withCheckedContinuation { continuation in
+            let answered = Mutex(false)
+            let answer: @Sendable (String?) -> Void = { title in
+                if answered.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: title) }
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? nil
+            Task { answer(await task.value) }
+            Task {
+                try? await Task.sleep(for: wait)
+                answer(nil)
+            }
         }
     }
 

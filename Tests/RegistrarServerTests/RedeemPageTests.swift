@@ -126,15 +126,17 @@ import Testing
         #expect(calls.withLock { $0 } == 1)
     }
 
+    /// The answer is held back until the page has been served, so the page cannot have waited for it, however
+    /// slow the machine.
     @Test func aSlowAnswerIsNotWaitedForButServesTheNextPage() async throws {
+        let (release, released) = AsyncStream.makeStream(of: Void.self)
         let titles = CourseTitles(wait: .milliseconds(100)) { _ in
-            try? await Task.sleep(for: .milliseconds(400))
+            for await _ in release { break }
             return "Slow Course"
         }
-        let started = ContinuousClock.now
         #expect(await titles.title(of: "c") == nil, "the page shows the key")
-        #expect(ContinuousClock.now - started < .seconds(2), "the page did not wait for the slow answer")
-        #expect(try await waitUntil(timeout: .seconds(10)) { await titles.title(of: "c") == "Slow Course" })
+        released.yield()
+        #expect(try await waitUntil(timeout: .seconds(30)) { await titles.title(of: "c") == "Slow Course" })
     }
 
     @Test func aFailedLookupIsRememberedBriefly() async {
