@@ -17,6 +17,8 @@ public struct CodeFacts: Sendable, Equatable {
     public var redeemedBy: [String]
     /// Learners whose seat is held while they pay (a priced code), holds not yet lapsed.
     public var heldBy: [String]
+    /// The contract a contract code follows; nil for any other code.
+    public var contract: ContractGate?
 
     public init(state: CodeState, unlimited: Bool = false, price: Decimal = 0, redeemedBy: [String] = [], heldBy: [String] = []) {
         self.state = state
@@ -24,6 +26,24 @@ public struct CodeFacts: Sendable, Equatable {
         self.price = price
         self.redeemedBy = redeemedBy
         self.heldBy = heldBy
+    }
+}
+
+/// What a contract code's redemption needs to know of its contract.
+public struct ContractGate: Sendable, Equatable {
+    /// Active and within its dates today.
+    public var inForce: Bool
+    public var maxLearners: Int?
+    /// Distinct learners of the contract now (attached or redeemed).
+    public var learners: Int
+    /// This learner is one of them already: another of the contract's codes takes no new place.
+    public var isLearner: Bool
+
+    public init(inForce: Bool, maxLearners: Int?, learners: Int, isLearner: Bool) {
+        self.inForce = inForce
+        self.maxLearners = maxLearners
+        self.learners = learners
+        self.isLearner = isLearner
     }
 }
 
@@ -44,12 +64,18 @@ public enum RedemptionRefusal: String, Sendable, Equatable {
     /// Another learner has the one seat of this one-time code.
     case spent = "code_spent"
     case void = "code_void"
+    /// The contract has as many learners as its cap.
+    case contractFull = "contract_full"
+    /// The contract is deactivated or outside its dates.
+    case contractInactive = "contract_inactive"
 
     /// For the learner, in words they understand.
     public var message: String {
         switch self {
         case .spent: "this code has already been used by someone else"
         case .void: "this code is no longer valid"
+        case .contractFull: "every place of this organization's contract is taken"
+        case .contractInactive: "this organization's contract is not in force"
         }
     }
 }
@@ -61,6 +87,10 @@ public enum RedemptionRules {
         if code.redeemedBy.contains(email) { return .alreadyRedeemed }
         if code.state == .void { return .refused(.void) }
         if !code.unlimited, !code.redeemedBy.isEmpty || code.state == .redeemed { return .refused(.spent) }
+        if let contract = code.contract {
+            if !contract.inForce { return .refused(.contractInactive) }
+            if let cap = contract.maxLearners, !contract.isLearner, contract.learners >= cap { return .refused(.contractFull) }
+        }
         // A one-time code's seat held for another learner's payment is taken until that hold ends.
         if !code.unlimited, code.heldBy.contains(where: { $0 != email }) { return .refused(.spent) }
         if code.price > 0 { return code.heldBy.contains(email) ? .paymentPending : .paymentRequired }

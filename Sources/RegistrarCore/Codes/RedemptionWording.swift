@@ -21,6 +21,8 @@ public enum RedemptionWording {
         switch refusal {
         case .spent: "This code has already been used by someone else. Ask whoever gave it to you for another."
         case .void: "This code is no longer valid (it was cancelled). Ask whoever gave it to you."
+        case .contractFull: "Every place your organization bought is taken. Ask the person who gave you the code."
+        case .contractInactive: "Your organization's access is not open at the moment. Ask the person who gave you the code."
         }
     }
 
