@@ -188,6 +188,51 @@ public final class OpenEdXClient: Sendable {
         }
     }
 
+    /// A course run as Studio has it (`GET /api/v1/course_runs/{key}/`): nil when absent.
+    public func courseRun(_ courseID: String) async -> OpenEdXResult<JSONValue?> {
+        let url = settings.studioURL + "/api/v1/course_runs/" + pathEscape(courseID) + "/"
+        switch await send("course_runs.get", "GET", url) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            if response.status == 404 { return .ok(nil, status: 404) }
+            guard response.isSuccess else { return classified(response) }
+            return .ok(JSONValue.parse(response.bodyText) ?? .object([:]), status: response.status)
+        }
+    }
+
+    /// `POST /api/v1/course_runs/clone/`: the source run copied under another key (and organization). A 400
+    /// saying the destination exists counts as done: a retry after a timeout finds the clone made.
+    public func cloneCourseRun(source: String, destination: String) async -> OpenEdXResult<Idempotent<String>> {
+        let url = settings.studioURL + "/api/v1/course_runs/clone/"
+        let body: JSONValue = .object(["source_course_id": .string(source), "destination_course_id": .string(destination)])
+        switch await send("course_runs.clone", "POST", url, json: body) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            if response.status == 400, response.bodyText.lowercased().contains("already exists") {
+                return .ok(.alreadyDone(destination), status: 400)
+            }
+            guard response.isSuccess else { return classified(response) }
+            return .ok(.done(destination), status: response.status)
+        }
+    }
+
+    /// `PUT /api/v1/course_runs/{key}/`: title, pacing and, when given, the schedule (start and end both).
+    public func putCourseRun(_ courseID: String, title: String, pacing: String, schedule: (start: String, end: String)?) async
+        -> OpenEdXResult<Void> {
+        var body: [String: JSONValue] = ["title": .string(title), "pacing_type": .string(pacing)]
+        if let schedule {
+            body["schedule"] = .object(["start": .string(schedule.start), "end": .string(schedule.end),
+                                        "enrollment_start": .string(schedule.start), "enrollment_end": .string(schedule.end)])
+        }
+        let url = settings.studioURL + "/api/v1/course_runs/" + pathEscape(courseID) + "/"
+        switch await send("course_runs.put", "PUT", url, json: .object(body)) {
+        case .failed(let outcome, let status): return .failed(outcome, status: status)
+        case .answered(let response):
+            guard response.isSuccess else { return classified(response) }
+            return .ok((), status: response.status)
+        }
+    }
+
     /// Sets a course run's dates (a rerun clears them).
     public func updateCourseRun(_ courseID: String, start: String, end: String) async -> OpenEdXResult<Void> {
         let body: JSONValue = .object(["schedule": .object(["start": .string(start), "end": .string(end)])])

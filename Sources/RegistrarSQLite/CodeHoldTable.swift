@@ -39,6 +39,7 @@ enum CodeHoldTable {
         let email: String = row["email"]
         var facts = record.facts
         facts.heldBy = try live(code, now: now, in: db).map(\.email)
+        facts.contract = try ContractTables.gate(for: record, email: email, now: now, in: db)
         switch RedemptionRules.completePaid(facts, email: email) {
         case .redeem:
             let jobs = try CodeTable.recordRedemption(record, email: email, orderReference: reference, deliveryID: deliveryID,

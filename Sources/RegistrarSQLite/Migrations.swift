@@ -337,6 +337,50 @@ enum Migrations {
                 CREATE INDEX code_holds_code ON code_holds(code) WHERE state = 'held';
                 """)
         }
+        migrator.registerMigration("v17: organizations and contracts") { db in
+            try db.execute(sql: """
+                CREATE TABLE organizations (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    key TEXT NOT NULL UNIQUE,               -- goes into contract runs' keys
+                    slug TEXT NOT NULL,
+                    created_at DATETIME NOT NULL
+                );
+                CREATE TABLE contracts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    org_id INTEGER NOT NULL REFERENCES organizations(id),
+                    name TEXT NOT NULL, slug TEXT NOT NULL, description TEXT,
+                    integration TEXT NOT NULL,              -- sso | non-sso
+                    start_date TEXT, end_date TEXT,         -- YYYY-MM-DD, inclusive
+                    max_learners INTEGER,                   -- NULL: uncapped
+                    price TEXT NOT NULL DEFAULT '0', currency TEXT,
+                    active INTEGER NOT NULL DEFAULT 1,
+                    over_cap INTEGER NOT NULL DEFAULT 0,    -- set by contract.sync
+                    sync_generation INTEGER NOT NULL DEFAULT 0,
+                    created_by TEXT NOT NULL, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL
+                );
+                CREATE INDEX contracts_org ON contracts(org_id, id);
+                -- A run belongs to one contract (the primary key); a removed one keeps its row, detached.
+                CREATE TABLE contract_runs (
+                    course_id TEXT PRIMARY KEY,
+                    contract_id INTEGER NOT NULL REFERENCES contracts(id),
+                    source_id TEXT,                         -- NULL: an existing run attached as it is
+                    state TEXT NOT NULL,                    -- requested | cloning | ready | failed
+                    attached INTEGER NOT NULL DEFAULT 1,
+                    error TEXT,
+                    created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX contract_runs_contract ON contract_runs(contract_id);
+                -- Distinct learners of a contract: the cap counts these rows.
+                CREATE TABLE contract_learners (
+                    contract_id INTEGER NOT NULL REFERENCES contracts(id),
+                    email TEXT NOT NULL,
+                    source TEXT NOT NULL,                   -- attach | code
+                    since DATETIME NOT NULL,
+                    PRIMARY KEY (contract_id, email)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -43,6 +43,7 @@ extension SQLiteStore: CodeBook {
             // Only a priced code's seat is ever held: a free code's redemption reads nothing more.
             let holds = record.price > 0 ? try CodeHoldTable.live(code, now: now, in: db) : []
             facts.heldBy = holds.map(\.email)
+            facts.contract = try ContractTables.gate(for: record, email: email, now: now, in: db)
             switch RedemptionRules.decide(facts, email: email) {
             case .refused(let refusal):
                 return .refused(refusal, record)
@@ -134,6 +135,7 @@ enum CodeTable {
         let jobs = try JobTable.insert([job], deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
         try db.cachedStatement(sql: "INSERT INTO code_redemptions (code, email, redeemed_at, job_id) VALUES (?, ?, ?, ?)")
             .execute(arguments: [code.value, email, StoredDate.text(now), jobs[0].id])
+        try ContractTables.recordLearner(for: record, email: email, now: now, in: db)
         let state = RedemptionRules.stateAfterRedemption(unlimited: record.unlimited)
         if state != record.state {
             try db.cachedStatement(sql: "UPDATE codes SET state = ? WHERE code = ?").execute(arguments: [state.rawValue, code.value])

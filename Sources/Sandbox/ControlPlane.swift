@@ -68,6 +68,14 @@ extension SandboxState {
                 let entries = store.ledger.entries.filter { $0.seq > since }
                 let data = try JSONEncoder().encode(entries)
                 return .ok(try SandboxJSON.decode(data))
+            case ("GET", "courses"):
+                // Every course run, those made by clone or rerun among them, with their schedule.
+                return .ok(.array(store.courses.values.sorted { $0.id < $1.id }.map { course in
+                    ["id": .string(course.id), "title": .string(course.title), "pacing_type": .string(course.pacingType),
+                     "start": .optional(course.start.map(Timestamp.format)), "end": .optional(course.end.map(Timestamp.format)),
+                     "enrollment_start": .optional(course.enrollmentStart.map(Timestamp.format)),
+                     "enrollment_end": .optional(course.enrollmentEnd.map(Timestamp.format))]
+                }))
             case ("GET", "enrollments"):
                 let records = store.enrollments.values.sorted { $0.id < $1.id }
                 return .ok(.array(records.map(enrollmentDump)))

@@ -17,6 +17,8 @@ public struct LedgerEntry: Codable, Sendable, Equatable {
         case autoEnroll = "auto_enroll"
         /// A Studio course rerun; `course_id` is the new run, `source_course_id` the one copied.
         case rerun
+        /// A Studio clone (another organization allowed); `course_id` is the new run, `source_course_id` the one copied.
+        case clone
     }
 
     public var seq: Int

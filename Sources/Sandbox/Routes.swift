@@ -11,6 +11,7 @@ enum Route: Sendable {
     case enrollmentsList
     case enrollmentAllowed
     case courseRun(String)
+    case clone
     case rerun(String)
     case wooOrders
     case wooOrder(String)
@@ -48,6 +49,8 @@ enum Route: Sendable {
                 return allow(["GET", "POST", "DELETE"], .enrollmentAllowed, "/api/enrollment/v1/enrollment_allowed")
             case 4 where Array(rest.prefix(3)) == ["enrollment", "v1", "enrollment"]:
                 return allow(["GET"], .enrollmentGet(rest[3]), "/api/enrollment/v1/enrollment/{user},{course}")
+            case 3 where rest == ["v1", "course_runs", "clone"]:
+                return allow(["POST"], .clone, "/api/v1/course_runs/clone")
             case 3 where rest[0] == "v1" && rest[1] == "course_runs":
                 return allow(["GET", "PATCH", "PUT"], .courseRun(rest[2]), "/api/v1/course_runs/{key}")
             case 4 where rest[0] == "v1" && rest[1] == "course_runs" && rest[3] == "rerun":
@@ -89,7 +92,7 @@ enum Route: Sendable {
     /// Whether the body is JSON read into `SandboxJSON` (the token endpoint takes a form).
     var takesJSONBody: Bool {
         switch self {
-        case .enrollmentPost, .enrollmentAllowed, .courseRun, .rerun: return true
+        case .enrollmentPost, .enrollmentAllowed, .courseRun, .rerun, .clone: return true
         default: return false
         }
     }
@@ -117,7 +120,9 @@ extension SandboxState {
             default: return deleteAllowed(body)
             }
         case .courseRun(let key):
-            return request.method == "GET" ? getCourseRun(key) : patchCourseRun(key, body: body)
+            return request.method == "GET" ? getCourseRun(key) : patchCourseRun(key, body: body, partial: request.method == "PATCH")
+        case .clone:
+            return clone(body)
         case .rerun(let source):
             return rerun(source: source, body: body)
         case .wooOrders:

@@ -56,11 +56,39 @@ extension SandboxState {
         return .json(.created, courseRunJSON(newRun))
     }
 
-    /// `PATCH /api/v1/course_runs/{key}/`: partial update of schedule, title, pacing.
-    func patchCourseRun(_ key: String, body: SandboxJSON) -> Reply {
+    /// `POST /api/v1/course_runs/clone/`: the source copied under another key, organization included; 400 when
+    /// the destination exists, a key is invalid or the source is absent.
+    func clone(_ body: SandboxJSON) -> Reply {
+        var errors: [String: SandboxJSON] = [:]
+        for field in ["source_course_id", "destination_course_id"] {
+            switch body[field] {
+            case nil, .null?: errors[field] = ["This field is required."]
+            case .string(let text)? where CourseKey.parts(text) == nil: errors[field] = .array([.string("Invalid course key: \(text)")])
+            case .string?: break
+            default: errors[field] = ["Not a valid string."]
+            }
+        }
+        guard errors.isEmpty, let source = body["source_course_id"]?.stringValue, let destination = body["destination_course_id"]?.stringValue
+        else { return .json(.badRequest, .object(errors)) }
+        guard let sourceRun = store.courses[source] else {
+            return .json(.badRequest, ["source_course_id": .array([.string("Course \(source) does not exist.")])])
+        }
+        guard store.courses[destination] == nil else {
+            return .json(.badRequest, ["destination_course_id": .array([.string("Course run \(destination) already exists.")])])
+        }
+        store.courses[destination] = CourseRun(id: destination, title: sourceRun.title, modes: sourceRun.modes, enrollmentOpen: true,
+                                               maxEnrollments: sourceRun.maxEnrollments, pacingType: sourceRun.pacingType, start: sourceRun.start,
+                                               end: sourceRun.end, enrollmentStart: nil, enrollmentEnd: nil)
+        store.ledger.append(.clone, user: nil, email: nil, courseID: destination, mode: nil, sourceCourseID: source)
+        return .json(.created, ["message": "Course cloned successfully."])
+    }
+
+    /// `PATCH /api/v1/course_runs/{key}/` (partial) and `PUT` (whole: a schedule needs start and end): schedule,
+    /// title, pacing.
+    func patchCourseRun(_ key: String, body: SandboxJSON, partial: Bool = true) -> Reply {
         guard var course = store.courses[key] else { return .detail(.notFound, "Not found.") }
         var errors: [String: SandboxJSON] = [:]
-        let schedule = Self.parseSchedule(body["schedule"], partial: true)
+        let schedule = Self.parseSchedule(body["schedule"], partial: partial)
         if case .failure(let scheduleErrors) = schedule { errors["schedule"] = scheduleErrors.json }
         let pacing = body["pacing_type"].flatMap { $0.isNull ? nil : $0.pythonDescription }
         if let pacing, !["instructor_paced", "self_paced"].contains(pacing) {

@@ -17,6 +17,8 @@ struct Registrar: AsyncParsableCommand {
             WooCommerceCommand.self,
             CodesCommand.self,
             InvoicesCommand.self,
+            OrgsCommand.self,
+            ContractsCommand.self,
             EnrollCommand.self,
             UnenrollCommand.self,
             CoursesCommand.self,

@@ -364,7 +364,7 @@ func parsePrometheus(_ text: String) throws -> [String: Double] {
         let setup = try await PaymentSetup()
         // zoe (zoe.muller@example.com) is in the sandbox's seed.
         let store = try openStore(setup.dir.path + "/registrar.sqlite")
-        let code = try #require(try await store.createCodes(NewCodes(count: 1, courseID: demoCourse, mode: "verified", source: "contract",
+        let code = try #require(try await store.createCodes(NewCodes(count: 1, courseID: demoCourse, mode: "verified", source: "invoice",
                                                                      sourceReference: "7", price: 49, currency: "USD")).first).code
         let asked = try await setup.request("POST", "/api/v1/codes/\(code.grouped)/redemptions", token: setup.storefrontToken,
                                             json: #"{"email": "Zoe.Muller@example.com"}"#)

@@ -84,6 +84,16 @@ public struct ConfigLoader: Sendable {
         let orders = try r.child("orders")
         config.orders.holdMinutes = try orders.int("hold_minutes", default: config.orders.holdMinutes, range: 1...10_080)
         try orders.finish()
+        let contracts = try r.child("contracts")
+        config.contracts.orgPrefix = try contracts.string("org_prefix", default: config.contracts.orgPrefix)
+        config.contracts.sourceOrg = try contracts.string("source_org", default: config.contracts.sourceOrg)
+        config.contracts.sourceRun = try contracts.string("source_run", default: config.contracts.sourceRun)
+        for (key, value) in [("org_prefix", config.contracts.orgPrefix), ("source_org", config.contracts.sourceOrg),
+                             ("source_run", config.contracts.sourceRun)]
+        where !value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) || (key != "org_prefix" && value.isEmpty) {
+            throw contracts.error(key, "expected letters, digits, \"_\", \".\" or \"-\" (it goes into course keys), got \"\(value)\"")
+        }
+        try contracts.finish()
         let mail = try r.child("mail")
         config.mail.smtpURL = try mail.optionalString("smtp_url")
         if let url = config.mail.smtpURL, !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) || url.count < 9 {

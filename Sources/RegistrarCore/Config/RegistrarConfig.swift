@@ -13,6 +13,7 @@ public struct RegistrarConfig: Sendable {
     public var deliveries = DeliveriesConfig()
     public var codes = CodesConfig()
     public var orders = OrdersConfig()
+    public var contracts = ContractsConfig()
     public var mail = MailConfig()
     public var logging = LoggingConfig()
     /// Key paths of secrets written inline in the configuration file (not from the environment or a `_file`):
@@ -50,6 +51,17 @@ public struct CodesConfig: Sendable, Equatable {
     /// Failed redemptions (unknown, void, spent) per client address per minute; past it the answer is 429
     /// without the code being checked, so codes cannot be guessed at speed.
     public var redeemFailuresPerMinute = 10
+
+    public init() {}
+}
+
+/// `contracts`: where contract runs come from and what they are called.
+public struct ContractsConfig: Sendable, Equatable {
+    /// A contract run's organization is this and the organization's key.
+    public var orgPrefix = "UAI_"
+    /// A course number N is cloned from `course-v1:{sourceOrg}+N+{sourceRun}`.
+    public var sourceOrg = "UAI_SOURCE"
+    public var sourceRun = "SOURCE"
 
     public init() {}
 }

@@ -26,6 +26,8 @@ struct Handlers {
         registry.register(.enroll, EnrollHandler(store: store, client: openedx, unknownLearner: config.openedx.unknownLearner))
         registry.register(.unenroll, UnenrollHandler(store: store, client: openedx))
         registry.register(.rerun, RerunHandler(client: openedx))
+        registry.register(.contractSync, ContractSyncHandler(store: store))
+        registry.register(.clone, CloneHandler(store: store, client: openedx))
         let woo = WooCommerceRESTClient(http: client) { endpoint, status in
             metrics.outboundCall(target: "woocommerce", endpoint: endpoint, status: status)
         }
