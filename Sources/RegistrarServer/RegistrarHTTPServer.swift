@@ -97,6 +97,7 @@ public struct RegistrarHTTPServer: Sendable {
             Self.client(request, context, clients)
         }
         InvoicesAPI(store: store, publicURL: config.server.publicURL, logger: logger).register(api, maxBody: maxBody)
+        ContractsAPI(store: store, config: config, clock: clock, logger: logger).register(api, maxBody: maxBody)
         RedeemPage(desk: desk, lmsURL: config.openedx.lmsURL, policy: config.openedx.unknownLearner, titles: courseTitles)
             .register(router, maxBody: min(maxBody, 16_384)) { request, context in Self.client(request, context, clients) }
         return router

@@ -128,18 +128,10 @@ struct ContractsCommand: AsyncParsableCommand {
                 guard let found = try await store.contract(id) else { throw ContractError.unknownContract(id) }
                 return found
             }
-            let year = Calendar(identifier: .gregorian).component(.year, from: Date())
-            var requests: [ContractRunRequest] = []
-            for course in courses {
-                switch ContractRunKey.source(course, sourceOrg: config.contracts.sourceOrg, sourceRun: config.contracts.sourceRun, attach: noCreateRuns) {
-                case .failure(let problem): throw ValidationError(problem.message)
-                case .success(.existing(let key)): requests.append(ContractRunRequest(courseID: key, sourceID: nil))
-                case .success(.clone(let source, let number)):
-                    requests.append(ContractRunRequest(
-                        courseID: ContractRunKey.contractRun(orgPrefix: config.contracts.orgPrefix, orgKey: contract.organization.key,
-                                                             number: number, year: year, contractID: id),
-                        sourceID: source))
-                }
+            let requests: [ContractRunRequest]
+            switch ContractCourseware.requests(courses, contract: contract, config: config.contracts, attach: noCreateRuns, now: Date()) {
+            case .failure(let problem): throw ValidationError(problem.message)
+            case .success(let found): requests = found
             }
             let runs = try await ContractsCommand.failing { try await store.addCourseware(id, runs: requests, actor: operatorName()) }
             if json { return try JSONOutput.print(runs.map { JSONValue.object(["course_id": .string($0.courseID), "state": .string($0.state.rawValue)]) }) }
