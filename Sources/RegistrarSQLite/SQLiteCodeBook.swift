@@ -57,7 +57,9 @@ extension SQLiteStore: CodeBook {
             case .alreadyRedeemed:
                 return .alreadyRedeemed(record, jobID: record.redemptions.first { $0.email == email }?.jobID)
             case .redeem:
-                let jobs = try CodeTable.recordRedemption(record, email: email, orderReference: record.sourceReference, deliveryID: nil,
+                // The enrollment's order attribute: the order line or invoice, or the contract.
+                let reference = record.source == "contract" ? "contract-\(record.sourceReference)" : record.sourceReference
+                let jobs = try CodeTable.recordRedemption(record, email: email, orderReference: reference, deliveryID: nil,
                                                           maxAttempts: maxAttempts, now: now, in: db)
                 var updated = record
                 updated.state = RedemptionRules.stateAfterRedemption(unlimited: record.unlimited)

@@ -3,6 +3,7 @@ import CurlHTTP
 import Foundation
 import Logging
 import RegistrarCore
+import RegistrarServer
 import RegistrarStore
 import Sandbox
 
@@ -44,6 +45,9 @@ struct DemoCommand: AsyncParsableCommand {
             "line_items": [["id": 741, "name": "Demo course 2026", "product_id": 93, "variation_id": 0, "quantity": 1,
                             "subtotal": "49.00", "total": "49.00", "sku": "", "price": 49, "meta_data": []]],
         ]])
+        // A contract's source run in Studio, and a learner of the contracting organization.
+        try await sandbox.addCourse(SandboxSeed.Course(id: "course-v1:UAI_SOURCE+18.01x+SOURCE", title: "Calculus 1A", modes: ["audit"]))
+        try await sandbox.addUser(username: "ria", email: "ria.das@example.com", name: "Ria Das")
         try await sandbox.addWooWebhook(["id": 12, "name": "Registrar", "status": "active", "topic": "order.updated",
                                          "delivery_url": "https://registrar.example.edu/webhooks/woocommerce/main"])
 
@@ -128,7 +132,39 @@ struct DemoCommand: AsyncParsableCommand {
                           redeemedJob.map(String.init) ?? "-"))
         }
 
-        let expected = 6 // enroll 311, enroll 312, unenroll 311, enroll DEMO-1, enroll 740 (catch-up), enroll kim (code)
+        // A B2B contract capped at 3 learners with one course: its run cloned in Studio, its codes, one redeemed.
+        let org = try await daemon.store.createOrganization(name: "Acme Corp", key: "ACME")
+        var contract = try await daemon.store.createContract(NewContract(
+            organizationID: org.id, name: "Acme Analytics Academy",
+            terms: ContractTerms(integration: .nonSSO, maxLearners: 3), createdBy: "demo"))
+        if case .success(let runs) = ContractCourseware.requests(["18.01x"], contract: contract, config: config.contracts, attach: false, now: Date()) {
+            _ = try await daemon.store.addCourseware(contract.id, runs: runs, actor: "demo")
+        }
+        var contractCodes: [CodeRecord] = []
+        for _ in 0..<200 {
+            contract = try await daemon.store.contract(contract.id) ?? contract
+            contractCodes = try await daemon.store.codes(CodeFilter(source: "contract", sourceReference: String(contract.id)))
+            if contract.runs.first?.state == .ready && contractCodes.count == 3 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let contractRun = contract.runs.first?.courseID ?? "-"
+        let cloneJob = try await daemon.store.jobs(JobFilter(kind: .clone)).first
+        steps.append(("Contract: Acme Corp, cap 3; 18.01x cloned in Studio as \(contractRun), \(contractCodes.count) codes", "-",
+                      contract.runs.first?.state.rawValue ?? "no run", cloneJob.map { String($0.id) } ?? "-"))
+        if let code = contractCodes.last {
+            let redeemed = try await http.execute(HTTPRequest(
+                method: "POST", url: base + "/api/v1/codes/\(code.code.grouped)/redemptions",
+                headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+                body: Array(#"{"email": "ria.das@example.com"}"#.utf8)))
+            let job = JSONValue.parse(redeemed.bodyText)?["job"].flatMap { value -> String? in
+                if case .number(let id) = value { return String(Int(id)) }
+                return nil
+            }
+            steps.append(("Learner: a contract code redeemed by ria.das@example.com", "\(redeemed.status)",
+                          JSONValue.parse(redeemed.bodyText)?["status"]?.stringValue ?? "", job ?? "-"))
+        }
+
+        let expected = 8 // enroll 311, enroll 312, unenroll 311, enroll DEMO-1, enroll 740 (catch-up), enroll kim (code), clone, enroll ria
         let finished = try await waitForWorkers(daemon.store, sandbox: sandbox, expectedChanges: expected)
         let recovered = try await daemon.store.deliveries(DeliveryFilter(source: "catch-up"))
         for delivery in recovered.reversed() {
@@ -172,12 +208,13 @@ struct DemoCommand: AsyncParsableCommand {
         let summary = ledger.map { "\($0.action.rawValue) \($0.user ?? "") \($0.courseID)" }
         let wanted = ["enroll zoe course-v1:edX+DemoX+Demo_Course", "enroll zoe course-v1:edX+DemoX+2026",
                       "unenroll zoe course-v1:edX+DemoX+Demo_Course", "enroll sam course-v1:edX+DemoX+2026",
-                      "enroll lee course-v1:edX+DemoX+2026", "enroll kim course-v1:edX+DemoX+2026"]
+                      "enroll lee course-v1:edX+DemoX+2026", "enroll kim course-v1:edX+DemoX+2026",
+                      "clone  \(contractRun)", "enroll ria \(contractRun)"]
         let forgedAnswers = steps.filter { $0.what.hasPrefix("Anyone") }.map(\.status)
         if finished && allSucceeded && Set(summary) == Set(wanted) && summary.count == wanted.count
             && forgedAnswers == ["401", "401", "429"] && rejectionsKeptSmall && recovered.count == 1 && seatCodes.count == 2
-            && mailed == 1 {
-            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment ended as an enrollment. The order whose webhook was lost was found by catch-up and enrolled. The two-seat line became two codes, mailed to the buyer over SMTP, and the one redeemed on /redeem enrolled its learner. The forged posts left 4 KiB each in the ledger, and the third was turned away.")
+            && mailed == 1 && contractCodes.count == 3 {
+            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment ended as an enrollment. The order whose webhook was lost was found by catch-up and enrolled. The two-seat line became two codes, mailed to the buyer over SMTP, and the one redeemed on /redeem enrolled its learner. The contract's run was cloned in Studio, its three codes made, and the one redeemed enrolled its learner. The forged posts left 4 KiB each in the ledger, and the third was turned away.")
         } else {
             print("Something did not happen as expected: see the tables above.")
             throw ExitCode.failure
