@@ -78,18 +78,22 @@ enum ContractTables {
                                 deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
     }
 
-    static func enrollJob(contract id: Int64, email: String, run: String) -> NewJob {
-        NewJob(kind: .enroll, dedupeKey: ContractKeys.enroll(contract: id, email: email, run: run),
+    /// - Parameter attachment: when the learner was attached (milliseconds): a new attachment enrolls again.
+    static func enrollJob(contract id: Int64, email: String, run: String, attachment: Int64) -> NewJob {
+        NewJob(kind: .enroll, dedupeKey: ContractKeys.enroll(contract: id, email: email, run: run, attachment: attachment),
                serialKey: SerialKey.enrollment(email: email, courseID: run),
                payload: EnrollPayload(email: email, courseID: run, orderReference: "contract-\(id)").jsonText, source: "contract:\(id)")
     }
 
     /// The contract's attached (SSO) learners enrolled in a run that has become ready.
     static func enrollAttached(contract id: Int64, run: String, maxAttempts: Int, now: Date, in db: Database) throws {
-        let emails = try String.fetchAll(db, sql: "SELECT email FROM contract_learners WHERE contract_id = ? AND source = 'attach'",
-                                         arguments: [id])
-        _ = try JobTable.insert(emails.map { enrollJob(contract: id, email: $0, run: run) }, deliveryID: nil,
-                                defaultMaxAttempts: maxAttempts, now: now, in: db)
+        let learners = try Row.fetchAll(db, sql: "SELECT email, since FROM contract_learners WHERE contract_id = ? AND source = 'attach'",
+                                        arguments: [id])
+        _ = try JobTable.insert(learners.map { enrollJob(contract: id, email: $0["email"], run: run, attachment: attachment($0["since"])) },
+                                deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
+    }
+
+    static func attachment(_ since: Date) -> Int64 { Int64((since.timeIntervalSince1970 * 1000).rounded())
     }
 
     /// What a contract code's redemption must know of its contract; nil for a code of no contract.
@@ -126,7 +130,7 @@ enum ContractTables {
                                        arguments: [id])
         var runs = runRows.map { ContractSync.Run(courseID: $0["course_id"], attached: $0["attached"]) }
         let codes = try Row.fetchAll(db, sql: """
-            SELECT c.id, c.code, c.course_id, c.unlimited, c.price,
+            SELECT c.id, c.code, c.course_id, c.unlimited, c.price, c.currency,
                    (SELECT group_concat(r.email, ' ') FROM code_redemptions r WHERE r.code = c.code) AS redeemed_by
             FROM codes c INDEXED BY codes_source WHERE c.source = 'contract' AND c.source_ref = ? AND c.state <> 'void' ORDER BY c.id
             """, arguments: [String(id)])
@@ -134,7 +138,7 @@ enum ContractTables {
             guard let index = runs.firstIndex(where: { $0.courseID == code["course_id"] as String }),
                   case .success(let parsed) = RegistrationCode.parse(code["code"] as String) else { continue }
             runs[index].codes.append(ContractSync.Code(
-                id: code["id"], code: parsed, unlimited: code["unlimited"], price: Money.parse(code["price"]) ?? 0,
+                id: code["id"], code: parsed, unlimited: code["unlimited"], price: Money.parse(code["price"]) ?? 0, currency: code["currency"],
                 redeemedBy: (code["redeemed_by"] as String?)?.split(separator: " ").map(String.init) ?? []))
         }
         let learners = try Int.fetchOne(db, sql: "SELECT count(*) FROM contract_learners WHERE contract_id = ?", arguments: [id]) ?? 0

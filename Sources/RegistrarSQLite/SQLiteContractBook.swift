@@ -95,7 +95,8 @@ extension SQLiteStore: ContractBook {
                 throw ContractError.unknownContract(id)
             }
             for run in runs {
-                if let owner = try Int64.fetchOne(db, sql: "SELECT contract_id FROM contract_runs WHERE course_id = ? AND attached = 1",
+                // Another contract's run, even one it removed: its codes and learners stay that contract's.
+                if let owner = try Int64.fetchOne(db, sql: "SELECT contract_id FROM contract_runs WHERE course_id = ?",
                                                   arguments: [run.courseID]), owner != id {
                     throw ContractError.runOwned(run.courseID, contract: owner)
                 }
@@ -103,7 +104,7 @@ extension SQLiteStore: ContractBook {
                 try db.execute(sql: """
                     INSERT INTO contract_runs (course_id, contract_id, source_id, state, attached, created_at, updated_at)
                     VALUES (?, ?, ?, ?, 1, ?, ?)
-                    ON CONFLICT(course_id) DO UPDATE SET contract_id = excluded.contract_id, attached = 1, updated_at = excluded.updated_at
+                    ON CONFLICT(course_id) DO UPDATE SET attached = 1, updated_at = excluded.updated_at
                     """, arguments: [run.courseID, id, run.sourceID, state.rawValue, now, now])
                 let current = try String.fetchOne(db, sql: "SELECT state FROM contract_runs WHERE course_id = ?", arguments: [run.courseID])
                 if let source = run.sourceID, current != ContractRunState.ready.rawValue {
@@ -163,11 +164,24 @@ extension SQLiteStore: ContractBook {
             }
             let runs = try String.fetchAll(db, sql: "SELECT course_id FROM contract_runs WHERE contract_id = ? AND attached = 1 AND state = 'ready'",
                                            arguments: [id])
+            // Attaching takes places under the cap as redeeming does: refused whole when they are not all free.
+            let cap = try Int.fetchOne(db, sql: "SELECT max_learners FROM contracts WHERE id = ?", arguments: [id])
+            let already = Set(try String.fetchAll(db, sql: "SELECT email FROM contract_learners WHERE contract_id = ?", arguments: [id]))
+            let newcomers = Set(emails).subtracting(already)
+            if let cap, already.count + newcomers.count > cap {
+                throw ContractError.full(cap: cap, learners: already.count, asked: newcomers.count)
+            }
             var jobs: [EnqueuedJob] = []
             for email in emails {
-                try db.execute(sql: "INSERT INTO contract_learners (contract_id, email, source, since) VALUES (?, ?, 'attach', ?) ON CONFLICT DO NOTHING",
-                               arguments: [id, email, now])
-                jobs += try JobTable.insert(runs.map { ContractTables.enrollJob(contract: id, email: email, run: $0) },
+                // A learner who came by a code becomes an attached one: enrolled in runs added later too.
+                try db.execute(sql: """
+                    INSERT INTO contract_learners (contract_id, email, source, since) VALUES (?, ?, 'attach', ?)
+                    ON CONFLICT(contract_id, email) DO UPDATE SET source = 'attach'
+                    """, arguments: [id, email, now])
+                let since = try Date.fetchOne(db, sql: "SELECT since FROM contract_learners WHERE contract_id = ? AND email = ?",
+                                              arguments: [id, email]) ?? now
+                jobs += try JobTable.insert(runs.map { ContractTables.enrollJob(contract: id, email: email, run: $0,
+                                                                                attachment: ContractTables.attachment(since)) },
                                             deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
             }
             try Self.audit(actor: actor, action: "contract.attach", jobID: nil,
@@ -192,7 +206,9 @@ extension SQLiteStore: ContractBook {
             let generation = try Int.fetchOne(db, sql: "SELECT sync_generation FROM contracts WHERE id = ?", arguments: [id]) ?? 0
             var jobs: [EnqueuedJob] = []
             for email in emails {
-                try db.execute(sql: "DELETE FROM contract_learners WHERE contract_id = ? AND email = ?", arguments: [id, email])
+                // Only attached (SSO) learners: one who redeemed a code keeps the seat the code gave.
+                try db.execute(sql: "DELETE FROM contract_learners WHERE contract_id = ? AND email = ? AND source = 'attach'",
+                               arguments: [id, email])
                 guard db.changesCount == 1 else { continue }
                 jobs += try JobTable.insert(runs.map { run in
                     NewJob(kind: .unenroll, dedupeKey: ContractKeys.unenroll(contract: id, email: email, run: run, generation: generation),
@@ -203,6 +219,7 @@ extension SQLiteStore: ContractBook {
             }
             try Self.audit(actor: actor, action: "contract.detach", jobID: nil,
                            detail: "contract \(id): \(emails.joined(separator: ", "))", at: now, in: db)
+            try ContractTables.enqueueSync(id, maxAttempts: maxAttempts, now: now, in: db)
             return jobs
         }
         jobsMayRun()

@@ -26,9 +26,11 @@ struct ContractsAPI: Sendable {
             }
         }
         let contracts = api.group("contracts").add(middleware: RequireRole(.salesAdmin))
-        contracts.get { request, _ -> Response in
+        contracts.get { request, context -> Response in
             await answer {
+                // A scoped token sees only contracts whose runs are all within its courses.
                 let found = try await store.contracts(organization: request.uri.queryParameters.get("organization"))
+                    .filter { Self.covers(context.identity, $0) }
                 return (.ok, .object(["contracts": .array(found.map { ContractJSON.json($0, now: clock.now()) })]))
             }
         }
@@ -60,6 +62,9 @@ struct ContractsAPI: Sendable {
                 switch ContractCourseware.requests(courses, contract: contract, config: config.contracts, attach: attach, now: clock.now()) {
                 case .failure(let problem): return Self.problem(.badRequest, "invalid_courseware", problem.message)
                 case .success(let requests):
+                    if let token = context.identity, let outside = requests.first(where: { !token.covers($0.courseID) }) {
+                        return Self.problem(.forbidden, "out_of_scope", "this token is not allowed \(outside.courseID)")
+                    }
                     let runs = try await store.addCourseware(contract.id, runs: requests, actor: actor)
                     return (.created, .object(["runs": .array(runs.map(Self.runJSON))]))
                 }
@@ -108,12 +113,20 @@ struct ContractsAPI: Sendable {
         guard let integration = ContractIntegration(rawValue: integrationText) else {
             return Self.problem(.badRequest, "invalid_contract", "integration is sso or non-sso, not \(integrationText)")
         }
-        var terms = ContractTerms(integration: integration, start: body["start"]?.stringValue, end: body["end"]?.stringValue,
-                                  maxLearners: body["max_learners"]?.wholeNumber, currency: body["currency"]?.stringValue?.uppercased())
-        if let price = body["price"]?.stringValue ?? body["price"]?.numberText {
+        // A field of the wrong type is refused, not dropped: a cap sent as "200" must not make the contract uncapped.
+        func field<T>(_ key: String, _ read: (JSONValue) -> T?) throws -> T? {
+            guard let value = body[key], value != .null else { return nil }
+            guard let read = read(value) else { throw ContractError.invalid("\(key) has the wrong type") }
+            return read
+        }
+        var terms = ContractTerms(integration: integration, start: try field("start") { $0.stringValue }, end: try field("end") { $0.stringValue },
+                                  maxLearners: try field("max_learners") { $0.wholeNumber },
+                                  currency: try field("currency") { $0.stringValue }?.uppercased())
+        if let price = try field("price", { $0.stringValue ?? $0.numberText }) {
             guard let value = Money.parse(price) else { return Self.problem(.badRequest, "invalid_contract", "price \(price) is not a decimal amount") }
             terms.price = value
         }
+        let description: String? = try field("description") { $0.stringValue }
         if let problem = terms.problem { return Self.problem(.badRequest, "invalid_contract", problem) }
         var org = try await store.organization(named: orgName)
         if org == nil, body["create_org"] == .bool(true), let key = body["key"]?.stringValue {
@@ -123,7 +136,7 @@ struct ContractsAPI: Sendable {
             return Self.problem(.unprocessableContent, "unknown_organization",
                             "no organization \(orgName): send \"create_org\": true with its \"key\", or POST /api/v1/orgs first")
         }
-        let contract = try await store.createContract(NewContract(organizationID: org.id, name: name, description: body["description"]?.stringValue,
+        let contract = try await store.createContract(NewContract(organizationID: org.id, name: name, description: description,
                                                                   terms: terms, createdBy: actor))
         return (.created, ContractJSON.json(contract, now: clock.now()))
     }
@@ -157,11 +170,21 @@ struct ContractsAPI: Sendable {
                  "state": .string(run.state.rawValue), "attached": .bool(run.attached)])
     }
 
+    /// The contract the path names, if the token may see it.
     func contract(_ context: RegistrarRequestContext) async throws -> Contract {
         guard let text = context.parameters.get("id"), let id = Int64(text), let found = try await store.contract(id) else {
             throw ContractError.unknownContract(Int64(context.parameters.get("id") ?? "") ?? 0)
         }
+        guard Self.covers(context.identity, found) else { throw OutOfScope(courseID: found.runs.first { !(context.identity?.covers($0.courseID) ?? true) }?.courseID ?? "") }
         return found
+    }
+
+    struct OutOfScope: Error { var courseID: String }
+
+    /// A scoped token covers a contract whose runs are all within its courses.
+    static func covers(_ token: APIToken?, _ contract: Contract) -> Bool {
+        guard let token else { return true }
+        return contract.runs.allSatisfy { token.covers($0.courseID) }
     }
 
     func answer(_ work: () async throws -> (HTTPResponse.Status, JSONValue)) async -> Response {
@@ -182,12 +205,16 @@ struct ContractsAPI: Sendable {
     }
 
     static func failure(_ error: any Error, logger: Logger) -> Response {
+        if let outside = error as? OutOfScope {
+            return JSONResponse.error(.forbidden, code: "out_of_scope", message: "this token is not allowed \(outside.courseID)")
+        }
         switch error as? ContractError {
         case .unknownContract?: return JSONResponse.error(.notFound, code: "unknown_contract", message: "\(error)")
         case .unknownOrganization?: return JSONResponse.error(.unprocessableContent, code: "unknown_organization", message: "\(error)")
         case .organizationTaken?: return JSONResponse.error(.conflict, code: "organization_exists", message: "\(error)")
         case .runOwned?: return JSONResponse.error(.conflict, code: "run_owned", message: "\(error)")
         case .invalid?: return JSONResponse.error(.badRequest, code: "invalid_contract", message: "\(error)")
+        case .full?: return JSONResponse.error(.conflict, code: "contract_full", message: "\(error)")
         case nil:
             logger.error("contracts API failed", metadata: ["error": "\(error)"])
             return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")

@@ -47,7 +47,8 @@ struct RedemptionDesk: Sendable {
             logger.info("code redeemed", metadata: ["code": "\(code)", "email": "\(email)", "course": "\(record.courseID)",
                                                     "job": "\(jobID)"])
         case .refused(let refusal, _):
-            failures.count(client)
+            // A full or closed contract is no sign of guessing: learners of one organization share an address.
+            if refusal == .spent || refusal == .void { failures.count(client) }
             logger.notice("redemption refused", metadata: ["code": "\(code)", "reason": "\(refusal.rawValue)", "client": "\(client)"])
         case .unknownCode:
             failures.count(client)

@@ -13,9 +13,10 @@ import Testing
         var nextID: Int64 = 1
         var random: SeededRandom
 
-        mutating func newCode(unlimited: Bool, price: Decimal) -> ContractSync.Code {
+        mutating func newCode(unlimited: Bool, price: Decimal, currency: String?) -> ContractSync.Code {
             defer { nextID += 1 }
-            return ContractSync.Code(id: nextID, code: RegistrationCode.generate(using: &random), unlimited: unlimited, price: price)
+            return ContractSync.Code(id: nextID, code: RegistrationCode.generate(using: &random), unlimited: unlimited, price: price,
+                                     currency: currency)
         }
 
         /// What the store does with a plan.
@@ -29,10 +30,13 @@ import Testing
                     let code = run.codes[position].code
                     if change.makeUnlimited.contains(code) { run.codes[position].unlimited = true }
                     if change.makeOneTime.contains(code) { run.codes[position].unlimited = false }
-                    if change.reprice.contains(code) { run.codes[position].price = terms.price }
+                    if change.reprice.contains(code) {
+                        run.codes[position].price = terms.price
+                        run.codes[position].currency = terms.currency
+                    }
                 }
-                for _ in 0..<change.create { run.codes.append(newCode(unlimited: false, price: terms.price)) }
-                if change.createUnlimited { run.codes.append(newCode(unlimited: true, price: terms.price)) }
+                for _ in 0..<change.create { run.codes.append(newCode(unlimited: false, price: terms.price, currency: terms.currency)) }
+                if change.createUnlimited { run.codes.append(newCode(unlimited: true, price: terms.price, currency: terms.currency)) }
                 runs[index] = run
             }
         }
@@ -68,6 +72,7 @@ import Testing
             }
             for code in run.codes where code.redeemable {
                 #expect(code.price == terms.price, "\(context): \(run.courseID) has a code at \(code.price), not \(terms.price)")
+                if terms.price > 0 { #expect(code.currency == terms.currency, "\(context): a code in \(code.currency ?? "no currency")") }
             }
             if !ContractSync.wantsCodes(terms) {
                 if terms.maxLearners == nil { #expect(unredeemed.isEmpty, "\(context): SSO, free, uncapped keeps codes") }
@@ -159,7 +164,9 @@ import Testing
         for step in 0..<30 {
             switch Int.random(in: 0..<8, using: &model.random) {
             case 0: current.maxLearners = [nil, 0, 1, 2, 3, 5, 8].randomElement(using: &model.random)!
-            case 1: current.price = [0, 0, 49, 99].randomElement(using: &model.random)!
+            case 1:
+                current.price = [0, 0, 49, 99].randomElement(using: &model.random)!
+                current.currency = current.price > 0 ? ["USD", "EUR"].randomElement(using: &model.random)! : nil
             case 2: current.integration = Bool.random(using: &model.random) ? .sso : .nonSSO
             case 3:
                 courses += 1

@@ -14,6 +14,7 @@ import Testing
         let harness = try ServerHarness()
         let sales = try await harness.store.createToken(name: "sales", role: .salesAdmin)
         let shop = try await harness.store.createToken(name: "shop", role: .storefront)
+        let scoped = try await harness.store.createToken(name: "mitx-sales", role: .salesAdmin, scope: ["course-v1:MITx+"])
         let year = Calendar(identifier: .gregorian).component(.year, from: Date())
         try await harness.test { client in
             var headers = bearer(sales)
@@ -77,6 +78,18 @@ import Testing
             }
             try await client.execute(uri: "/api/v1/orgs", method: .get, headers: bearer(sales)) { response in
                 #expect(response.json?["organizations"]?.arrayValue?.count == 1)
+            }
+            // A field of the wrong type is refused, not dropped.
+            try await client.execute(uri: "/api/v1/contracts", method: .post, headers: headers,
+                                     body: json(#"{"organization": "Acme", "name": "Typed", "integration": "non-sso", "max_learners": "200"}"#)) { response in
+                #expect(response.status == .badRequest && response.text.contains("max_learners"), "\(response.text)")
+            }
+            // A token scoped elsewhere neither sees nor touches contract 1 (its run is UAI_ACME's).
+            try await client.execute(uri: "/api/v1/contracts/1", method: .get, headers: bearer(scoped)) { response in
+                #expect(response.status == .forbidden && response.json?["error"]?.stringValue == "out_of_scope", "\(response.text)")
+            }
+            try await client.execute(uri: "/api/v1/contracts", method: .get, headers: bearer(scoped)) { response in
+                #expect(response.json?["contracts"]?.arrayValue?.compactMap { $0["id"] } == [.number(2)], "contract 2 has no run: \(response.text)")
             }
         }
         let contract = try #require(try await harness.store.contract(1))

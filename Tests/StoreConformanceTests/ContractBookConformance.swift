@@ -80,6 +80,30 @@ import Testing
         }
     }
 
+    /// Attached, detached, attached again: enrolled again. Attaching past the cap is refused whole; detaching a
+    /// learner who came by a code changes nothing.
+    @Test(arguments: Backends.all)
+    func attachingFollowsTheCapAndAReattachedLearnerIsEnrolledAgain(_ backend: StoreBackend) async throws {
+        let clock = ManualClock()
+        try await backend.with(clock: clock) { store in
+            let made = try await contract(store, cap: 2, runs: 1)
+            let first = try await store.attach(made.id, emails: ["sam@example.com"], actor: "ops")
+            #expect(first.count == 1)
+            await #expect(throws: ContractError.full(cap: 2, learners: 1, asked: 2)) {
+                try await store.attach(made.id, emails: ["a@example.com", "b@example.com"], actor: "ops")
+            }
+            #expect(try await store.learners(of: made.id).map(\.email) == ["sam@example.com"], "nothing half-attached")
+            #expect(try await store.detach(made.id, emails: ["sam@example.com"], actor: "ops").count == 1)
+            clock.advance(1)
+            let again = try await store.attach(made.id, emails: ["sam@example.com"], actor: "ops")
+            #expect(again.count == 1 && again[0].id != first[0].id && again[0].created, "a new enrollment, not the first one found")
+            let codes = try await store.codes(CodeFilter(source: "contract", sourceReference: String(made.id)))
+            _ = try await store.redeem(codes[0].code, email: "coder@example.com")
+            #expect(try await store.detach(made.id, emails: ["coder@example.com"], actor: "ops").isEmpty)
+            #expect(Set(try await store.learners(of: made.id).map(\.email)) == ["sam@example.com", "coder@example.com"])
+        }
+    }
+
     /// A contract capped at 5 with two runs has 10 codes: 10 learners, each on a code of their own, race for
     /// them at once. The codes would let all 10 in; the cap lets exactly 5.
     @Test(arguments: Backends.all)

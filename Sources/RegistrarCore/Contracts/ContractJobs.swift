@@ -48,8 +48,11 @@ public enum ContractKeys {
     public static func serial(contract id: Int64) -> String { "contract:\(id)" }
     public static func sync(contract id: Int64, generation: Int) -> String { "contract:\(id):sync:\(generation)" }
     public static func clone(run courseID: String) -> String { "contract-run:\(courseID):clone" }
-    /// An attached learner's enrollment in a contract run, and its undoing.
-    public static func enroll(contract id: Int64, email: String, run courseID: String) -> String { "contract:\(id):\(email):\(courseID):enroll" }
+    /// An attached learner's enrollment in a contract run, and its undoing. `attachment` tells one attachment from
+    /// the next: a learner attached, detached and attached again is enrolled again.
+    public static func enroll(contract id: Int64, email: String, run courseID: String, attachment: Int64) -> String {
+        "contract:\(id):\(email):\(courseID):enroll:\(attachment)"
+    }
     public static func unenroll(contract id: Int64, email: String, run courseID: String, generation: Int) -> String {
         "contract:\(id):\(email):\(courseID):unenroll:\(generation)"
     }

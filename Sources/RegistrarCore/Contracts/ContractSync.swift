@@ -10,13 +10,15 @@ public enum ContractSync {
         public var code: RegistrationCode
         public var unlimited: Bool
         public var price: Decimal
+        public var currency: String?
         public var redeemedBy: [String]
 
-        public init(id: Int64, code: RegistrationCode, unlimited: Bool, price: Decimal, redeemedBy: [String] = []) {
+        public init(id: Int64, code: RegistrationCode, unlimited: Bool, price: Decimal, currency: String? = nil, redeemedBy: [String] = []) {
             self.id = id
             self.code = code
             self.unlimited = unlimited
             self.price = price
+            self.currency = currency
             self.redeemedBy = redeemedBy
         }
 
@@ -111,7 +113,8 @@ public enum ContractSync {
                 if !run.codes.contains(where: { $0.unlimited }) && change.makeUnlimited.isEmpty { change.createUnlimited = true }
             }
             repriced.removeAll { change.void.contains($0.code) }
-            change.reprice = repriced.filter { $0.price != terms.price }.map(\.code)
+            // The currency counts only with a price: a free code's currency says nothing.
+            change.reprice = repriced.filter { $0.price != terms.price || (terms.price > 0 && $0.currency != terms.currency) }.map(\.code)
             if !change.isEmpty { changes.append(change) }
         }
         let overCap = terms.maxLearners.map { learners > $0 } ?? false

@@ -181,6 +181,8 @@ public enum ContractError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The run belongs to another contract.
     case runOwned(String, contract: Int64)
     case invalid(String)
+    /// Attaching these learners would pass the cap.
+    case full(cap: Int, learners: Int, asked: Int)
 
     public var description: String {
         switch self {
@@ -189,6 +191,8 @@ public enum ContractError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownContract(let id): "no contract \(id)"
         case .runOwned(let run, let contract): "\(run) belongs to contract \(contract)"
         case .invalid(let message): message
+        case .full(let cap, let learners, let asked):
+            "the contract has \(learners) of its \(cap) learners: \(asked) more would pass its cap (raise it with contracts modify --max-learners)"
         }
     }
 }

@@ -53,7 +53,11 @@ public struct CloneHandler: JobHandler {
         let outcome = await clone(payload)
         switch outcome {
         case .success:
-            try? await store.setRunState(payload.courseID, .ready, error: nil)
+            // The attached learners' enrollments are made with this write: a job that succeeds without it would
+            // leave them out.
+            do { try await store.setRunState(payload.courseID, .ready, error: nil) } catch {
+                return .transient(reason: "\(payload.courseID) is made, but its state could not be recorded: \(error)")
+            }
         case .permanent(let reason, _):
             try? await store.setRunState(payload.courseID, .failed, error: reason)
         case .transient(let reason, _, _):
