@@ -32,7 +32,7 @@ enum CodeHoldTable {
     /// unless another learner has the seat now; then the order needs a person (`code_unavailable`). Returns
     /// the enroll job, if one was made; nil also for an order that held no seat.
     static func complete(order reference: String, deliveryID: Int64?, maxAttempts: Int, now: Date, in db: Database) throws -> [EnqueuedJob] {
-        guard let row = try Row.fetchOne(db, sql: "SELECT code, email FROM code_holds WHERE order_ref = ? AND state IN ('held', 'released')",
+        guard let row = try Row.fetchOne(db, sql: "SELECT code, email, state, expires_at FROM code_holds WHERE order_ref = ? AND state IN ('held', 'released')",
                                          arguments: [reference]),
               case .success(let code) = RegistrationCode.parse(row["code"] as String),
               let record = try CodeTable.record(code, in: db) else { return [] }
@@ -40,6 +40,8 @@ enum CodeHoldTable {
         var facts = record.facts
         facts.heldBy = try live(code, now: now, in: db).map(\.email)
         facts.contract = try ContractTables.gate(for: record, email: email, now: now, in: db)
+        // A hold still live when its payment arrives had its place under the contract's cap reserved.
+        if (row["state"] as String) == "held", (row["expires_at"] as Date) > now { facts.contract?.isLearner = true }
         switch RedemptionRules.completePaid(facts, email: email) {
         case .redeem:
             let jobs = try CodeTable.recordRedemption(record, email: email, orderReference: reference, deliveryID: deliveryID,

@@ -104,8 +104,13 @@ enum ContractTables {
         }
         let attached = try Bool.fetchOne(db.cachedStatement(sql: "SELECT attached FROM contract_runs WHERE course_id = ? AND contract_id = ?"),
                                          arguments: [record.courseID, id]) ?? false
-        let learners = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM contract_learners WHERE contract_id = ?"),
-                                        arguments: [id]) ?? 0
+        // Places taken: the learners, and others holding a seat while they pay (the asker's own hold is theirs).
+        let learners = try Int.fetchOne(db.cachedStatement(sql: """
+            SELECT (SELECT count(*) FROM contract_learners WHERE contract_id = ?1)
+                 + (SELECT count(DISTINCT h.email) FROM code_holds h JOIN codes c ON c.code = h.code
+                    WHERE c.source = 'contract' AND c.source_ref = ?2 AND h.state = 'held' AND h.expires_at > ?3 AND h.email <> ?4
+                      AND h.email NOT IN (SELECT email FROM contract_learners WHERE contract_id = ?1))
+            """), arguments: [id, String(id), StoredDate.text(now), email]) ?? 0
         let isLearner = try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contract_learners WHERE contract_id = ? AND email = ?"),
                                          arguments: [id, email]) != nil
         let terms = terms(row)
@@ -129,11 +134,14 @@ enum ContractTables {
         let runRows = try Row.fetchAll(db, sql: "SELECT course_id, attached FROM contract_runs WHERE contract_id = ? ORDER BY course_id",
                                        arguments: [id])
         var runs = runRows.map { ContractSync.Run(courseID: $0["course_id"], attached: $0["attached"]) }
+        // A seat held while its learner pays counts as taken: the sync neither voids nor reprices it.
         let codes = try Row.fetchAll(db, sql: """
             SELECT c.id, c.code, c.course_id, c.unlimited, c.price, c.currency,
-                   (SELECT group_concat(r.email, ' ') FROM code_redemptions r WHERE r.code = c.code) AS redeemed_by
-            FROM codes c INDEXED BY codes_source WHERE c.source = 'contract' AND c.source_ref = ? AND c.state <> 'void' ORDER BY c.id
-            """, arguments: [String(id)])
+                   (SELECT group_concat(email, ' ') FROM (
+                        SELECT r.email FROM code_redemptions r WHERE r.code = c.code
+                        UNION SELECT h.email FROM code_holds h WHERE h.code = c.code AND h.state = 'held' AND h.expires_at > ?2)) AS redeemed_by
+            FROM codes c INDEXED BY codes_source WHERE c.source = 'contract' AND c.source_ref = ?1 AND c.state <> 'void' ORDER BY c.id
+            """, arguments: [String(id), StoredDate.text(now)])
         for code in codes {
             guard let index = runs.firstIndex(where: { $0.courseID == code["course_id"] as String }),
                   case .success(let parsed) = RegistrationCode.parse(code["code"] as String) else { continue }

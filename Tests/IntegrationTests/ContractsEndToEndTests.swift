@@ -46,14 +46,7 @@ final class ContractSetup: Sendable {
     func store() throws -> any RegistrarStorage { try openStore(databasePath) }
 
     func settle(timeout: Duration = .seconds(30)) async throws {
-        let store = try store()
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let stats = try await store.stats()
-            if stats.total(state: .queued) == 0 && stats.total(state: .running) == 0 { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("jobs did not settle within \(timeout):\n\(serve.log.suffix(3000))")
+        try await settleJobs(try store(), serve: serve, timeout: timeout)
     }
 
     func redeem(_ code: RegistrationCode, _ email: String) async throws -> (status: Int, json: JSONValue) {

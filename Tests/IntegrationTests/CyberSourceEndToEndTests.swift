@@ -131,14 +131,7 @@ final class PaymentSetup: Sendable {
     }
 
     func settle() async throws {
-        let store = try openStore(dir.path + "/registrar.sqlite")
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let stats = try await store.stats()
-            if stats.total(state: .queued) == 0 && stats.total(state: .running) == 0 { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("jobs did not settle:\n\(serve.log.suffix(3000))")
+        try await settleJobs(try openStore(dir.path + "/registrar.sqlite"), serve: serve)
     }
 }
 

@@ -89,17 +89,22 @@ final class WooSetup: Sendable {
 
     /// Waits until no job is queued or running (the workers have done everything they can).
     func settle(timeout: Duration = .seconds(30)) async throws {
-        let store = try store()
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let stats = try await store.stats()
-            if stats.total(state: .queued) == 0 && stats.total(state: .running) == 0 { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("jobs did not settle within \(timeout):\n\(serve.log.suffix(3000))")
+        try await settleJobs(try store(), serve: serve, timeout: timeout)
     }
 
     func ledger() async -> [LedgerEntry] { await sandbox.ledger() }
+}
+
+/// Waits until no job is queued or running in `store` (serve's workers have done everything they can); records
+/// an issue with the end of serve's log if they have not within `timeout`.
+func settleJobs(_ store: any RegistrarStorage, serve: ServeProcess, timeout: Duration = .seconds(30)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        let stats = try await store.stats()
+        if stats.total(state: .queued) == 0 && stats.total(state: .running) == 0 { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("jobs did not settle within \(timeout):\n\(serve.log.suffix(3000))")
 }
 
 func summary(_ ledger: [LedgerEntry]) -> [String] {

@@ -104,6 +104,35 @@ import Testing
         }
     }
 
+    /// A priced contract: a learner paying holds a place under the cap, and the sync leaves a held code alone.
+    @Test(arguments: Backends.all)
+    func aSeatBeingPaidForHoldsAPlaceUnderTheCap(_ backend: StoreBackend) async throws {
+        try await backend.with { store in
+            let made = try await contract(store, cap: 1, runs: 2)
+            _ = try await store.modifyContract(made.id, ContractChanges(price: .some(49), currency: "USD"), actor: "ops")
+            _ = try await store.syncContract(made.id)
+            let codes = try await store.codes(CodeFilter(source: "contract", sourceReference: String(made.id)))
+            let checkout = CodeCheckout(profileID: "p1", hold: 1800)
+            guard case .paymentRequired(_, let order?) = try await store.redeem(codes[0].code, email: "ann@example.com", checkout: checkout) else {
+                Issue.record("no order for the priced contract code")
+                return
+            }
+            guard case .refused(.contractFull, _) = try await store.redeem(codes[1].code, email: "bo@example.com", checkout: checkout) else {
+                Issue.record("a second learner got a place the first is paying for")
+                return
+            }
+            // The cap lowered to 0: the held code is not voided.
+            _ = try await store.modifyContract(made.id, ContractChanges(maxLearners: .some(0)), actor: "ops")
+            _ = try await store.syncContract(made.id)
+            #expect(try await store.code(codes[0].code)?.state == .active)
+            _ = try await store.applyPayment(
+                VerifiedCallback(profileID: "p1", referenceNumber: order.reference, transactionID: "T1", currency: "USD", decision: .accept,
+                                 requestAmount: 49, authAmount: 49, signedDateTime: Date()),
+                delivery: NewDelivery(source: "cybersource", body: [], verdict: "", httpStatus: 200))
+            #expect(try await store.code(codes[0].code)?.redemptions.map(\.email) == ["ann@example.com"])
+        }
+    }
+
     /// A contract capped at 5 with two runs has 10 codes: 10 learners, each on a code of their own, race for
     /// them at once. The codes would let all 10 in; the cap lets exactly 5.
     @Test(arguments: Backends.all)
