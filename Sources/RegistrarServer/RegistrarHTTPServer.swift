@@ -86,11 +86,10 @@ public struct RegistrarHTTPServer: Sendable {
 
         // Everything under /api/v1 needs a token; each group below admits its roles.
         let api = router.group("api/v1").add(middleware: TokenAuthenticator(tokens: store))
-        OrdersAPI(config: config, orders: store, codes: store, signer: CheckoutSigner(cybersource: config.cybersource,
-                                                                                      holdMinutes: config.orders.holdMinutes, clock: clock),
-                  logger: logger).register(api, maxBody: maxBody)
-        AdminAPI(store: store, clock: clock).register(api)
+        // One signer for the storefront's orders and for priced codes' orders.
         let signer = CheckoutSigner(cybersource: config.cybersource, holdMinutes: config.orders.holdMinutes, clock: clock)
+        OrdersAPI(config: config, orders: store, codes: store, signer: signer, logger: logger).register(api, maxBody: maxBody)
+        AdminAPI(store: store, clock: clock).register(api)
         let desk = RedemptionDesk(codes: store, failures: RedemptionFailureGate(perMinute: config.codes.redeemFailuresPerMinute,
                                                                                  clock: clock), signer: signer, logger: logger)
         CodesAPI(codes: store, desk: desk, logger: logger).register(api, maxBody: maxBody) { request, context in

@@ -226,9 +226,8 @@ struct ContractsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Attach: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Attach learners (SSO): enrolled in every run of the contract, and in runs added later.")
-        @OptionGroup var global: GlobalOptions
+    /// The learners `attach` and `detach` name.
+    struct LearnerOptions: ParsableArguments {
         @Argument var id: Int64
         @Option(name: .customLong("email"), help: "A learner's email (repeat).") var emails: [String]
 
@@ -236,27 +235,34 @@ struct ContractsCommand: AsyncParsableCommand {
             if emails.isEmpty { throw ValidationError("give at least one --email") }
             for email in emails { if let problem = EmailAddressRule.problem(email) { throw ValidationError("--email \(email): \(problem)") } }
         }
+    }
+
+    struct Attach: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Attach learners (SSO): enrolled in every run of the contract, and in runs added later.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var learners: LearnerOptions
 
         func run() async throws {
             let store = try global.openStore(try global.loadConfig())
-            let jobs = try await ContractsCommand.failing { try await store.attach(id, emails: emails.map(normalizedEmail), actor: operatorName()) }
-            print("attached \(emails.count) to contract \(id); enroll jobs: \(jobs.isEmpty ? "none yet (no run is ready)" : jobs.map { String($0.id) }.joined(separator: ", "))")
+            let id = learners.id
+            let jobs = try await ContractsCommand.failing {
+                try await store.attach(id, emails: learners.emails.map(normalizedEmail), actor: operatorName())
+            }
+            print("attached \(learners.emails.count) to contract \(id); enroll jobs: \(jobs.isEmpty ? "none yet (no run is ready)" : jobs.map { String($0.id) }.joined(separator: ", "))")
         }
     }
 
     struct Detach: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Detach learners: unenrolled from the contract's runs.")
+        static let configuration = CommandConfiguration(abstract: "Detach attached learners: unenrolled from the contract's runs.")
         @OptionGroup var global: GlobalOptions
-        @Argument var id: Int64
-        @Option(name: .customLong("email"), help: "A learner's email (repeat).") var emails: [String]
-
-        func validate() throws {
-            if emails.isEmpty { throw ValidationError("give at least one --email") }
-        }
+        @OptionGroup var learners: LearnerOptions
 
         func run() async throws {
             let store = try global.openStore(try global.loadConfig())
-            let jobs = try await ContractsCommand.failing { try await store.detach(id, emails: emails.map(normalizedEmail), actor: operatorName()) }
+            let id = learners.id
+            let jobs = try await ContractsCommand.failing {
+                try await store.detach(id, emails: learners.emails.map(normalizedEmail), actor: operatorName())
+            }
             print("detached from contract \(id); unenroll jobs: \(jobs.isEmpty ? "none" : jobs.map { String($0.id) }.joined(separator: ", "))")
         }
     }
