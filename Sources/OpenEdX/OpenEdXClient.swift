@@ -47,6 +47,40 @@ public final class OpenEdXClient: Sendable {
         }
     }
 
+    /// The email of each named account the LMS has, 100 names a call (`GET /api/user/v1/accounts?username=a,b,…`);
+    /// names it does not know are absent from the answer. The parameter is `username` even for a list: the LMS
+    /// does not read `usernames`, and without a known parameter it describes the caller's own account instead.
+    public func accounts(usernames: [String]) async -> OpenEdXResult<[String: String]> {
+        var asked = Set<String>()
+        // A comma would split one name into two; no Open edX username has one.
+        let names = usernames.filter { !$0.isEmpty && !$0.contains(",") && asked.insert($0).inserted }
+        var emails: [String: String] = [:]
+        var lastStatus = 200
+        for start in stride(from: 0, to: names.count, by: 100) {
+            let batch = names[start..<min(start + 100, names.count)]
+            let url = settings.lmsURL + "/api/user/v1/accounts?username=" + FormEncoding.escape(batch.joined(separator: ","))
+            switch await send("accounts", "GET", url) {
+            case .failed(let outcome, let status): return .failed(outcome, status: status)
+            case .answered(let response):
+                lastStatus = response.status
+                // None of this batch exists.
+                if response.status == 404 { continue }
+                guard response.isSuccess else { return classified(response) }
+                guard let accounts = JSONValue.parse(response.bodyText)?.arrayValue else {
+                    return .failed(.transient(message: "account lookup answered \(response.status) without a list", retryAfter: nil),
+                                   status: response.status)
+                }
+                // Only names asked for: an account the LMS adds (the caller's own) is not one of the learners.
+                for account in accounts {
+                    guard let name = account["username"]?.stringValue, asked.contains(name),
+                          let email = account["email"]?.stringValue else { continue }
+                    emails[name] = email
+                }
+            }
+        }
+        return .ok(emails, status: lastStatus)
+    }
+
     // MARK: Enrollment
 
     public func enroll(username: String, courseID: String, mode: String?, orderReference: String?) async
@@ -99,7 +133,8 @@ public final class OpenEdXClient: Sendable {
         }
     }
 
-    /// Every enrollment of a course (inactive ones included), following `next` verbatim to the end.
+    /// Every enrollment of a course (inactive ones included), following `next` verbatim to the end, so cursor
+    /// pagination (older releases) and page numbers (the newest) are read alike.
     public func enrollments(courseID: String, usernames: [String] = []) async -> OpenEdXResult<[EnrollmentInfo]> {
         var url: String? = settings.lmsURL + "/api/enrollment/v1/enrollments?course_id=" + FormEncoding.escape(courseID)
         if !usernames.isEmpty { url! += "&username=" + FormEncoding.escape(usernames.joined(separator: ",")) }
@@ -115,7 +150,7 @@ public final class OpenEdXClient: Sendable {
                 guard response.isSuccess else { return classified(response) }
                 lastStatus = response.status
                 let json = JSONValue.parse(response.bodyText)
-                // Older releases: a bare list; newer: {next, previous, results}.
+                // A bare list (the oldest releases), or `results` beside the links (cursor or page-number pages).
                 let items = json?["results"]?.arrayValue ?? json?.arrayValue ?? []
                 all += items.compactMap(EnrollmentInfo.init)
                 url = json?["next"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }

@@ -18,6 +18,36 @@ extension SQLiteStore {
         try await write { db in try db.execute(sql: Self.historySQL, arguments: [from, through]) }
     }
 
+    /// Adds `count` paid WooCommerce single seats of `courseID` in one transaction, as intake would have left
+    /// them: the sale (49.00 USD), its succeeded enroll job, and the learner's username in the cache. Learner n is
+    /// `<prefix>n`, `<prefix>n@<domain>`, n from 1.
+    public func benchmarkFillPurchases(courseID: String, count: Int, prefix: String, domain: String) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
+                INSERT INTO sales (source, order_ref, line, course_id, mode, email, quantity, fulfilment, gross, discount, currency,
+                                   paid_at, enroll_key)
+                SELECT 'woocommerce', 'main:' || n, n * 10 + 1, ?2, 'audit', ?3 || n || '@' || ?4, 1, 'single', '49.00', '0.00', 'USD',
+                       strftime('%Y-%m-%d %H:%M:%f', 'now'), 'woo:main:' || n || ':' || (n * 10 + 1) || ':enroll'
+                FROM seq
+                """, arguments: [count, courseID, prefix, domain])
+            try db.execute(sql: """
+                WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
+                INSERT INTO jobs (kind, state, dedupe_key, serial_key, payload, attempts, max_attempts, run_at, result, source,
+                                  created_at, updated_at, finished_at)
+                SELECT 'enroll', 'succeeded', 'woo:main:' || n || ':' || (n * 10 + 1) || ':enroll', ?3 || n || '@' || ?4 || '|' || ?2,
+                       '{"course_id":"' || ?2 || '","email":"' || ?3 || n || '@' || ?4 || '","mode":"audit"}', 1, 25, now, 'enrolled',
+                       'woocommerce:main', now, now, now
+                FROM (SELECT n, strftime('%Y-%m-%d %H:%M:%f', 'now') AS now FROM seq)
+                """, arguments: [count, courseID, prefix, domain])
+            try db.execute(sql: """
+                WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
+                INSERT OR IGNORE INTO learner_accounts (email, username, looked_up_at)
+                SELECT ?2 || n || '@' || ?3, ?2 || n, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM seq
+                """, arguments: [count, prefix, domain])
+        }
+    }
+
     /// Checkpoints the WAL into the database file and truncates it.
     public func benchmarkCheckpoint() async throws {
         try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }

@@ -1,4 +1,5 @@
 import GRDB
+import RegistrarCore
 
 /// Versioned schema. Each migration runs once, in order, inside a transaction; never edit a shipped one —
 /// add the next.
@@ -380,6 +381,45 @@ enum Migrations {
                     PRIMARY KEY (contract_id, email)
                 ) WITHOUT ROWID;
                 """)
+        }
+        migrator.registerMigration("v18: sales and refunds") { db in
+            try db.execute(sql: """
+                -- Every paid course line, as the reports count it; written once, when the order is paid.
+                CREATE TABLE sales (
+                    source TEXT NOT NULL,                   -- woocommerce | cybersource
+                    order_ref TEXT NOT NULL,                -- "<store>:<order id>" or the order reference
+                    line INTEGER NOT NULL,                  -- WooCommerce line id, or item index
+                    course_id TEXT NOT NULL, mode TEXT, email TEXT NOT NULL,
+                    quantity INTEGER NOT NULL,
+                    fulfilment TEXT NOT NULL,               -- single | buyer | codes | code_payment
+                    gross TEXT NOT NULL, discount TEXT NOT NULL, currency TEXT NOT NULL,   -- decimal text
+                    paid_at DATETIME NOT NULL,
+                    enroll_key TEXT,                        -- the dedupe key of the job enrolling the buyer
+                    PRIMARY KEY (source, order_ref, line)
+                ) WITHOUT ROWID;
+                CREATE INDEX sales_course ON sales(course_id);
+                -- Money given back: WooCommerce refunds, gateway refunds recorded by an operator or from the gateway's
+                -- report. The same reference on one order is the same refund.
+                CREATE TABLE refunds (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    origin TEXT NOT NULL,                   -- woocommerce | gateway | reconciliation
+                    order_source TEXT NOT NULL,
+                    order_ref TEXT NOT NULL,
+                    line INTEGER,                           -- NULL: the order as a whole
+                    amount TEXT NOT NULL, currency TEXT NOT NULL,
+                    reference TEXT,
+                    recorded_by TEXT NOT NULL,
+                    at DATETIME NOT NULL
+                );
+                CREATE UNIQUE INDEX refunds_reference ON refunds(order_source, order_ref, reference) WHERE reference IS NOT NULL;
+                CREATE INDEX refunds_order ON refunds(order_source, order_ref);
+                """)
+            // Orders paid before this version: their lines from the order's items (WooCommerce lines' amounts were
+            // not kept before, so only later WooCommerce deliveries are counted).
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE status = 'paid'") {
+                guard let order = try? OrderRecord(row: row).order else { continue }
+                try SalesTable.record(SaleLine.lines(of: order.snapshot, paidAt: order.updatedAt), paidAt: order.updatedAt, in: db)
+            }
         }
         return migrator
     }

@@ -88,6 +88,7 @@ extension SQLiteStore: OrderBook {
                 try DeliveryTable.setJobs(jobs.map(\.id), ofDelivery: deliveryID, in: db)
                 try Self.makeSeats(order.snapshot, actor: "cybersource:\(callback.profileID)", deliveryID: deliveryID,
                                    maxAttempts: maxAttempts, now: now, in: db)
+                try SalesTable.record(SaleLine.lines(of: order.snapshot, paidAt: now), paidAt: now, in: db)
             } else if let status = decision.newStatus, [.declined, .cancelled, .error].contains(status), Self.paysForCode(order) {
                 try CodeHoldTable.release(order: order.reference, in: db)
             }
@@ -115,6 +116,7 @@ extension SQLiteStore: OrderBook {
             var jobs = try JobTable.insert(newJobs, deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
             jobs += try Self.completeHeldCode(order, deliveryID: nil, maxAttempts: maxAttempts, now: now, in: db)
             try Self.makeSeats(order.snapshot, actor: "review:\(actor)", deliveryID: nil, maxAttempts: maxAttempts, now: now, in: db)
+            try SalesTable.record(SaleLine.lines(of: order.snapshot, paidAt: now), paidAt: now, in: db)
             return jobs
         }
         jobsMayRun(jobs.contains(where: \.created))

@@ -80,6 +80,8 @@ enum WooOrderLedger {
                     status = excluded.status, updated_at = excluded.updated_at
                 """).execute(arguments: [storeID, order.id, decision.newestModifiedGMT, order.status, StoredDate.text(now)])
         }
+        if !decision.sales.isEmpty { try SalesTable.record(decision.sales, paidAt: now, in: db) }
+        if !decision.refunds.isEmpty { try SalesTable.record(decision.refunds, at: now, by: "woocommerce:\(storeID)", in: db) }
         // After the order's row exists: a shortfall of seats flags it.
         var seatNotes: [String] = []
         for grant in decision.seats {

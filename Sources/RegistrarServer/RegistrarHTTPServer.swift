@@ -14,10 +14,14 @@ public struct RegistrarHTTPServer: Sendable {
     public var logger: Logger
     /// Display names for the learner's pages; without it they show course keys.
     public var courseTitles: CourseTitles?
+    /// The LMS's enrollment lists for the audit; without it `/api/v1/reports/audit` answers 502.
+    public var roster: (any EnrollmentRoster)?
 
     public init(config: RegistrarConfig, store: any RegistrarStorage, clock: any WallClock = SystemWallClock(),
-                readiness: Readiness, metrics: RegistrarMetrics, logger: Logger, courseTitles: CourseTitles? = nil) {
+                readiness: Readiness, metrics: RegistrarMetrics, logger: Logger, courseTitles: CourseTitles? = nil,
+                roster: (any EnrollmentRoster)? = nil) {
         self.courseTitles = courseTitles
+        self.roster = roster
         self.config = config
         self.store = store
         self.clock = clock
@@ -97,6 +101,8 @@ public struct RegistrarHTTPServer: Sendable {
         }
         InvoicesAPI(store: store, publicURL: config.server.publicURL, logger: logger).register(api, maxBody: maxBody)
         ContractsAPI(store: store, config: config, clock: clock, logger: logger).register(api, maxBody: maxBody)
+        ReportsAPI(desk: ReportDesk(store: store, roster: roster, staff: config.reports.staffEmails), logger: logger)
+            .register(api, maxBody: maxBody)
         RedeemPage(desk: desk, lmsURL: config.openedx.lmsURL, policy: config.openedx.unknownLearner, titles: courseTitles)
             .register(router, maxBody: min(maxBody, 16_384)) { request, context in Self.client(request, context, clients) }
         return router

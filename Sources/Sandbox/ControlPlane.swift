@@ -77,8 +77,46 @@ extension SandboxState {
                      "enrollment_end": .optional(course.enrollmentEnd.map(Timestamp.format))]
                 }))
             case ("GET", "enrollments"):
-                let records = store.enrollments.values.sorted { $0.id < $1.id }
-                return .ok(.array(records.map(enrollmentDump)))
+                if let courseID = request.queryValue("course_id") {
+                    return .ok(.array((store.enrollmentIDsByCourse[courseID] ?? []).map { enrollmentDump(store.enrollment(id: $0)) }))
+                }
+                return .ok(.array(store.enrollmentsInOrder.map(enrollmentDump)))
+            case ("POST", "enrollments"):
+                // Enrollments made outside Registrar: one, a list of them, or `count` generated learners.
+                let body = try jsonBody(request)
+                if let items = body.arrayValue {
+                    var created = 0
+                    for (index, item) in items.enumerated() {
+                        do {
+                            if try seedEnrollment(try Self.seedEnrollment(from: item)).created { created += 1 }
+                        } catch let error as SandboxError {
+                            throw error.prefixed("item \(index) (the ones before it are applied)")
+                        }
+                    }
+                    return .json(.created, ["created": .int(created), "updated": .int(items.count - created)])
+                }
+                if body["count"] != nil {
+                    return .json(.created, try seedEnrollments(try Self.bulkEnrollment(from: body)).json)
+                }
+                let (record, created) = try seedEnrollment(try Self.seedEnrollment(from: body))
+                return .json(created ? .created : .ok, enrollmentDump(record))
+            case ("GET", "lms/settings"):
+                return .ok(lmsSettings.json)
+            case ("POST", "lms/settings"):
+                let body = try jsonBody(request)
+                if let value = body["enrollments_pagination"] {
+                    guard let style = value.stringValue.flatMap(SandboxPagination.init(rawValue:)) else {
+                        throw SandboxError.invalid("enrollments_pagination is cursor or page_number")
+                    }
+                    lmsSettings.enrollmentsPagination = style
+                }
+                if let value = body["enrollments_page_size"] {
+                    guard case .int(let size) = value, size > 0 else {
+                        throw SandboxError.invalid("enrollments_page_size must be a positive integer")
+                    }
+                    lmsSettings.enrollmentsPageSize = size
+                }
+                return .ok(lmsSettings.json)
             case ("GET", "stats"):
                 return .ok(try SandboxJSON.decode(try JSONEncoder().encode(currentStats())))
             case ("POST", "reset"):
@@ -127,7 +165,16 @@ extension SandboxState {
     }
 
     func allEnrollments() -> [SandboxEnrollment] {
-        store.enrollments.values.sorted { $0.id < $1.id }.map(enrollmentSummary)
+        store.enrollmentsInOrder.map(enrollmentSummary)
+    }
+
+    func seedEnrollmentSummary(_ seed: SandboxSeedEnrollment) throws -> SandboxEnrollment {
+        enrollmentSummary(try seedEnrollment(seed).record)
+    }
+
+    func setLMSSettings(pagination: SandboxPagination?, pageSize: Int?) {
+        if let pagination { lmsSettings.enrollmentsPagination = pagination }
+        if let pageSize { lmsSettings.enrollmentsPageSize = max(1, pageSize) }
     }
 
     private func enrollmentSummary(_ record: EnrollmentRecord) -> SandboxEnrollment {

@@ -149,14 +149,16 @@ extension SandboxState {
         return .ok(enrollmentJSON(record))
     }
 
-    /// `GET /api/enrollment/v1/enrollments`: staff listing with DRF cursor pagination. The cursor
-    /// is a position in creation order, so pages stay consistent while enrollments are added.
+    /// `GET /api/enrollment/v1/enrollments`: the staff listing, in creation order, paged with DRF cursors or page
+    /// numbers as `lmsSettings` says. New enrollments only ever come last, so pages stay consistent while a client
+    /// reads them. The filters pick ids from the indexes the store keeps in creation order, so a page costs a
+    /// binary search and its own items however large the course.
     func listEnrollments(_ request: IncomingRequest) -> Reply {
         let courseID = request.queryValue("course_id").flatMap { $0.isEmpty ? nil : $0 }
         if let courseID, !CourseKey.isValid(courseID) {
             return .json(.badRequest, ["course_id": .array([.string("'\(courseID)' is not a valid course id.")])])
         }
-        var usernames: Set<String>?
+        var usernames: [String]?
         if let list = request.queryValue("username"), !list.isEmpty {
             let names = list.split(separator: ",").map(String.init)
             guard names.count <= 100 else {
@@ -165,49 +167,89 @@ extension SandboxState {
                     ["username": .array([.string("Too many usernames in a single request - \(names.count). A maximum of 100 is allowed")])]
                 )
             }
-            usernames = Set(names)
+            usernames = Array(Set(names))
         }
-        var pageSize = configuration.enrollmentsPageSize
+        var pageSize = lmsSettings.enrollmentsPageSize
         if let requested = request.queryValue("page_size").flatMap(Int.init), requested > 0 {
             pageSize = min(requested, 1000)
         }
-        var reverse = false
-        var position: Int?
-        if let cursor = request.queryValue("cursor") {
-            guard let decoded = Cursor.decode(cursor) else { return .detail(.notFound, "Invalid cursor") }
-            (reverse, position) = (decoded.reverse, decoded.position)
+
+        switch (courseID, usernames) {
+        case (nil, nil):
+            return enrollmentsPage(1..<(store.enrollmentKeys.count + 1), request, pageSize: pageSize)
+        case (let courseID?, nil):
+            return enrollmentsPage(store.enrollmentIDsByCourse[courseID] ?? [], request, pageSize: pageSize)
+        case (let courseID?, let usernames?):
+            let ids = usernames.compactMap { store.enrollments[EnrollmentKey(username: $0, courseID: courseID)]?.id }
+            return enrollmentsPage(ids.sorted(), request, pageSize: pageSize)
+        case (nil, let usernames?):
+            return enrollmentsPage(usernames.flatMap { store.enrollmentIDsByUser[$0] ?? [] }.sorted(), request, pageSize: pageSize)
+        }
+    }
+
+    /// One page of `ids` (ascending enrollment ids) in the configured style.
+    private func enrollmentsPage<IDs: RandomAccessCollection<Int>>(_ ids: IDs, _ request: IncomingRequest, pageSize: Int) -> Reply {
+        func link(replacing name: String, with value: String?) -> SandboxJSON {
+            var query = request.query.filter { $0.0 != name }
+            if let value { query.append((name, value)) }
+            let text = RequestParsing.encodeQuery(query)
+            return .string("\(request.origin)\(request.path)\(text.isEmpty ? "" : "?" + text)")
+        }
+        func results(_ page: IDs.SubSequence) -> SandboxJSON {
+            .array(page.map { id in
+                let record = store.enrollment(id: id)
+                return [
+                    "created": .string(Timestamp.format(record.created)),
+                    "mode": .string(record.mode),
+                    "is_active": .bool(record.isActive),
+                    "user": .string(record.username),
+                    "course_id": .string(record.courseID),
+                ]
+            })
         }
 
-        let matching = store.enrollments.values
-            .filter { courseID == nil || $0.courseID == courseID }
-            .filter { usernames == nil || usernames!.contains($0.username) }
-            .sorted { $0.id < $1.id }
-        let page: ArraySlice<EnrollmentRecord>
-        if reverse, let position {
-            page = matching.filter { $0.id < position }.suffix(pageSize)
-        } else {
-            page = matching.filter { $0.id > (position ?? 0) }.prefix(pageSize)
-        }
-        let hasAfter = page.last.map { last in matching.contains { $0.id > last.id } } ?? (reverse && position != nil)
-        let hasBefore = page.first.map { first in matching.contains { $0.id < first.id } } ?? (!reverse && position != nil)
+        switch lmsSettings.enrollmentsPagination {
+        case .cursor:
+            var reverse = false
+            var position: Int?
+            if let cursor = request.queryValue("cursor") {
+                guard let decoded = Cursor.decode(cursor) else { return .detail(.notFound, "Invalid cursor") }
+                (reverse, position) = (decoded.reverse, decoded.position)
+            }
+            // The cursor is an id: forward, the first ids after it; backward, the last ones before it.
+            let bounds: Range<IDs.Index>
+            if reverse, let position {
+                let end = ids.partitioningIndex { $0 >= position }
+                bounds = (ids.index(end, offsetBy: -pageSize, limitedBy: ids.startIndex) ?? ids.startIndex)..<end
+            } else {
+                let start = ids.partitioningIndex { $0 > (position ?? 0) }
+                bounds = start..<(ids.index(start, offsetBy: pageSize, limitedBy: ids.endIndex) ?? ids.endIndex)
+            }
+            let page = ids[bounds]
+            let hasAfter = page.isEmpty ? (reverse && position != nil) : bounds.upperBound < ids.endIndex
+            let hasBefore = page.isEmpty ? (!reverse && position != nil) : bounds.lowerBound > ids.startIndex
+            let next: SandboxJSON =
+                hasAfter ? link(replacing: "cursor", with: Cursor(reverse: false, position: page.last ?? position ?? 0).encoded) : .null
+            let previous: SandboxJSON =
+                hasBefore ? link(replacing: "cursor", with: Cursor(reverse: true, position: page.first ?? position ?? 0).encoded) : .null
+            return .ok(["next": next, "previous": previous, "results": results(page)])
 
-        func link(_ cursor: Cursor) -> SandboxJSON {
-            var query = request.query.filter { $0.0 != "cursor" }
-            query.append(("cursor", cursor.encoded))
-            return .string("\(request.origin)\(request.path)?\(RequestParsing.encodeQuery(query))")
+        case .pageNumber:
+            // Django's Paginator: an empty list still has its page 1.
+            let pages = max(1, (ids.count + pageSize - 1) / pageSize)
+            let requested = request.queryValue("page") ?? ""
+            let number: Int? = requested.isEmpty ? 1 : requested == "last" ? pages : Int(requested.trimmingCharacters(in: .whitespaces))
+            guard let number, (1...pages).contains(number) else { return .detail(.notFound, "Invalid page.") }
+            let start = ids.index(ids.startIndex, offsetBy: (number - 1) * pageSize)
+            let page = ids[start..<(ids.index(start, offsetBy: pageSize, limitedBy: ids.endIndex) ?? ids.endIndex)]
+            // DRF drops `page` from the link back to the first page rather than writing page=1.
+            let next: SandboxJSON = number < pages ? link(replacing: "page", with: String(number + 1)) : .null
+            let previous: SandboxJSON = number > 1 ? link(replacing: "page", with: number == 2 ? nil : String(number - 1)) : .null
+            return .ok([
+                "count": .int(ids.count), "num_pages": .int(pages), "current_page": .int(number),
+                "start": .int((number - 1) * pageSize), "next": next, "previous": previous, "results": results(page),
+            ])
         }
-        let next: SandboxJSON = hasAfter ? link(Cursor(reverse: false, position: page.last?.id ?? position ?? 0)) : .null
-        let previous: SandboxJSON = hasBefore ? link(Cursor(reverse: true, position: page.first?.id ?? position ?? 0)) : .null
-        let results: [SandboxJSON] = page.map { record in
-            [
-                "created": .string(Timestamp.format(record.created)),
-                "mode": .string(record.mode),
-                "is_active": .bool(record.isActive),
-                "user": .string(record.username),
-                "course_id": .string(record.courseID),
-            ]
-        }
-        return .ok(["next": next, "previous": previous, "results": .array(results)])
     }
 
     /// Python truthiness, as the view's `if not username` / `if not course_id` tests.
@@ -230,6 +272,26 @@ extension SandboxState {
             return item["value"].map(\.pythonDescription)
         }
         return nil
+    }
+}
+
+extension RandomAccessCollection {
+    /// The index of the first element for which `belongsInSecondPartition` holds, the collection being partitioned
+    /// by it (all false, then all true): a binary search.
+    func partitioningIndex(where belongsInSecondPartition: (Element) -> Bool) -> Index {
+        var low = startIndex
+        var count = self.count
+        while count > 0 {
+            let half = count / 2
+            let middle = index(low, offsetBy: half)
+            if belongsInSecondPartition(self[middle]) {
+                count = half
+            } else {
+                low = index(after: middle)
+                count -= half + 1
+            }
+        }
+        return low
     }
 }
 

@@ -17,6 +17,16 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
         case .serverStopped: return "the sandbox server stopped before it was listening"
         }
     }
+
+    /// The same error, its message saying where it happened.
+    func prefixed(_ context: String) -> SandboxError {
+        switch self {
+        case .invalid(let message): return .invalid("\(context): \(message)")
+        case .conflict(let message): return .conflict("\(context): \(message)")
+        case .notFound(let message): return .notFound("\(context): \(message)")
+        case .serverStopped: return self
+        }
+    }
 }
 
 /// An answer, built inside the state actor so that each request is applied atomically.

@@ -177,8 +177,27 @@ public struct RunningSandbox: Sendable {
         await state.allEnrollments()
     }
 
-    /// Back to the seed: enrollments, allowed rows, ledger, store data, stats and faults.
-    /// Tokens stay valid.
+    /// Puts in an enrollment made outside Registrar (creating the account when an email is given and it is
+    /// missing): the enrollment calls and the list see it, the ledger and the request counters do not.
+    @discardableResult
+    public func seedEnrollment(_ enrollment: SandboxSeedEnrollment) async throws -> SandboxEnrollment {
+        try await state.seedEnrollmentSummary(enrollment)
+    }
+
+    /// Generated learners enrolled in one course outside Registrar, as `seedEnrollment` does for one.
+    @discardableResult
+    public func seedEnrollments(_ bulk: SandboxBulkEnrollment) async throws -> SandboxBulkEnrollmentResult {
+        try await state.seedEnrollments(bulk)
+    }
+
+    /// How `GET /api/enrollment/v1/enrollments` pages from now on; nil leaves a setting as it is. A reset
+    /// goes back to the configuration's.
+    public func setEnrollmentsList(pagination: SandboxPagination? = nil, pageSize: Int? = nil) async {
+        await state.setLMSSettings(pagination: pagination, pageSize: pageSize)
+    }
+
+    /// Back to the seed: enrollments, allowed rows, ledger, store data, stats, faults and the enrollments
+    /// list's paging. Tokens stay valid.
     public func reset() async throws {
         try await state.reset()
     }

@@ -32,6 +32,10 @@ public struct SandboxConfiguration: Sendable {
     /// Default page size of `GET /api/enrollment/v1/enrollments` (the LMS uses 100);
     /// a `page_size` query parameter overrides it per request.
     public var enrollmentsPageSize = 100
+    /// How `GET /api/enrollment/v1/enrollments` pages: DRF cursors as older releases do, or page numbers as the
+    /// newest do. A client following `next` verbatim works with both; `POST /__sandbox/lms/settings` switches
+    /// it (and the page size) while the sandbox runs.
+    public var enrollmentsPagination: SandboxPagination = .cursor
     public var logger = Logger(label: "registrar.sandbox")
 
     public init() {}
@@ -65,6 +69,15 @@ public struct SandboxConfiguration: Sendable {
             slowAnswerDelay: slowAnswerDelay
         )
     }
+}
+
+/// The two ways Open edX releases page the enrollments list.
+public enum SandboxPagination: String, Codable, Sendable, CaseIterable {
+    /// `{next, previous, results}`, `?cursor=` an opaque position (older releases).
+    case cursor
+    /// DRF's PageNumberPagination as edx's DefaultPagination extends it: `{count, num_pages, current_page, start,
+    /// next, previous, results}`, `?page=N` from 1, 404 `{"detail": "Invalid page."}` past the end (the newest).
+    case pageNumber = "page_number"
 }
 
 /// The ways an API call can be made to fail.

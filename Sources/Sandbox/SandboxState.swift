@@ -67,8 +67,17 @@ actor SandboxState {
         var accounts: [String: Account] = [:]
         var usernameByEmail: [String: String] = [:]
         var courses: [String: CourseRun] = [:]
-        var enrollments: [EnrollmentKey: EnrollmentRecord] = [:]
-        var nextEnrollmentID = 1
+        /// Changed only through `putEnrollment`, which keeps the indexes below in step.
+        private(set) var enrollments: [EnrollmentKey: EnrollmentRecord] = [:]
+        /// `enrollmentKeys[id - 1]` is the enrollment with that id: ids are 1, 2, 3… and none is ever removed,
+        /// so this is creation order and the unfiltered list pages by index.
+        private(set) var enrollmentKeys: [EnrollmentKey] = []
+        /// Each course's and each user's enrollment ids, ascending (appended as created), so a page of one
+        /// course's list costs a binary search and the page itself, not a sort of every enrollment.
+        private(set) var enrollmentIDsByCourse: [String: [Int]] = [:]
+        private(set) var enrollmentIDsByUser: [String: [Int]] = [:]
+        /// Active enrollments per course, for `max_enrollments` without counting on every enroll call.
+        private(set) var activeEnrollmentCounts: [String: Int] = [:]
         var allowed: [AllowedRecord] = []
         var ledger = Ledger()
         var wooOrders: [Int: SandboxJSON] = [:]
@@ -90,11 +99,27 @@ actor SandboxState {
         var json: SandboxJSON { ["ignore_modified_after": .bool(ignoreModifiedAfter), "down": .bool(down)] }
     }
 
+    /// How the enrollments list pages (`POST /__sandbox/lms/settings`); a reset restores the configuration's.
+    struct LMSSettings: Sendable {
+        var enrollmentsPagination: SandboxPagination
+        var enrollmentsPageSize: Int
+
+        init(_ configuration: SandboxConfiguration) {
+            enrollmentsPagination = configuration.enrollmentsPagination
+            enrollmentsPageSize = configuration.enrollmentsPageSize
+        }
+
+        var json: SandboxJSON {
+            ["enrollments_pagination": .string(enrollmentsPagination.rawValue), "enrollments_page_size": .int(enrollmentsPageSize)]
+        }
+    }
+
     let configuration: SandboxConfiguration
     /// What the SMTP sink accepted (outlives resets of the store: mail is not store data).
     let mailbox = Mailbox()
     var store = Store()
     var faults: SandboxFaults
+    var lmsSettings: LMSSettings
     var stats = SandboxStats()
     var tokens: [String: TokenRecord] = [:]
     var throttleHistory: [String: [ContinuousClock.Instant]] = [:]
@@ -105,6 +130,7 @@ actor SandboxState {
     init(configuration: SandboxConfiguration) throws {
         self.configuration = configuration
         self.faults = configuration.faults
+        self.lmsSettings = LMSSettings(configuration)
         self.random = SplitMix64(seed: configuration.randomSeed ?? UInt64.random(in: .min ... .max))
         self.origin = "http://\(configuration.host):\(configuration.port)"
         self.store = try Self.makeStore(seed: configuration.seed)
@@ -117,6 +143,7 @@ actor SandboxState {
         stats = SandboxStats()
         throttleHistory = [:]
         faults = configuration.faults
+        lmsSettings = LMSSettings(configuration)
     }
 
     private static func makeStore(seed: SandboxSeed) throws -> Store {
@@ -202,7 +229,7 @@ actor SandboxState {
     }
 
     func activeEnrollmentCount(courseID: String) -> Int {
-        store.enrollments.values.reduce(0) { $0 + ($1.courseID == courseID && $1.isActive ? 1 : 0) }
+        store.activeEnrollmentCounts[courseID, default: 0]
     }
 }
 
@@ -258,17 +285,41 @@ extension SandboxState.Store {
     mutating func putEnrollment(username: String, courseID: String, mode: String, isActive: Bool) -> SandboxState.EnrollmentRecord {
         let key = SandboxState.EnrollmentKey(username: username, courseID: courseID)
         if var existing = enrollments[key] {
+            if existing.isActive != isActive { activeEnrollmentCounts[courseID, default: 0] += isActive ? 1 : -1 }
             existing.mode = mode
             existing.isActive = isActive
             enrollments[key] = existing
             return existing
         }
         let record = SandboxState.EnrollmentRecord(
-            id: nextEnrollmentID, username: username, courseID: courseID, mode: mode, isActive: isActive, created: Date()
+            id: enrollmentKeys.count + 1, username: username, courseID: courseID, mode: mode, isActive: isActive, created: Date()
         )
-        nextEnrollmentID += 1
         enrollments[key] = record
+        enrollmentKeys.append(key)
+        enrollmentIDsByCourse[courseID, default: []].append(record.id)
+        enrollmentIDsByUser[username, default: []].append(record.id)
+        if isActive { activeEnrollmentCounts[courseID, default: 0] += 1 }
         return record
+    }
+
+    /// Room for a bulk seeding, so 100,000 inserts do not regrow every table a dozen times.
+    mutating func reserveCapacity(accounts more: Int, enrollments added: Int, courseID: String) {
+        accounts.reserveCapacity(accounts.count + more)
+        usernameByEmail.reserveCapacity(usernameByEmail.count + more)
+        enrollments.reserveCapacity(enrollments.count + added)
+        enrollmentKeys.reserveCapacity(enrollmentKeys.count + added)
+        enrollmentIDsByUser.reserveCapacity(enrollmentIDsByUser.count + added)
+        enrollmentIDsByCourse[courseID, default: []].reserveCapacity((enrollmentIDsByCourse[courseID]?.count ?? 0) + added)
+    }
+
+    /// The enrollment with this id (`1...enrollmentKeys.count`).
+    func enrollment(id: Int) -> SandboxState.EnrollmentRecord {
+        enrollments[enrollmentKeys[id - 1]]!
+    }
+
+    /// Every enrollment in creation order.
+    var enrollmentsInOrder: [SandboxState.EnrollmentRecord] {
+        enrollmentKeys.map { enrollments[$0]! }
     }
 }
 

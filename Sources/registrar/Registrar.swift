@@ -16,6 +16,7 @@ struct Registrar: AsyncParsableCommand {
             DeliveriesCommand.self,
             WooCommerceCommand.self,
             CodesCommand.self,
+            ReportsCommand.self,
             InvoicesCommand.self,
             OrgsCommand.self,
             ContractsCommand.self,

@@ -53,7 +53,8 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         #expect(result.status == 0, "\(result.output)")
         for line in ["order 727 paid", "the same delivery again", "refund 731", "POST /api/v1/orders", "ACCEPT for DEMO-1",
                      "woocommerce.refund", "unenroll", "enroll             sam", "Catch-up: order 740", "woocommerce.catch-up",
-                     "enroll             lee", "Learner: /redeem with one of the 2 codes", "enroll             kim", "two codes", "Mail: the 2 codes", "delivered"] {
+                     "enroll             lee", "Learner: /redeem with one of the 2 codes", "enroll             kim", "two codes", "Mail: the 2 codes", "delivered",
+                     "3 paid single seats + 2 codes = 5 seats sold", "+ 0 unexplained", "49.00 EUR gross, 49.00 refunded, 0.00 net"] {
             #expect(result.output.contains(line), "demo output lacks \"\(line)\"")
         }
     }

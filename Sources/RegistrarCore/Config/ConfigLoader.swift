@@ -94,6 +94,12 @@ public struct ConfigLoader: Sendable {
             throw contracts.error(key, "expected letters, digits, \"_\", \".\" or \"-\" (it goes into course keys), got \"\(value)\"")
         }
         try contracts.finish()
+        let reports = try r.child("reports")
+        config.reports.staffEmails = try reports.stringList("staff_emails", default: []).map { $0.trimmingSpaces.lowercased() }
+        if let bad = config.reports.staffEmails.first(where: { !$0.contains("@") }) {
+            throw reports.error("staff_emails", "expected email addresses, got \"\(bad)\"")
+        }
+        try reports.finish()
         let mail = try r.child("mail")
         config.mail.smtpURL = try mail.optionalString("smtp_url")
         if let url = config.mail.smtpURL, !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) || url.count < 9 {

@@ -101,6 +101,8 @@ extension RegistrarConfig {
         out.append("  org_prefix: \(quoted(contracts.orgPrefix))")
         out.append("  source_org: \(quoted(contracts.sourceOrg))")
         out.append("  source_run: \(quoted(contracts.sourceRun))")
+        out.append("reports:")
+        out.append("  staff_emails: [\(reports.staffEmails.map(quoted).joined(separator: ", "))]")
         out.append("deliveries:")
         out.append("  retention_days: \(deliveries.retentionDays)")
         out.append("  rejected_retention_days: \(deliveries.rejectedRetentionDays)")

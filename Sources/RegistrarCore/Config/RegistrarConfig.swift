@@ -14,6 +14,7 @@ public struct RegistrarConfig: Sendable {
     public var codes = CodesConfig()
     public var orders = OrdersConfig()
     public var contracts = ContractsConfig()
+    public var reports = ReportsConfig()
     public var mail = MailConfig()
     public var logging = LoggingConfig()
     /// Key paths of secrets written inline in the configuration file (not from the environment or a `_file`):
@@ -62,6 +63,15 @@ public struct ContractsConfig: Sendable, Equatable {
     /// A course number N is cloned from `course-v1:{sourceOrg}+N+{sourceRun}`.
     public var sourceOrg = "UAI_SOURCE"
     public var sourceRun = "SOURCE"
+
+    public init() {}
+}
+
+/// `reports`: what the finance reports need to know that Registrar does not record.
+public struct ReportsConfig: Sendable, Equatable {
+    /// Course staff, lower-cased: their enrollments are explained as staff, and their purchases are left out of
+    /// `seats_sold_without_staff` (also `--staff FILE`).
+    public var staffEmails: [String] = []
 
     public init() {}
 }

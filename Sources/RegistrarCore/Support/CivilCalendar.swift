@@ -1,3 +1,5 @@
+import Foundation
+
 /// Days since 1970-01-01 to and from proleptic Gregorian dates, in integer arithmetic (Howard Hinnant's
 /// days_from_civil / civil_from_days): for the places that format or read UTC timestamps without a
 /// DateFormatter, either because the text must be exact or because the formatter is too slow.
@@ -27,5 +29,19 @@ public enum CivilCalendar {
     public static func floorDivision(_ value: Int, by divisor: Int) -> (quotient: Int, remainder: Int) {
         let remainder = ((value % divisor) + divisor) % divisor
         return ((value - remainder) / divisor, remainder)
+    }
+}
+
+extension CivilCalendar {
+    /// Midnight UTC of a `YYYY-MM-DD` day; nil for anything else, or a day that does not exist (2026-02-30).
+    public static func date(_ text: String) -> Date? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        let days = self.days(fromCivil: year, month, day)
+        guard civil(fromDays: days) == (year, month, day) else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(days) * 86_400)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the store already knows about an order, read in the same transaction that will insert the jobs.
 public struct WooOrderMemory: Sendable, Equatable {
     /// The newest `date_modified_gmt` accepted so far for this store and order.
@@ -34,15 +36,21 @@ public struct WooDecision: Sendable, Equatable {
     public var newestModifiedGMT: String?
     /// Lines selling several seats as codes: the seats each holds now.
     public var seats: [SeatGrant]
+    /// The paid course lines, for the reports; `paidAt` is the store's to stamp. Recorded once per line.
+    public var sales: [SaleLine]
+    /// The order's refunds as `refunds[]` lists them (amount, no lines), for the reports. Recorded once per id.
+    public var refunds: [RefundRecord]
 
     public init(verdict: Verdict, reason: String? = nil, jobs: [NewJob] = [], notes: [String] = [],
-                newestModifiedGMT: String? = nil, seats: [SeatGrant] = []) {
+                newestModifiedGMT: String? = nil, seats: [SeatGrant] = [], sales: [SaleLine] = [], refunds: [RefundRecord] = []) {
         self.verdict = verdict
         self.reason = reason
         self.jobs = jobs
         self.notes = notes
         self.newestModifiedGMT = newestModifiedGMT
         self.seats = seats
+        self.sales = sales
+        self.refunds = refunds
     }
 }
 
@@ -114,7 +122,28 @@ public struct WooIntakeRules: Sendable {
         }
         decision.notes = notes
         decision.newestModifiedGMT = newest
+        if !mapped.isEmpty, decision.verdict != .stale {
+            decision.refunds = order.refunds.compactMap { refund in
+                guard let total = refund.total.flatMap(Money.parse), total != 0 else { return nil }
+                return RefundRecord(origin: .woocommerce, orderSource: .woocommerce, orderRef: WooKeys.saleReference(store: store.id, order: order.id),
+                                    amount: abs(total), currency: order.currency ?? Self.unknownCurrency, reference: String(refund.id),
+                                    at: Date(timeIntervalSince1970: 0))
+            }
+        }
         return decision
+    }
+
+    /// ISO 4217's "no currency", for an order that names none: its amounts are kept apart from every real currency's.
+    public static let unknownCurrency = "XXX"
+
+    private func sale(_ order: WooOrder, line: WooLineItem, course: CourseMapping, email: String, fulfilment: SaleLine.Fulfilment) -> SaleLine {
+        let gross = line.subtotal ?? line.total ?? 0
+        let discount = line.subtotal.flatMap { subtotal in line.total.map { max(0, subtotal - $0) } } ?? 0
+        return SaleLine(source: .woocommerce, orderRef: WooKeys.saleReference(store: store.id, order: order.id), line: line.id,
+                        courseID: course.courseID, mode: course.mode, email: email, quantity: line.quantity, fulfilment: fulfilment,
+                        gross: gross, discount: discount, currency: order.currency ?? Self.unknownCurrency,
+                        paidAt: Date(timeIntervalSince1970: 0),
+                        enrollKey: fulfilment == .codes ? nil : WooKeys.enroll(store: store.id, order: order.id, line: line.id))
     }
 
     /// Paid: every course line enrolls the buyer. Quantity is ignored: the payload names one buyer, and seats for
@@ -130,6 +159,7 @@ public struct WooIntakeRules: Sendable {
         }
         var jobs: [NewJob] = []
         var seats: [SeatGrant] = []
+        var sales: [SaleLine] = []
         var enrollments = 0
         for (line, course) in mapped {
             // Refunded lines stay refunded: a partial refund leaves the status paid, so every later update would
@@ -140,8 +170,10 @@ public struct WooIntakeRules: Sendable {
             }
             if isSeatLine(line, memory) {
                 seats.append(seatGrant(order, line: line, course: course, seats: line.quantity, email: email))
+                sales.append(sale(order, line: line, course: course, email: email, fulfilment: .codes))
                 continue
             }
+            sales.append(sale(order, line: line, course: course, email: email, fulfilment: line.quantity > 1 ? .buyer : .single))
             if line.quantity > 1 {
                 notes.append(memory.linesWithEnroll.contains(line.id)
                     ? "line \(line.id) quantity \(line.quantity): the buyer was enrolled for it before; no codes"
@@ -159,7 +191,7 @@ public struct WooIntakeRules: Sendable {
         var summary = "paid \(label) (\(order.status)): \(Self.count(enrollments, "enrollment"))"
         if !seats.isEmpty { summary += ", \(Self.count(seats.reduce(0) { $0 + $1.seats }, "seat")) as codes" }
         if !refunds.isEmpty { summary += ", \(Self.count(refunds.count, "refund")) to check" }
-        return WooDecision(verdict: .accepted, reason: summary, jobs: jobs, seats: seats)
+        return WooDecision(verdict: .accepted, reason: summary, jobs: jobs, seats: seats, sales: sales)
     }
 
     /// Fully refunded: undo what was done. Only lines that were enrolled here are unenrolled, so a refund never

@@ -2,6 +2,9 @@
 /// name the fact (this line of this order is paid for; this refund exists), never the delivery that told us:
 /// WooCommerce re-sends the same facts in every `order.updated`, and its delivery id is not unique.
 public enum WooKeys {
+    /// An order as the reports name it (`<store>:<order id>`), beside CyberSource's references.
+    public static func saleReference(store: String, order: Int) -> String { "\(store):\(order)" }
+
     public static func enroll(store: String, order: Int, line: Int) -> String {
         "woo:\(store):\(order):\(line):enroll"
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The parts of a WooCommerce REST v3 order that decide enrollments; everything else in the payload is ignored.
 public struct WooOrder: Sendable, Equatable {
     public var id: Int
@@ -11,9 +13,12 @@ public struct WooOrder: Sendable, Equatable {
     public var lineItems: [WooLineItem]
     /// The order lists refunds newest first, with totals only: which lines a refund covers needs the REST API.
     public var refunds: [WooRefundReference]
+    /// ISO 4217, upper-cased; nil when absent.
+    public var currency: String?
 
     public init(id: Int, number: String? = nil, status: String, billingEmail: String? = nil,
-                dateModifiedGMT: String? = nil, lineItems: [WooLineItem] = [], refunds: [WooRefundReference] = []) {
+                dateModifiedGMT: String? = nil, lineItems: [WooLineItem] = [], refunds: [WooRefundReference] = [],
+                currency: String? = nil) {
         self.id = id
         self.number = number ?? String(id)
         self.status = status
@@ -21,6 +26,7 @@ public struct WooOrder: Sendable, Equatable {
         self.dateModifiedGMT = dateModifiedGMT
         self.lineItems = lineItems
         self.refunds = refunds
+        self.currency = currency
     }
 }
 
@@ -35,9 +41,12 @@ public struct WooLineItem: Sendable, Equatable {
     public var sku: String?
     /// meta_data key → value: string values, numbers rendered as text; the first of duplicate keys wins.
     public var meta: [String: String]
+    /// Before and after the line's discounts, as the store wrote them ("49.00"); nil when absent or unreadable.
+    public var subtotal: Decimal?
+    public var total: Decimal?
 
     public init(id: Int, name: String? = nil, productID: Int, variationID: Int = 0, quantity: Int = 1,
-                sku: String? = nil, meta: [String: String] = [:]) {
+                sku: String? = nil, meta: [String: String] = [:], subtotal: Decimal? = nil, total: Decimal? = nil) {
         self.id = id
         self.name = name
         self.productID = productID
@@ -45,6 +54,8 @@ public struct WooLineItem: Sendable, Equatable {
         self.quantity = quantity
         self.sku = sku
         self.meta = meta
+        self.subtotal = subtotal
+        self.total = total
     }
 }
 

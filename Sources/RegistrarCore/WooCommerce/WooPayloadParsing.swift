@@ -47,11 +47,11 @@ enum WooOrderReader {
     /// Every field `order` and `line` read, and nothing else: the rest of an order (addresses, taxes, links) is
     /// checked as JSON but never built. Keep it in step with the readers below.
     static let selection = JSONSelection.members([
-        "id": .everything, "status": .everything, "number": .everything, "date_modified_gmt": .everything,
+        "id": .everything, "status": .everything, "number": .everything, "date_modified_gmt": .everything, "currency": .everything,
         "billing": .members(["email": .everything]),
         "line_items": .elements(.members([
             "id": .everything, "name": .everything, "product_id": .everything, "variation_id": .everything,
-            "quantity": .everything, "sku": .everything,
+            "quantity": .everything, "sku": .everything, "subtotal": .everything, "total": .everything,
             "meta_data": .elements(.members(["key": .everything, "value": .everything])),
         ])),
         "refunds": .elements(.members(["id": .everything, "total": .everything])),
@@ -76,7 +76,8 @@ enum WooOrderReader {
         let number = text(fields["number"]).flatMap { $0.isEmpty ? nil : $0 } ?? String(id)
         return WooOrder(id: id, number: number, status: status, billingEmail: email,
                         dateModifiedGMT: text(fields["date_modified_gmt"]).flatMap { $0.isEmpty ? nil : $0 },
-                        lineItems: lines, refunds: refunds)
+                        lineItems: lines, refunds: refunds,
+                        currency: text(fields["currency"]).map { $0.uppercased() }.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     static func line(_ value: JSONValue, _ path: @autoclosure () -> String) throws(WooParseError) -> WooLineItem {
@@ -96,7 +97,10 @@ enum WooOrderReader {
             variationID: variation,
             quantity: try int(fields["quantity"], "\(path()).quantity"),
             sku: text(fields["sku"]).flatMap { $0.isEmpty ? nil : $0 },
-            meta: meta
+            meta: meta,
+            // Amounts only feed the reports: an unreadable one is left out rather than refusing the order.
+            subtotal: text(fields["subtotal"]).flatMap(Money.parse),
+            total: text(fields["total"]).flatMap(Money.parse)
         )
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which course lines a WooCommerce refund undoes. A refund's lines are visible only through the store's REST
 /// API; the handler fetches them and asks this rule, which may ask for every refund of the order when one refund
 /// alone cannot tell (a line's seats refunded over several refunds).
@@ -78,5 +80,18 @@ public enum WooRefundRule {
             result[lineID, default: 0] += max(quantity, 1)
         }
         return result
+    }
+
+    /// Money given back per order line id, from a REST refund object (line totals there are negative): what the
+    /// reports attribute to each line instead of spreading the refund over the order.
+    public static func refundedAmounts(_ refund: JSONValue) -> [Int: Decimal] {
+        var result: [Int: Decimal] = [:]
+        for item in refund["line_items"]?.arrayValue ?? [] {
+            let meta = item["meta_data"]?.arrayValue ?? []
+            guard let idText = meta.first(where: { $0["key"]?.stringValue == "_refunded_item_id" })?["value"]?.stringValue,
+                  let lineID = Int(idText), let total = item["total"]?.stringValue.flatMap(Money.parse) else { continue }
+            result[lineID, default: 0] += abs(total)
+        }
+        return result.filter { $0.value > 0 }
     }
 }

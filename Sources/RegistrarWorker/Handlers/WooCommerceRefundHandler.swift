@@ -8,12 +8,12 @@ import WooCommerceClient
 /// `action.woocommerce_order_refunded` topic carries only the order id), fetch the order and decide it afresh,
 /// exactly as if it had been delivered.
 public struct WooCommerceRefundHandler: JobHandler {
-    let store: any IntakeLedger & JobQueue
+    let store: any IntakeLedger & JobQueue & RefundBook
     let stores: [String: StoreConfig]
     let catalog: [CatalogEntry]
     let client: WooCommerceRESTClient
 
-    public init(store: any IntakeLedger & JobQueue, stores: [String: StoreConfig], catalog: [CatalogEntry],
+    public init(store: any IntakeLedger & JobQueue & RefundBook, stores: [String: StoreConfig], catalog: [CatalogEntry],
                 client: WooCommerceRESTClient) {
         self.store = store
         self.stores = stores
@@ -49,6 +49,13 @@ public struct WooCommerceRefundHandler: JobHandler {
                              deliveryID: Int64?) async -> HandlerOutcome {
         let fetched = await client.refund(orderID: payload.orderID, refundID: refundID, credentials: credentials)
         guard case .ok(let refund, let status) = fetched else { return fetched.handlerOutcome { _ in nil } }
+        do {
+            // For the revenue report: which courses the money went back for.
+            try await store.attributeStoreRefund(store: payload.store, orderID: payload.orderID, refundID: refundID,
+                                                 amounts: WooRefundRule.refundedAmounts(refund))
+        } catch {
+            return .transient(reason: "could not record which lines refund \(refundID) covers: \(error)")
+        }
         var outcome = WooRefundRule.decide(payload, refundID: refundID, refund: refund, everyRefund: nil)
         if outcome == .needsEveryRefund {
             let all = await client.refunds(orderID: payload.orderID, credentials: credentials)

@@ -199,6 +199,20 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("Effects in the sandbox LMS (its ledger of applied changes)\n" + effects.render() + "\n")
 
+        // The finance reports over what just happened, against the sandbox LMS's own enrollment list.
+        let desk = ReportDesk(store: daemon.store, roster: LMSRoster(client: daemon.handlers.openedx, store: daemon.store), staff: [])
+        let demoRun = "course-v1:edX+DemoX+2026"
+        let seatsReport = try await desk.seats(courseID: demoRun)
+        let audit = try await desk.audit(courseID: demoRun)
+        let revenue = try await desk.revenue(courseID: nil, period: .init())
+        var reports = TextTable(["REPORT", "RESULT"])
+        reports.add(["reports seats --course \(demoRun)", "\(seatsReport.paidSingleSeats) paid single seats + \(seatsReport.codesGenerated.values.reduce(0, +)) codes = \(seatsReport.seatsSold) seats sold"])
+        reports.add(["reports audit --course \(demoRun)", audit.equation])
+        for row in revenue.rows {
+            reports.add(["reports revenue: \(row.courseID)", "\(Money.format(row.singleSeatGross + row.multiSeatGross)) \(row.currency) gross, \(Money.format(row.refunds)) refunded, \(Money.format(row.net)) net"])
+        }
+        print("Reports (the audits the shopping cart left to SQL)\n" + reports.render() + "\n")
+
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         daemon.close()
@@ -213,8 +227,8 @@ struct DemoCommand: AsyncParsableCommand {
         let forgedAnswers = steps.filter { $0.what.hasPrefix("Anyone") }.map(\.status)
         if finished && allSucceeded && Set(summary) == Set(wanted) && summary.count == wanted.count
             && forgedAnswers == ["401", "401", "429"] && rejectionsKeptSmall && recovered.count == 1 && seatCodes.count == 2
-            && mailed == 1 && contractCodes.count == 3 {
-            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment ended as an enrollment. The order whose webhook was lost was found by catch-up and enrolled. The two-seat line became two codes, mailed to the buyer over SMTP, and the one redeemed on /redeem enrolled its learner. The contract's run was cloned in Studio, its three codes made, and the one redeemed enrolled its learner. The forged posts left 4 KiB each in the ledger, and the third was turned away.")
+            && mailed == 1 && contractCodes.count == 3 && audit.balances && audit.byCause[.unexplained] == 0 {
+            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment ended as an enrollment. The order whose webhook was lost was found by catch-up and enrolled. The two-seat line became two codes, mailed to the buyer over SMTP, and the one redeemed on /redeem enrolled its learner. The contract's run was cloned in Studio, its three codes made, and the one redeemed enrolled its learner. The forged posts left 4 KiB each in the ledger, and the third was turned away. The audit explains every enrollment of the 2026 run.")
         } else {
             print("Something did not happen as expected: see the tables above.")
             throw ExitCode.failure

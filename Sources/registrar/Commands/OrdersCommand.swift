@@ -8,7 +8,7 @@ struct OrdersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orders",
         abstract: "Orders sold through the CyberSource hosted checkout, and WooCommerce orders that need a person.",
-        subcommands: [List.self, Show.self, Review.self, Dismiss.self]
+        subcommands: [List.self, Show.self, Review.self, Refund.self, Dismiss.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -102,6 +102,38 @@ struct OrdersCommand: AsyncParsableCommand {
             } else {
                 print("order \(reference) rejected; nothing enrolled")
             }
+        }
+    }
+
+    struct Refund: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a refund made at the gateway: a line refunded whole unenrolls its seat or voids its codes.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The order reference.") var reference: String
+        @Option(help: "The amount refunded, in the order's currency (\"49.00\").") var amount: String
+        @Option(help: "The item refunded (0 for the first); without it, the order as a whole.") var line: Int?
+        @Option(name: .customLong("reference"), help: "The gateway's request id of the refund: the same one recorded twice is one refund.")
+        var refundReference: String?
+
+        func validate() throws {
+            guard let value = Money.parse(amount), value > 0 else {
+                throw ValidationError("--amount \(amount) is not an amount above 0 (digits, at most two decimals: 49.00)")
+            }
+            if let line, line < 0 { throw ValidationError("--line \(line) is not an item index") }
+        }
+
+        func run() async throws {
+            let store = try global.openStore(try global.loadConfig())
+            let outcome: RefundOutcome
+            do {
+                outcome = try await store.recordRefund(GatewayRefund(orderRef: reference, amount: Money.parse(amount) ?? 0, line: line,
+                                                                     reference: refundReference), actor: operatorName())
+            } catch let error as RefundError { throw CLIError(error.description) } catch let error as OrderError { throw CLIError(error.description) }
+            let what = "\(Money.format(outcome.refund.amount)) \(outcome.refund.currency) on order \(reference)" + (line.map { " line \($0)" } ?? "")
+            if outcome.alreadyRecorded { return print("already recorded: \(what); nothing changed") }
+            print("refund recorded: \(what)")
+            for note in outcome.notes { print("  \(note)") }
+            if !outcome.jobs.isEmpty { print("  unenroll jobs: \(outcome.jobs.map { String($0.id) }.joined(separator: ", "))") }
         }
     }
 

@@ -26,6 +26,8 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Latency added to every API answer, in milliseconds.") var latencyMs = 0
     @Option(help: "Staff throttle: API calls per minute per client before 429 + Retry-After.") var throttlePerMinute: Int?
     @Option(help: "Seed for the fault injection's random choices, for reproducible runs.") var randomSeed: UInt64?
+    @Option(help: "Paging of GET /api/enrollment/v1/enrollments: cursor (older Open edX releases) or page_number (the newest).")
+    var enrollmentsPagination: SandboxPagination = .cursor
     @Option(help: "Run an SMTP sink on this port too (0 picks a free one); mail it accepts is at /__sandbox/mail.")
     var smtpPort: Int?
 
@@ -46,6 +48,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.latency = .milliseconds(latencyMs)
         configuration.throttlePerMinute = throttlePerMinute
         configuration.randomSeed = randomSeed
+        configuration.enrollmentsPagination = enrollmentsPagination
         configuration.smtpPort = smtpPort
         if let seed {
             do { configuration.seed = try SandboxSeed.load(path: seed) } catch { throw CLIError("\(seed): \(error)") }
@@ -62,3 +65,5 @@ struct SandboxCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension SandboxPagination: ExpressibleByArgument {}

@@ -1,0 +1,139 @@
+import Foundation
+
+/// One paid order line as the reports count it: what was sold, to whom, for how much. Recorded when the order
+/// is paid (WooCommerce intake, the CyberSource callback) and never changed: refunds are kept beside it.
+public struct SaleLine: Sendable, Equatable {
+    public enum Source: String, Sendable, Equatable, CaseIterable {
+        case woocommerce
+        case cybersource
+    }
+
+    public enum Fulfilment: String, Sendable, Equatable, CaseIterable {
+        /// One seat enrolling the buyer.
+        case single
+        /// Several seats enrolling the buyer once (a store's `seats: buyer`).
+        case buyer
+        /// Several seats sold as registration codes.
+        case codes
+        /// The payment for a priced code's seat: the code explains the enrollment, the money is a single seat's.
+        case codePayment = "code_payment"
+    }
+
+    public var source: Source
+    /// `<store>:<order id>` for WooCommerce, the order reference for CyberSource.
+    public var orderRef: String
+    /// The WooCommerce line id, or the CyberSource item's index.
+    public var line: Int
+    public var courseID: String
+    public var mode: String?
+    public var email: String
+    public var quantity: Int
+    public var fulfilment: Fulfilment
+    /// At list price, before discounts.
+    public var gross: Decimal
+    public var discount: Decimal
+    public var currency: String
+    public var paidAt: Date
+    /// The dedupe key of the job that enrolls the buyer, when one does.
+    public var enrollKey: String?
+
+    public init(source: Source, orderRef: String, line: Int, courseID: String, mode: String? = nil, email: String,
+                quantity: Int, fulfilment: Fulfilment, gross: Decimal, discount: Decimal = 0, currency: String,
+                paidAt: Date, enrollKey: String? = nil) {
+        self.source = source
+        self.orderRef = orderRef
+        self.line = line
+        self.courseID = courseID
+        self.mode = mode
+        self.email = email
+        self.quantity = quantity
+        self.fulfilment = fulfilment
+        self.gross = gross
+        self.discount = discount
+        self.currency = currency
+        self.paidAt = paidAt
+        self.enrollKey = enrollKey
+    }
+
+    /// The money received for the line.
+    public var net: Decimal { gross - discount }
+
+    /// Explains one enrollment of its buyer by itself (not through a code).
+    public var enrollsBuyer: Bool { fulfilment == .single || fulfilment == .buyer }
+
+    /// Counted in the single-seat gross: every line but those sold as codes.
+    public var isSingleSeatMoney: Bool { fulfilment != .codes }
+
+    public var key: LineKey { LineKey(source: source, orderRef: orderRef, line: line) }
+
+    public struct LineKey: Hashable, Sendable {
+        public var source: Source
+        public var orderRef: String
+        public var line: Int
+
+        public init(source: Source, orderRef: String, line: Int) {
+            self.source = source
+            self.orderRef = orderRef
+            self.line = line
+        }
+    }
+}
+
+/// Money given back for an order, or one line of it. Kept once per reference: a refund seen again (the same
+/// WooCommerce refund id, the same gateway request id) is the same refund.
+public struct RefundRecord: Sendable, Equatable {
+    public enum Origin: String, Sendable, Equatable, CaseIterable {
+        /// A WooCommerce refund, read from the order's `refunds[]`.
+        case woocommerce
+        /// Recorded by an operator (`orders refund`).
+        case gateway
+        /// Recorded from the gateway's report (`reports reconcile --apply-refunds`).
+        case reconciliation
+    }
+
+    public var origin: Origin
+    public var orderSource: SaleLine.Source
+    public var orderRef: String
+    /// nil: the order as a whole, spread over its lines by their amounts.
+    public var line: Int?
+    /// Positive.
+    public var amount: Decimal
+    public var currency: String
+    /// The WooCommerce refund id, the gateway's request id, or the operator's; nil when none was given.
+    public var reference: String?
+    public var at: Date
+
+    public init(origin: Origin, orderSource: SaleLine.Source, orderRef: String, line: Int? = nil, amount: Decimal,
+                currency: String, reference: String? = nil, at: Date) {
+        self.origin = origin
+        self.orderSource = orderSource
+        self.orderRef = orderRef
+        self.line = line
+        self.amount = amount
+        self.currency = currency
+        self.reference = reference
+        self.at = at
+    }
+}
+
+extension SaleLine {
+    /// A paid hosted-checkout order's lines, one per item, by index.
+    public static func lines(of order: OrderSnapshot, paidAt: Date) -> [SaleLine] {
+        order.items.enumerated().map { index, item in
+            let fulfilment: Fulfilment = item.fulfilment == OrderFulfilment.codeFulfilment ? .codePayment : item.quantity > 1 ? .codes : .single
+            return SaleLine(source: .cybersource, orderRef: order.reference, line: index, courseID: item.courseID, mode: item.mode,
+                            email: order.email, quantity: item.quantity, fulfilment: fulfilment,
+                            gross: (Money.parse(item.unitPrice) ?? 0) * Decimal(item.quantity), currency: order.currency.uppercased(),
+                            paidAt: paidAt,
+                            enrollKey: fulfilment == .single ? OrderFulfilment.keyPrefix(reference: order.reference) + "\(index):enroll" : nil)
+        }
+    }
+
+    /// The job that unenrolls a single seat's buyer once the seat is refunded whole.
+    public func unenrollJob(source: String) throws -> NewJob? {
+        guard fulfilment == .single || fulfilment == .buyer, self.source == .cybersource else { return nil }
+        return try NewJob(kind: .unenroll, dedupeKey: OrderFulfilment.keyPrefix(reference: orderRef) + "\(line):unenroll",
+                          serialKey: SerialKey.enrollment(email: email, courseID: courseID),
+                          payload: UnenrollPayload(email: email, courseID: courseID, orderReference: orderRef), source: source)
+    }
+}
