@@ -24,6 +24,10 @@ extension SQLiteStore: ReportSource {
         }
     }
 
+    public func refunds(ofOrder orderRef: String, source: SaleLine.Source) async throws -> [RefundRecord] {
+        try await read { db in try SalesTable.refunds(source: source, orderRef: orderRef, in: db) }
+    }
+
     public func codeFacts(courseID: String) async throws -> [SeatsReport.CodeFact] {
         try await read { db in
             try Row.fetchAll(db, sql: """

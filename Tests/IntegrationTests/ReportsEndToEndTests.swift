@@ -226,6 +226,8 @@ final class ReportsSetup: Sendable {
         #expect(partial.status == 0 && partial.output.contains("refund recorded: 10.00 USD on order R-2"), "\(partial.output)")
         let twice = try await setup.cli(["orders", "refund", "R-2", "--amount", "10.00", "--reference", "G-7"])
         #expect(twice.status == 0 && twice.output.contains("already recorded"), "\(twice.output)")
+        let shown = try await setup.cli(["orders", "show", "R-2"])
+        #expect(shown.output.contains("10.00 USD  G-7  (gateway)"), "\(shown.output)")
         let tooMuch = try await setup.cli(["orders", "refund", "R-2", "--amount", "40.00"])
         #expect(tooMuch.status != 0 && tooMuch.output.contains("more than the 39.00 USD"), "\(tooMuch.output)")
         #expect(try await setup.cli(["orders", "refund", "R-404", "--amount", "1.00"]).output.contains("no order R-404"))

@@ -8,6 +8,8 @@ public protocol ReportSource: Sendable {
     func saleLines(courseID: String?) async throws -> [SaleLine]
     /// Refunds of those orders.
     func refunds(courseID: String?) async throws -> [RefundRecord]
+    /// One order's refunds, oldest first.
+    func refunds(ofOrder orderRef: String, source: SaleLine.Source) async throws -> [RefundRecord]
     /// The course's codes with their origin, state and redeemers.
     func codeFacts(courseID: String) async throws -> [SeatsReport.CodeFact]
     /// What Registrar did that should leave learners of the course enrolled.

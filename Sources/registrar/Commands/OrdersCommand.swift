@@ -75,6 +75,10 @@ struct OrdersCommand: AsyncParsableCommand {
             for payment in payments {
                 print("  payment:  \(Timestamp.format(payment.createdAt))  \(payment.decision)  \(payment.transactionID)  \(payment.amount ?? "-") \(payment.currency ?? "")  → \(payment.outcome)")
             }
+            for refund in try await store.refunds(ofOrder: reference, source: .cybersource) {
+                print("  refund:   \(Timestamp.format(refund.at))  \(Money.format(refund.amount)) \(refund.currency)"
+                    + (refund.line.map { " on item \($0)" } ?? "") + (refund.reference.map { "  \($0)" } ?? "") + "  (\(refund.origin.rawValue))")
+            }
             for job in jobs { print("  job \(job.id):   \(job.kind) \(job.state)\(job.lastError.map { ": \($0)" } ?? "")") }
         }
     }
