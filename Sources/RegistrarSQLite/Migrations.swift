@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import RegistrarCore
 
@@ -408,18 +409,53 @@ enum Migrations {
                     line INTEGER,                           -- NULL: the order as a whole
                     amount TEXT NOT NULL, currency TEXT NOT NULL,
                     reference TEXT,
+                    surplus INTEGER NOT NULL DEFAULT 0,     -- gives back a duplicate payment, no line's money
                     recorded_by TEXT NOT NULL,
                     at DATETIME NOT NULL
                 );
                 CREATE UNIQUE INDEX refunds_reference ON refunds(order_source, order_ref, reference) WHERE reference IS NOT NULL;
                 CREATE INDEX refunds_order ON refunds(order_source, order_ref);
                 """)
-            // Orders paid before this version: their lines from the order's items (WooCommerce lines' amounts were
-            // not kept before, so only later WooCommerce deliveries are counted).
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE status = 'paid'") {
+            // Orders paid before this version: their lines from the order's items, dated by the payment that paid them.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT o.*, (SELECT MIN(p.created_at) FROM payments p WHERE p.order_reference = o.reference
+                             AND p.transaction_id = o.transaction_id) AS paid_at
+                FROM orders o WHERE o.status = 'paid'
+                """) {
                 guard let order = try? OrderRecord(row: row).order else { continue }
-                try SalesTable.record(SaleLine.lines(of: order.snapshot, paidAt: order.updatedAt), paidAt: order.updatedAt, in: db)
+                let paidAt: Date = row["paid_at"] ?? order.updatedAt
+                try SalesTable.record(SaleLine.lines(of: order.snapshot, paidAt: paidAt), paidAt: paidAt, in: db)
             }
+            // WooCommerce seats paid before it: their enroll jobs say who and which course, not for how much, so they
+            // count as seats (in ISO 4217's "no currency", XXX, at 0.00) and explain their enrollments.
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO sales (source, order_ref, line, course_id, mode, email, quantity, fulfilment, gross, discount,
+                                             currency, paid_at, enroll_key)
+                SELECT 'woocommerce', substr(k, 5, length(k) - 4 - length(line) - 1), CAST(line AS INTEGER), course, mode, email, 1,
+                       'single', '0.00', '0.00', 'XXX', created_at, dedupe_key
+                FROM (SELECT dedupe_key, created_at,
+                             json_extract(payload, '$.course_id') AS course, json_extract(payload, '$.mode') AS mode,
+                             json_extract(payload, '$.email') AS email,
+                             substr(dedupe_key, 1, length(dedupe_key) - 7) AS k,
+                             replace(substr(substr(dedupe_key, 1, length(dedupe_key) - 7),
+                                            length(rtrim(substr(dedupe_key, 1, length(dedupe_key) - 7), '0123456789')) + 1), ':', '') AS line
+                      FROM jobs WHERE kind = 'enroll' AND dedupe_key LIKE 'woo:%:enroll')
+                WHERE course IS NOT NULL AND email IS NOT NULL AND line <> ''
+                """)
+            // And those whose jobs were pruned: the tombstone's serial key is "email|course".
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO sales (source, order_ref, line, course_id, mode, email, quantity, fulfilment, gross, discount,
+                                             currency, paid_at, enroll_key)
+                SELECT 'woocommerce', substr(k, 5, length(k) - 4 - length(line) - 1), CAST(line AS INTEGER),
+                       substr(serial_key, instr(serial_key, '|') + 1), NULL, substr(serial_key, 1, instr(serial_key, '|') - 1), 1,
+                       'single', '0.00', '0.00', 'XXX', COALESCE(finished_at, CURRENT_TIMESTAMP), dedupe_key
+                FROM (SELECT dedupe_key, serial_key, finished_at,
+                             substr(dedupe_key, 1, length(dedupe_key) - 7) AS k,
+                             replace(substr(substr(dedupe_key, 1, length(dedupe_key) - 7),
+                                            length(rtrim(substr(dedupe_key, 1, length(dedupe_key) - 7), '0123456789')) + 1), ':', '') AS line
+                      FROM pruned_jobs WHERE kind = 'enroll' AND dedupe_key LIKE 'woo:%:enroll')
+                WHERE instr(serial_key, '|') > 1 AND line <> ''
+                """)
         }
         return migrator
     }

@@ -5,7 +5,10 @@ import RegistrarStore
 
 extension SQLiteStore: RefundBook {
     public func recordRefund(_ refund: GatewayRefund, actor: String) async throws -> RefundOutcome {
-        guard let outcome = try await recordRefunds([refund], actor: actor).first else { throw RefundError.refused("nothing to record") }
+        let now = clock.now()
+        let maxAttempts = options.maxAttempts
+        let outcome = try await write { db in try Self.record(refund, actor: actor, maxAttempts: maxAttempts, now: now, in: db) }
+        jobsMayRun(outcome.jobs.contains(where: \.created))
         return outcome
     }
 
@@ -13,20 +16,21 @@ extension SQLiteStore: RefundBook {
         let now = clock.now()
         let maxAttempts = options.maxAttempts
         let outcomes = try await write { db -> [RefundOutcome] in
-            var outcomes: [RefundOutcome] = []
-            var refusals: [String] = []
-            for refund in refunds {
+            try refunds.map { refund in
+                func refused(_ reason: String) -> RefundOutcome {
+                    RefundOutcome(refund: RefundRecord(origin: refund.origin, orderSource: .cybersource, orderRef: refund.orderRef,
+                                                       line: refund.line, amount: refund.amount, currency: refund.currency ?? "",
+                                                       reference: refund.reference, at: now),
+                                  alreadyRecorded: false, refused: reason)
+                }
                 do {
-                    outcomes.append(try Self.record(refund, actor: actor, maxAttempts: maxAttempts, now: now, in: db))
+                    return try Self.record(refund, actor: actor, maxAttempts: maxAttempts, now: now, in: db)
                 } catch let error as RefundError {
-                    refusals.append(error.description)
+                    return refused(error.description)
                 } catch let error as OrderError {
-                    refusals.append(error.description)
+                    return refused(error.description)
                 }
             }
-            // Thrown inside the transaction: what was recorded before the refusal is rolled back with it.
-            if !refusals.isEmpty { throw RefundError.refused(refusals.joined(separator: "; ")) }
-            return outcomes
         }
         jobsMayRun(outcomes.contains { $0.jobs.contains(where: \.created) })
         return outcomes
@@ -57,6 +61,12 @@ extension SQLiteStore: RefundBook {
             if let base, let whole = Money.parse(base["amount"]) {
                 let rest = max(0, whole - amounts.values.reduce(0, +))
                 try db.execute(sql: "UPDATE refunds SET amount = ? WHERE id = ?", arguments: [Money.format(rest), base["id"] as Int64])
+            } else {
+                // The order's own row holds what the lines do not (nothing, here), so that the order's next delivery,
+                // listing this refund again, finds it recorded instead of adding the whole amount.
+                try SalesTable.record([RefundRecord(origin: .woocommerce, orderSource: .woocommerce, orderRef: orderRef, amount: 0,
+                                                    currency: currency, reference: String(refundID), at: at)],
+                                      at: at, by: "woocommerce:\(store)", in: db)
             }
         }
     }
@@ -67,7 +77,7 @@ extension SQLiteStore: RefundBook {
         let lines = try SalesTable.lines(source: .cybersource, orderRef: refund.orderRef, in: db)
         let earlier = try SalesTable.refunds(source: .cybersource, orderRef: refund.orderRef, in: db)
         switch GatewayRefundRules.decide(refund, orderCurrency: order.currency, orderStatus: order.status.rawValue, lines: lines,
-                                         refunds: earlier, at: now) {
+                                         refunds: earlier, taken: try SalesTable.taken(orderRef: refund.orderRef, in: db), at: now) {
         case .refused(let reason):
             throw RefundError.refused(reason)
         case .alreadyRecorded(let record):
@@ -96,10 +106,13 @@ extension SQLiteStore: RefundBook {
                         try db.execute(sql: "UPDATE orders SET attention = ?, updated_at = ? WHERE reference = ?",
                                        arguments: [OrderAttention.refundExceedsUnredeemedSeats.rawValue, now, refund.orderRef])
                     }
+                case .other:
+                    break
                 case .codePayment:
                     notes.append("line \(line.line) (\(line.courseID)) paid for a code's seat: the learner keeps it until `registrar codes revoke`")
                 }
             }
+            if record.surplus { notes.append("gives back the payment taken beyond the order's amount: no seat is touched") }
             try audit(actor: actor, action: "order.refund", jobID: nil,
                       detail: "order \(refund.orderRef): \(Money.format(record.amount)) \(record.currency)"
                         + (record.line.map { " on line \($0)" } ?? "") + (record.reference.map { " (\($0))" } ?? "")

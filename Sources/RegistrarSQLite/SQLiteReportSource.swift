@@ -63,7 +63,7 @@ extension SQLiteStore: ReportSource {
                 }
             }
             facts.redemptions = try Row.fetchAll(db, sql: """
-                SELECT r.email, r.code, j.id AS job_id, j.state, j.last_error, r.job_id AS recorded_job
+                SELECT r.email, r.code, c.state AS code_state, j.id AS job_id, j.state, j.last_error, r.job_id AS recorded_job
                 FROM code_redemptions r JOIN codes c ON c.code = r.code LEFT JOIN jobs j ON j.id = r.job_id
                 WHERE c.course_id = ?
                 """, arguments: [courseID]).map { row in
@@ -74,7 +74,8 @@ extension SQLiteStore: ReportSource {
                 } else {
                     job = (row["recorded_job"] as Int64?).map { EnrollmentAudit.JobRef(id: $0, state: "pruned") }
                 }
-                return EnrollmentAudit.Facts.Redemption(email: (row["email"] as String).lowercased(), code: code, job: job)
+                return EnrollmentAudit.Facts.Redemption(email: (row["email"] as String).lowercased(), code: code, job: job,
+                                                        revoked: (row["code_state"] as String) == "void")
             }
             facts.contractLearners = try Row.fetchAll(db, sql: """
                 SELECT l.email, l.contract_id FROM contract_learners l JOIN contract_runs r ON r.contract_id = l.contract_id
@@ -82,7 +83,11 @@ extension SQLiteStore: ReportSource {
                 """, arguments: [courseID]).map { (email: ($0["email"] as String).lowercased(), contractID: $0["contract_id"] as Int64) }
             facts.manual = try Row.fetchAll(db, sql: """
                 SELECT id, state, last_error, json_extract(payload, '$.email') AS email FROM jobs
-                WHERE dedupe_key >= 'cli:enroll:' AND dedupe_key < 'cli:enroll;' AND json_extract(payload, '$.course_id') = ?
+                WHERE dedupe_key >= 'cli:enroll:' AND dedupe_key < 'cli:enroll;' AND json_extract(payload, '$.course_id') = ?1
+                UNION ALL
+                -- Pruned after jobs.retention_days: the tombstone keeps "email|course" as its serial key.
+                SELECT job_id, 'succeeded', NULL, substr(serial_key, 1, length(serial_key) - length(?1) - 1) FROM pruned_jobs
+                WHERE dedupe_key >= 'cli:enroll:' AND dedupe_key < 'cli:enroll;' AND kind = 'enroll' AND serial_key LIKE '%|' || ?1
                 """, arguments: [courseID]).compactMap { row in
                 guard let email = row["email"] as String? else { return nil }
                 return (email: email.lowercased(), job: EnrollmentAudit.JobRef(id: row["id"], state: row["state"], error: row["last_error"]))
@@ -112,8 +117,12 @@ extension SQLiteStore: ReportSource {
     public func gatewayPayments() async throws -> (payments: [Reconciliation.RecordedPayment], orderCurrencies: [String: String]) {
         try await read { db in
             // Every payment the gateway accepted is money it holds, the duplicate of a paid order's included.
+            // An accepted review leaves the payment's decision REVIEW: the transaction that paid the order counts too.
             let payments = try Row.fetchAll(db, sql: """
-                SELECT order_reference, transaction_id, amount, currency, created_at FROM payments WHERE decision = 'ACCEPT'
+                SELECT p.order_reference, p.transaction_id, p.amount, p.currency, MIN(p.created_at) AS created_at
+                FROM payments p JOIN orders o ON o.reference = p.order_reference
+                WHERE p.decision = 'ACCEPT' OR p.transaction_id = o.transaction_id
+                GROUP BY p.order_reference, p.transaction_id
                 """).compactMap { row -> Reconciliation.RecordedPayment? in
                 guard let amount = Money.parse(row["amount"] as String? ?? "") else { return nil }
                 return Reconciliation.RecordedPayment(orderRef: row["order_reference"], transactionID: row["transaction_id"], amount: amount,

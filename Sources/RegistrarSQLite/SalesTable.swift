@@ -26,12 +26,12 @@ enum SalesTable {
     static func record(_ refunds: [RefundRecord], at: Date, by actor: String, in db: Database) throws -> [Bool] {
         guard !refunds.isEmpty else { return [] }
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO refunds (origin, order_source, order_ref, line, amount, currency, reference, recorded_by, at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            INSERT INTO refunds (origin, order_source, order_ref, line, amount, currency, reference, surplus, recorded_by, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """)
         return try refunds.map { refund in
             try statement.execute(arguments: [refund.origin.rawValue, refund.orderSource.rawValue, refund.orderRef, refund.line,
-                                              Money.format(refund.amount), refund.currency, refund.reference, actor, at])
+                                              Money.format(refund.amount), refund.currency, refund.reference, refund.surplus, actor, at])
             return db.changesCount > 0
         }
     }
@@ -56,12 +56,22 @@ enum SalesTable {
                         currency: row["currency"], paidAt: row["paid_at"], enrollKey: row["enroll_key"])
     }
 
+    /// The money the gateway took for a hosted-checkout order: the payment that paid it and any duplicate payment.
+    static func taken(orderRef: String, in db: Database) throws -> Decimal {
+        try String.fetchAll(db, sql: """
+            SELECT p.amount FROM payments p JOIN orders o ON o.reference = p.order_reference
+            WHERE p.order_reference = ? AND p.amount IS NOT NULL
+              AND (p.transaction_id = o.transaction_id OR p.outcome = 'duplicate_payment')
+            GROUP BY p.transaction_id
+            """, arguments: [orderRef]).compactMap(Money.parse).reduce(0, +)
+    }
+
     static func refund(_ row: Row) throws -> RefundRecord {
         guard let origin = RefundRecord.Origin(rawValue: row["origin"]), let source = SaleLine.Source(rawValue: row["order_source"]),
               let amount = Money.parse(row["amount"]) else {
             throw StoreError.corrupt("refunds holds an unreadable refund \(row["id"] as Int64? ?? 0)")
         }
         return RefundRecord(origin: origin, orderSource: source, orderRef: row["order_ref"], line: row["line"], amount: amount,
-                            currency: row["currency"], reference: row["reference"], at: row["at"])
+                            currency: row["currency"], reference: row["reference"], at: row["at"], surplus: row["surplus"])
     }
 }

@@ -15,15 +15,12 @@ public enum ReportError: Error, Sendable, CustomStringConvertible {
     case noRoster
     /// The gateway's report cannot be read: the line and column of the first problem.
     case unreadable(CSVReader.Problem)
-    /// Refunds the report lists that cannot be applied; nothing was.
-    case notApplied(String)
 
     public var description: String {
         switch self {
         case .lms(let message): "the LMS's enrollment list could not be read: \(message)"
         case .noRoster: "the audit needs the LMS (openedx.lms_url and credentials)"
         case .unreadable(let problem): "the report cannot be read: \(problem)"
-        case .notApplied(let reasons): "no refund was applied: \(reasons)"
         }
     }
 }
@@ -60,9 +57,10 @@ public struct ReportDesk: Sendable {
                               invoices: try await store.invoiceFacts(courseID: courseID), courseID: courseID, period: period)
     }
 
-    /// Reconciles the gateway's report; with `apply`, records its unrecorded refunds of known orders in one commit
-    /// (every one checked first: one that cannot be applied applies none). Returns the reconciliation as it
-    /// stood before applying, and how many refunds were recorded now.
+    /// Reconciles the gateway's report; with `apply`, records its unrecorded refunds of known orders in one commit.
+    /// A refund that cannot be applied (an unknown order, another currency, more than is left to refund) stays in
+    /// `refund_not_recorded` with its reason and keeps none of the others from being applied. Returns the
+    /// reconciliation, each unrecorded refund's note saying what became of it, and how many were recorded now.
     public func reconcile(csv: String, apply: Bool, actor: String) async throws -> (Reconciliation, applied: Int) {
         let report: PaymentBatchReport
         switch PaymentBatchReport.parse(csv) {
@@ -71,20 +69,21 @@ public struct ReportDesk: Sendable {
         }
         let (payments, currencies) = try await store.gatewayPayments()
         let refunds = try await store.refunds(courseID: nil)
-        let reconciliation = Reconciliation.compute(report, payments: payments, refunds: refunds, orderCurrencies: currencies)
-        guard apply else { return (reconciliation, 0) }
-        let blocked = reconciliation.refundNotRecorded.filter { entry in
-            !reconciliation.refundsToApply.contains { $0.orderRef == entry.orderRef && $0.reference == entry.requestID }
+        var reconciliation = Reconciliation.compute(report, payments: payments, refunds: refunds, orderCurrencies: currencies)
+        guard apply, !reconciliation.refundsToApply.isEmpty else { return (reconciliation, 0) }
+        let outcomes = try await store.recordRefunds(reconciliation.refundsToApply, actor: actor)
+        var applied = 0
+        for (refund, outcome) in zip(reconciliation.refundsToApply, outcomes) {
+            guard let index = reconciliation.refundNotRecorded.firstIndex(where: {
+                $0.orderRef == refund.orderRef && $0.requestID == refund.reference && $0.note == nil
+            }) else { continue }
+            if let reason = outcome.refused {
+                reconciliation.refundNotRecorded[index].note = "not applied: \(reason)"
+            } else {
+                if !outcome.alreadyRecorded { applied += 1 }
+                reconciliation.refundNotRecorded[index].note = "applied" + (outcome.notes.isEmpty ? "" : ": " + outcome.notes.joined(separator: "; "))
+            }
         }
-        if !blocked.isEmpty {
-            throw ReportError.notApplied(blocked.map { "line \($0.line ?? 0): \($0.note ?? "cannot be applied")" }.joined(separator: "; "))
-        }
-        guard !reconciliation.refundsToApply.isEmpty else { return (reconciliation, 0) }
-        do {
-            let outcomes = try await store.recordRefunds(reconciliation.refundsToApply, actor: actor)
-            return (reconciliation, outcomes.filter { !$0.alreadyRecorded }.count)
-        } catch let error as RefundError {
-            throw ReportError.notApplied(error.description)
-        }
+        return (reconciliation, applied)
     }
 }

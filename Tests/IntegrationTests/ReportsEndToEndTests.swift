@@ -270,8 +270,8 @@ final class ReportsSetup: Sendable {
             (good.replacingOccurrences(of: "Visa,USD,49.00", with: "\"Visa,USD,49.00"), "a quoted field is never closed"),
             (good.replacingOccurrences(of: "USD,49.00", with: "USD,1e3"), "line 3, column 9: amount \"1e3\" is not a decimal amount"),
             (good.replacingOccurrences(of: "USD,49.00", with: "USD,\"10,00\""), "line 3, column 9: amount \"10,00\" is not a decimal amount"),
-            (good.replacingOccurrences(of: "USD,-49.00", with: "EUR,-49.00"), "order R-1 was paid in USD"),
-            (good.replacingOccurrences(of: "-49.00", with: "-60.00"), "more than the 49.00 USD of order R-1"),
+            (good.replacingOccurrences(of: "USD,-49.00,ics_credit", with: "USD,49.00,ics_credit"),
+             "line 4, column 9: amount \"49.00\" of an ics_credit must be negative"),
         ]
         for (index, (text, problem)) in cases.enumerated() {
             let file = setup.dir.path + "/bad-\(index).csv"
@@ -280,6 +280,15 @@ final class ReportsSetup: Sendable {
             #expect(result.status == 1 && result.output.contains(problem), "case \(index): \(result.output)")
         }
         #expect(try await setup.store().refunds(courseID: nil).isEmpty, "nothing was applied")
+        // Refunds that cannot be applied are listed with their reason; the others are applied.
+        let mixed = Self.gatewayReport(["C-1,R-1,EUR,-49.00,ics_credit", "C-2,R-1,USD,-60.00,ics_credit", "C-3,LEGACY-7,USD,-5.00,ics_credit"])
+        try mixed.write(toFile: setup.dir.path + "/mixed.csv", atomically: true, encoding: .utf8)
+        let listed = try await setup.cli(["reports", "reconcile", "--cybersource", setup.dir.path + "/mixed.csv", "--apply-refunds", "--json"])
+        #expect(listed.status == 0, "\(listed.output)")
+        let notes = JSONValue.parse(listed.output)?["refund_not_recorded"]?.arrayValue?.compactMap { $0["note"]?.stringValue } ?? []
+        #expect(notes.count == 3 && notes[0].contains("paid in USD") && notes[1].contains("more than the 49.00 USD")
+                && notes[2].contains("no order LEGACY-7"), "\(notes)")
+        #expect(try await setup.store().refunds(courseID: nil).isEmpty)
         try await setup.settle()
         #expect(await setup.sandbox.ledger().filter { $0.action == .unenroll }.isEmpty)
         await setup.shutdown()

@@ -86,24 +86,39 @@ import Testing
     }
 
     @Test(arguments: Backends.all)
-    func refundsFromOneReportAreAllRecordedOrNone(_ backend: StoreBackend) async throws {
+    func aRefusedRefundOfAReportKeepsNoneOfTheOthersFromBeingRecorded(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             try await paidCheckout(store, "RG-3", items: [OrderItem(courseID: course, quantity: 1, unitPrice: "49.00")])
-            await #expect(throws: RefundError.self) {
-                try await store.recordRefunds([GatewayRefund(orderRef: "RG-3", amount: 49, reference: "C1", origin: .reconciliation),
-                                               GatewayRefund(orderRef: "RG-404", amount: 1, reference: "C2", origin: .reconciliation)],
-                                              actor: "fiona")
-            }
-            #expect(try await store.refunds(courseID: nil).isEmpty)
-            #expect(try await store.jobs(JobFilter(kind: .unenroll)).isEmpty)
-            await #expect(throws: RefundError.self) {
-                try await store.recordRefunds([GatewayRefund(orderRef: "RG-3", amount: 30, reference: "C1"),
-                                               GatewayRefund(orderRef: "RG-3", amount: 30, reference: "C3")], actor: "fiona")
-            }
-            #expect(try await store.refunds(courseID: nil).isEmpty, "the second exceeds what the first left: neither is recorded")
-            let done = try await store.recordRefunds([GatewayRefund(orderRef: "RG-3", amount: 49, reference: "C1", origin: .reconciliation)],
-                                                     actor: "fiona")
-            #expect(done.count == 1 && done[0].jobs.count == 1 && done[0].refund.origin == .reconciliation)
+            let outcomes = try await store.recordRefunds([
+                GatewayRefund(orderRef: "RG-3", amount: 30, reference: "C1", origin: .reconciliation),
+                GatewayRefund(orderRef: "RG-404", amount: 1, reference: "C2", origin: .reconciliation),
+                GatewayRefund(orderRef: "RG-3", amount: 30, reference: "C3", origin: .reconciliation),
+                GatewayRefund(orderRef: "RG-3", amount: 19, reference: "C4", origin: .reconciliation),
+            ], actor: "fiona")
+            #expect(outcomes.map { $0.refused == nil } == [true, false, false, true])
+            #expect(outcomes[1].refused == "no order RG-404" && outcomes[2].refused?.contains("more than the 19.00 USD") == true)
+            #expect(try await store.refunds(courseID: nil).map(\.reference) == ["C1", "C4"])
+            #expect(outcomes[3].jobs.count == 1, "30 + 19 gives the seat back whole")
+            let again = try await store.recordRefunds([GatewayRefund(orderRef: "RG-3", amount: 30, reference: "C1", origin: .reconciliation)],
+                                                      actor: "fiona")
+            #expect(again[0].alreadyRecorded && again[0].refused == nil)
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func aDuplicatePaymentIsRefundedBeforeAnySeat(_ backend: StoreBackend) async throws {
+        try await backend.with { store in
+            try await paidCheckout(store, "RG-5", items: [OrderItem(courseID: course, quantity: 1, unitPrice: "49.00")])
+            _ = try await store.applyPayment(VerifiedCallback(profileID: "p1", referenceNumber: "RG-5", transactionID: "T-again",
+                                                              currency: "USD", decision: .accept, requestAmount: 49, authAmount: 49,
+                                                              signedDateTime: Date()),
+                                             delivery: NewDelivery(source: "cybersource", body: [], verdict: "accepted", httpStatus: 200))
+            let duplicate = try await store.recordRefund(GatewayRefund(orderRef: "RG-5", amount: 49, reference: "C-dup"), actor: "op")
+            #expect(duplicate.refund.surplus && duplicate.jobs.isEmpty, "the learner paid twice: giving one back leaves the seat")
+            let seat = try await store.recordRefund(GatewayRefund(orderRef: "RG-5", amount: 49, reference: "C-seat"), actor: "op")
+            #expect(!seat.refund.surplus && seat.jobs.count == 1)
+            let payments = try await store.gatewayPayments().payments.filter { $0.orderRef == "RG-5" }
+            #expect(payments.map(\.transactionID).sorted() == ["T-RG-5", "T-again"])
         }
     }
 

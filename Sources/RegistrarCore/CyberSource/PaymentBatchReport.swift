@@ -64,6 +64,11 @@ public struct PaymentBatchReport: Sendable, Equatable {
                 return .failure(.init(line: record.line, column: column(of: "transaction_type"),
                                       message: "transaction_type \"\(value("transaction_type"))\" is neither ics_bill nor ics_credit"))
             }
+            // A payment is money in, a refund money out: the other sign is a file edited by hand or misread.
+            if (kind == .payment && amount < 0) || (kind == .refund && amount > 0) {
+                return .failure(.init(line: record.line, column: column(of: "amount"),
+                                      message: "amount \"\(value("amount"))\" of an \(kind.rawValue) must be \(kind == .payment ? "positive" : "negative")"))
+            }
             let currency = value("currency")
             guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
                 return .failure(.init(line: record.line, column: column(of: "currency"), message: "currency \"\(currency)\" is not a three-letter code"))

@@ -115,7 +115,8 @@ public struct EnrollmentAudit: Sendable, Equatable {
             }
         }
         var withoutEnrollment: [Finding] = []
-        for grant in grants where !grant.refunded && grant.kind != .manual && !activeEmails.contains(grant.email) {
+        // Paid seats and redemptions only: an attached contract learner may not have registered yet.
+        for grant in grants where !grant.refunded && [.paidSeat, .code].contains(grant.kind) && !activeEmails.contains(grant.email) {
             withoutEnrollment.append(Finding(email: grant.email, username: nil, courseID: courseID, reference: grant.reference, job: grant.job))
         }
         return EnrollmentAudit(courseID: courseID, active: active, inactive: inactive, byCause: counts,
@@ -185,11 +186,14 @@ extension EnrollmentAudit {
             /// As logs show it: a finance report is not where a whole code belongs.
             public var code: String
             public var job: JobRef?
+            /// The code was voided after it was redeemed (`codes revoke`): it no longer explains the enrollment.
+            public var revoked: Bool
 
-            public init(email: String, code: String, job: JobRef?) {
+            public init(email: String, code: String, job: JobRef?, revoked: Bool = false) {
                 self.email = email
                 self.code = code
                 self.job = job
+                self.revoked = revoked
             }
         }
 
@@ -226,7 +230,7 @@ extension EnrollmentAudit {
             grants.append(Grant(kind: .paidSeat, email: line.email, reference: reference,
                                 job: line.enrollKey.flatMap { facts.enrollJobs[$0] }, refunded: refunded.contains(line.key)))
         }
-        grants += facts.redemptions.map { Grant(kind: .code, email: $0.email, reference: "code \($0.code)", job: $0.job) }
+        grants += facts.redemptions.map { Grant(kind: .code, email: $0.email, reference: "code \($0.code)", job: $0.job, refunded: $0.revoked) }
         grants += facts.contractLearners.map { Grant(kind: .contract, email: $0.email, reference: "contract \($0.contractID)") }
         grants += facts.manual.map { Grant(kind: .manual, email: $0.email, reference: "job \($0.job.id)", job: $0.job) }
         return grants

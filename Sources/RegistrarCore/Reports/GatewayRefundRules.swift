@@ -39,8 +39,10 @@ public enum GatewayRefundRules {
     /// - Parameters:
     ///   - lines: the order's recorded lines (empty: the order was never paid).
     ///   - refunds: the order's refunds recorded so far.
+    ///   - taken: the money the gateway took for the order (a duplicate payment counts): a refund within what was
+    ///     taken beyond the lines gives that back first, and gives back no line.
     public static func decide(_ refund: GatewayRefund, orderCurrency: String, orderStatus: String, lines: [SaleLine],
-                              refunds: [RefundRecord], at: Date) -> Verdict {
+                              refunds: [RefundRecord], taken: Decimal, at: Date) -> Verdict {
         let label = "order \(refund.orderRef)"
         let currency = (refund.currency ?? orderCurrency).uppercased()
         if let reference = refund.reference, let earlier = refunds.first(where: { $0.reference == reference }) {
@@ -57,26 +59,38 @@ public enum GatewayRefundRules {
         guard !lines.isEmpty, orderStatus == "paid" else {
             return .refused("\(label) is \(orderStatus): only a paid order can be refunded")
         }
-        let refunded = RefundAllocation.refunded(lines: lines, refunds: refunds)
-        let available: Decimal
+        let source = lines[0].source
+        func record(surplus: Bool) -> RefundRecord {
+            RefundRecord(origin: refund.origin, orderSource: source, orderRef: refund.orderRef, line: refund.line, amount: refund.amount,
+                         currency: currency, reference: refund.reference, at: at, surplus: surplus)
+        }
+        let linesNet = lines.reduce(Decimal(0)) { $0 + max(0, $1.net) }
+        let surplusLeft = max(0, taken - linesNet) - refunds.filter(\.surplus).reduce(Decimal(0)) { $0 + $1.amount }
+        if refund.line == nil, surplusLeft > 0 {
+            guard refund.amount <= surplusLeft else {
+                return .refused("\(label) was paid \(Money.format(surplusLeft)) \(currency) more than its amount (a duplicate payment): "
+                    + "record that refund first (--amount \(Money.format(surplusLeft))), or name the --line refunded")
+            }
+            return .record(record(surplus: true), givesBack: [])
+        }
+        let lineRefunds = refunds.filter { !$0.surplus }
+        let orderLeft = linesNet - lineRefunds.reduce(Decimal(0)) { $0 + $1.amount }
+        let refunded = RefundAllocation.refunded(lines: lines, refunds: lineRefunds)
+        var available = orderLeft
         if let number = refund.line {
             guard let line = lines.first(where: { $0.line == number }) else {
                 return .refused("\(label) has no line \(number) (its lines: \(lines.map { String($0.line) }.sorted().joined(separator: ", ")))")
             }
-            available = line.net - (refunded[line.key] ?? 0)
-        } else {
-            available = lines.reduce(Decimal(0)) { $0 + $1.net } - refunds.reduce(Decimal(0)) { $0 + $1.amount }
+            available = min(orderLeft, line.net - (refunded[line.key] ?? 0))
         }
         guard refund.amount <= available else {
             return .refused("\(Money.format(refund.amount)) \(currency) is more than the \(Money.format(max(0, available))) \(currency) "
                 + (refund.line.map { "of line \($0) " } ?? "") + "of \(label) not yet refunded")
         }
-        let source = lines[0].source
-        let record = RefundRecord(origin: refund.origin, orderSource: source, orderRef: refund.orderRef, line: refund.line,
-                                  amount: refund.amount, currency: currency, reference: refund.reference, at: at)
-        let before = RefundAllocation.whollyRefunded(lines: lines, refunds: refunds)
-        let after = RefundAllocation.whollyRefunded(lines: lines, refunds: refunds + [record])
+        let made = record(surplus: false)
+        let before = RefundAllocation.whollyRefunded(lines: lines, refunds: lineRefunds)
+        let after = RefundAllocation.whollyRefunded(lines: lines, refunds: lineRefunds + [made])
         let givesBack = lines.filter { after.contains($0.key) && !before.contains($0.key) }.sorted { $0.line < $1.line }
-        return .record(record, givesBack: givesBack)
+        return .record(made, givesBack: givesBack)
     }
 }

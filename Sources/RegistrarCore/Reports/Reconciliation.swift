@@ -83,10 +83,15 @@ public struct Reconciliation: Sendable, Equatable {
                 let amount = -row.amount
                 var entry = Entry(orderRef: row.merchantReference, requestID: row.requestID, line: row.line, gatewayAmount: amount,
                                   registrarAmount: nil, currency: row.currency, note: nil)
-                if recordedRefunds.contains(key) {
-                    entry.registrarAmount = refunds.first { $0.orderRef == key.order && $0.reference == key.request }?.amount
-                    entry.note = "refund"
-                    result.matched.append(entry)
+                if recordedRefunds.contains(key), let recorded = refunds.first(where: { $0.orderRef == key.order && $0.reference == key.request }) {
+                    entry.registrarAmount = recorded.amount
+                    if recorded.amount == amount, recorded.currency.uppercased() == row.currency {
+                        entry.note = "refund"
+                        result.matched.append(entry)
+                    } else {
+                        entry.note = "the gateway refunded \(Money.format(amount)) \(row.currency), Registrar recorded \(Money.format(recorded.amount)) \(recorded.currency)"
+                        result.amountMismatch.append(entry)
+                    }
                     continue
                 }
                 if let currency = orderCurrencies[row.merchantReference] {

@@ -71,13 +71,14 @@ public struct RevenueReport: Sendable, Equatable {
             rows[Key(course: course, currency: currency)] ?? Row(courseID: course, currency: currency)
         }
         func wanted(_ course: String) -> Bool { courseID == nil || course == courseID }
-        for line in lines where wanted(line.courseID) && period.contains(line.paidAt) {
+        for line in lines where line.isCourse && wanted(line.courseID) && period.contains(line.paidAt) {
             var entry = row(line.courseID, line.currency)
             if line.isSingleSeatMoney { entry.singleSeatGross += line.gross } else { entry.multiSeatGross += line.gross }
             entry.discounts += line.discount
             rows[Key(course: line.courseID, currency: line.currency)] = entry
         }
-        for share in RefundAllocation.shares(lines: lines, refunds: refunds) where wanted(share.courseID) && period.contains(share.at) {
+        for share in RefundAllocation.shares(lines: lines, refunds: refunds)
+        where share.isCourse && wanted(share.courseID) && period.contains(share.at) {
             var entry = row(share.courseID, share.currency)
             entry.refunds += share.amount
             rows[Key(course: share.courseID, currency: share.currency)] = entry

@@ -17,6 +17,9 @@ public struct SaleLine: Sendable, Equatable {
         case codes
         /// The payment for a priced code's seat: the code explains the enrollment, the money is a single seat's.
         case codePayment = "code_payment"
+        /// What a store order took beyond its course lines (other items, tax, shipping): no course's money, kept
+        /// so that a refund of the order by amount is not all put on its course lines.
+        case other
     }
 
     public var source: Source
@@ -61,8 +64,13 @@ public struct SaleLine: Sendable, Equatable {
     /// Explains one enrollment of its buyer by itself (not through a code).
     public var enrollsBuyer: Bool { fulfilment == .single || fulfilment == .buyer }
 
-    /// Counted in the single-seat gross: every line but those sold as codes.
-    public var isSingleSeatMoney: Bool { fulfilment != .codes }
+    /// A paid single seat as the seat count has it: one seat enrolling its buyer.
+    public var isSingleSeat: Bool { enrollsBuyer && quantity == 1 }
+
+    /// Counted in the single-seat gross (one seat); the rest of a course's money is multi-seat.
+    public var isSingleSeatMoney: Bool { fulfilment == .codePayment || isSingleSeat }
+
+    public var isCourse: Bool { fulfilment != .other }
 
     public var key: LineKey { LineKey(source: source, orderRef: orderRef, line: line) }
 
@@ -102,9 +110,12 @@ public struct RefundRecord: Sendable, Equatable {
     /// The WooCommerce refund id, the gateway's request id, or the operator's; nil when none was given.
     public var reference: String?
     public var at: Date
+    /// Gives back a payment taken beyond the order's amount (a duplicate payment): no line's money.
+    public var surplus: Bool
 
     public init(origin: Origin, orderSource: SaleLine.Source, orderRef: String, line: Int? = nil, amount: Decimal,
-                currency: String, reference: String? = nil, at: Date) {
+                currency: String, reference: String? = nil, at: Date, surplus: Bool = false) {
+        self.surplus = surplus
         self.origin = origin
         self.orderSource = orderSource
         self.orderRef = orderRef

@@ -23,7 +23,7 @@ public struct SeatsReport: Sendable, Equatable {
     }
 
     public var courseID: String
-    /// Lines of one seat that enrolled their buyer and were not refunded whole.
+    /// Lines of one seat (quantity 1) that enrolled their buyer and were not refunded whole.
     public var paidSingleSeats: Int
     /// Codes standing (redeemed or not), by origin: a voided code was not sold.
     public var codesGenerated: [CodeFact.Origin: Int]
@@ -38,7 +38,7 @@ public struct SeatsReport: Sendable, Equatable {
     public static func compute(courseID: String, lines: [SaleLine], refunds: [RefundRecord], codes: [CodeFact],
                                staff: Set<String>) -> SeatsReport {
         let refunded = RefundAllocation.whollyRefunded(lines: lines, refunds: refunds)
-        let paid = lines.filter { $0.courseID == courseID && $0.enrollsBuyer && !refunded.contains($0.key) }
+        let paid = lines.filter { $0.courseID == courseID && $0.isSingleSeat && !refunded.contains($0.key) }
         var generated: [CodeFact.Origin: Int] = [:]
         for origin in CodeFact.Origin.allCases { generated[origin] = 0 }
         var redeemed = 0, unredeemed = 0, void = 0, redeemedByStaff = 0

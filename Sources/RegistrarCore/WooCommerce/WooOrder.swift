@@ -15,10 +15,13 @@ public struct WooOrder: Sendable, Equatable {
     public var refunds: [WooRefundReference]
     /// ISO 4217, upper-cased; nil when absent.
     public var currency: String?
+    /// What the customer paid, tax and shipping included; nil when absent or unreadable.
+    public var total: Decimal?
 
     public init(id: Int, number: String? = nil, status: String, billingEmail: String? = nil,
                 dateModifiedGMT: String? = nil, lineItems: [WooLineItem] = [], refunds: [WooRefundReference] = [],
-                currency: String? = nil) {
+                currency: String? = nil, total: Decimal? = nil) {
+        self.total = total
         self.id = id
         self.number = number ?? String(id)
         self.status = status

@@ -47,7 +47,7 @@ enum WooOrderReader {
     /// Every field `order` and `line` read, and nothing else: the rest of an order (addresses, taxes, links) is
     /// checked as JSON but never built. Keep it in step with the readers below.
     static let selection = JSONSelection.members([
-        "id": .everything, "status": .everything, "number": .everything, "date_modified_gmt": .everything, "currency": .everything,
+        "id": .everything, "status": .everything, "number": .everything, "date_modified_gmt": .everything, "currency": .everything, "total": .everything,
         "billing": .members(["email": .everything]),
         "line_items": .elements(.members([
             "id": .everything, "name": .everything, "product_id": .everything, "variation_id": .everything,
@@ -77,7 +77,8 @@ enum WooOrderReader {
         return WooOrder(id: id, number: number, status: status, billingEmail: email,
                         dateModifiedGMT: text(fields["date_modified_gmt"]).flatMap { $0.isEmpty ? nil : $0 },
                         lineItems: lines, refunds: refunds,
-                        currency: text(fields["currency"]).map { $0.uppercased() }.flatMap { $0.isEmpty ? nil : $0 })
+                        currency: text(fields["currency"]).map { $0.uppercased() }.flatMap { $0.isEmpty ? nil : $0 },
+                        total: text(fields["total"]).flatMap(Money.parse))
     }
 
     static func line(_ value: JSONValue, _ path: @autoclosure () -> String) throws(WooParseError) -> WooLineItem {

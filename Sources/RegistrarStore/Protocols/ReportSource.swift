@@ -30,7 +30,8 @@ public protocol RefundBook: Sendable {
     /// `RefundError.refused` (nothing recorded) or `OrderError.notFound`.
     func recordRefund(_ refund: GatewayRefund, actor: String) async throws -> RefundOutcome
 
-    /// Records several refunds in one commit, or none: one refused refuses them all.
+    /// Records several refunds in one commit: each is decided after the ones before it, and one refused (its
+    /// reason in its outcome) keeps none of the others from being recorded.
     func recordRefunds(_ refunds: [GatewayRefund], actor: String) async throws -> [RefundOutcome]
 
     /// Says which lines a WooCommerce refund (recorded from the order's `refunds[]`, for the order as a whole)
@@ -47,8 +48,11 @@ public struct RefundOutcome: Sendable {
     public var jobs: [EnqueuedJob]
     /// What happened to the lines given back: codes voided, seats an operator must see to.
     public var notes: [String]
+    /// Why the refund was not recorded (`recordRefunds` only); nil when it was, now or before.
+    public var refused: String?
 
-    public init(refund: RefundRecord, alreadyRecorded: Bool, jobs: [EnqueuedJob] = [], notes: [String] = []) {
+    public init(refund: RefundRecord, alreadyRecorded: Bool, jobs: [EnqueuedJob] = [], notes: [String] = [], refused: String? = nil) {
+        self.refused = refused
         self.refund = refund
         self.alreadyRecorded = alreadyRecorded
         self.jobs = jobs
