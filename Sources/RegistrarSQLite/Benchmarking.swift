@@ -25,10 +25,11 @@ extension SQLiteStore {
         try await write { db in
             try db.execute(sql: """
                 WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
-                INSERT INTO sales (source, order_ref, line, course_id, mode, email, quantity, fulfilment, gross, discount, currency,
-                                   paid_at, enroll_key)
-                SELECT 'woocommerce', 'main:' || n, n * 10 + 1, ?2, 'audit', ?3 || n || '@' || ?4, 1, 'single', '49.00', '0.00', 'USD',
-                       strftime('%Y-%m-%d %H:%M:%f', 'now'), 'woo:main:' || n || ':' || (n * 10 + 1) || ':enroll'
+                INSERT INTO sales (source, order_ref, email, currency, paid_at, lines)
+                SELECT 'woocommerce', 'main:' || n, ?3 || n || '@' || ?4, 'USD', strftime('%Y-%m-%d %H:%M:%f', 'now'),
+                       json_array(json_object('line', n * 10 + 1, 'course_id', ?2, 'mode', 'audit', 'quantity', 1, 'fulfilment', 'single',
+                                              'gross', '49.00', 'discount', '0.00',
+                                              'enroll_key', 'woo:main:' || n || ':' || (n * 10 + 1) || ':enroll'))
                 FROM seq
                 """, arguments: [count, courseID, prefix, domain])
             try db.execute(sql: """

@@ -48,9 +48,8 @@ extension SQLiteStore: RefundBook {
             let base = try Row.fetchOne(db, sql: """
                 SELECT id, amount, currency, at FROM refunds WHERE order_source = 'woocommerce' AND order_ref = ? AND reference = ?
                 """, arguments: [orderRef, String(refundID)])
-            let saleCurrency = try String.fetchOne(db, sql: """
-                SELECT currency FROM sales WHERE source = 'woocommerce' AND order_ref = ? LIMIT 1
-                """, arguments: [orderRef])
+            let saleCurrency = try String.fetchOne(db, sql: "SELECT currency FROM woo_orders WHERE store = ? AND order_id = ?",
+                                                   arguments: [store, orderID])
             guard let currency = (base?["currency"] as String?) ?? saleCurrency else { return }
             let at: Date = base?["at"] ?? now
             let lines = amounts.sorted { $0.key < $1.key }.map { line, amount in
@@ -74,7 +73,7 @@ extension SQLiteStore: RefundBook {
     /// Decides and applies one refund inside the caller's transaction.
     static func record(_ refund: GatewayRefund, actor: String, maxAttempts: Int, now: Date, in db: Database) throws -> RefundOutcome {
         guard let order = try order(refund.orderRef, in: db) else { throw OrderError.notFound(refund.orderRef) }
-        let lines = try SalesTable.lines(source: .cybersource, orderRef: refund.orderRef, in: db)
+        let lines = try SalesTable.checkoutLines(orderRef: refund.orderRef, in: db)
         let earlier = try SalesTable.refunds(source: .cybersource, orderRef: refund.orderRef, in: db)
         switch GatewayRefundRules.decide(refund, orderCurrency: order.currency, orderStatus: order.status.rawValue, lines: lines,
                                          refunds: earlier, taken: try SalesTable.taken(orderRef: refund.orderRef, in: db), at: now) {

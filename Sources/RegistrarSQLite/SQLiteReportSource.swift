@@ -6,11 +6,17 @@ import RegistrarStore
 extension SQLiteStore: ReportSource {
     public func saleLines(courseID: String?) async throws -> [SaleLine] {
         try await read { db in
-            guard let courseID else { return try Row.fetchAll(db, sql: "SELECT * FROM sales").map(SalesTable.line) }
-            return try Row.fetchAll(db, sql: """
-                SELECT s.* FROM sales s
-                WHERE (s.source, s.order_ref) IN (SELECT source, order_ref FROM sales WHERE course_id = ?)
-                """, arguments: [courseID]).map(SalesTable.line)
+            // Read through once: an order's lines come whole when one of them is the course's (a refund of the order
+            // is spread over all of them). `instr` skips the rows that cannot hold the course before they are parsed.
+            let rows = try Row.fetchAll(db, sql: courseID == nil ? "SELECT * FROM sales ORDER BY id" : """
+                SELECT * FROM sales WHERE (source, order_ref) IN (SELECT source, order_ref FROM sales WHERE instr(lines, ?) > 0) ORDER BY id
+                """, arguments: StatementArguments(courseID.map { [JSONValue.string($0).jsonText] } ?? []))
+            var lines = try rows.flatMap(SalesTable.lines)
+            if let courseID {
+                let orders = Set(lines.filter { $0.courseID == courseID }.map { "\($0.source.rawValue) \($0.orderRef)" })
+                lines = lines.filter { orders.contains("\($0.source.rawValue) \($0.orderRef)") }
+            }
+            return try SalesTable.withOtherItems(lines, in: db)
         }
     }
 
@@ -19,8 +25,8 @@ extension SQLiteStore: ReportSource {
             guard let courseID else { return try Row.fetchAll(db, sql: "SELECT * FROM refunds ORDER BY id").map(SalesTable.refund) }
             return try Row.fetchAll(db, sql: """
                 SELECT r.* FROM refunds r
-                WHERE (r.order_source, r.order_ref) IN (SELECT source, order_ref FROM sales WHERE course_id = ?) ORDER BY r.id
-                """, arguments: [courseID]).map(SalesTable.refund)
+                WHERE (r.order_source, r.order_ref) IN (SELECT source, order_ref FROM sales WHERE instr(lines, ?) > 0) ORDER BY r.id
+                """, arguments: [JSONValue.string(courseID).jsonText]).map(SalesTable.refund)
         }
     }
 

@@ -6,18 +6,26 @@ import RegistrarStore
 /// The `sales` and `refunds` tables: what was paid and what was given back, written where orders are paid and
 /// refunded, read by the reports.
 enum SalesTable {
-    /// Records paid lines once: a line already recorded (a delivery seen again) keeps its first record.
-    static func record(_ lines: [SaleLine], paidAt: Date, in db: Database) throws {
+    /// Records paid lines: one row per order, appended. A hosted-checkout order's row is kept once (a second
+    /// payment finds it); a store's lines are passed here only the first time (intake decides which).
+    /// `json`: the lines already written as `SaleLine.linesJSON` does, when they are one order's.
+    static func record(_ lines: [SaleLine], paidAt: Date, json: String? = nil, in db: Database) throws {
         guard !lines.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO sales (source, order_ref, line, course_id, mode, email, quantity, fulfilment, gross, discount, currency,
-                               paid_at, enroll_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """)
+        var groups: [(first: SaleLine, lines: [SaleLine])] = []
         for line in lines {
-            try statement.execute(arguments: [line.source.rawValue, line.orderRef, line.line, line.courseID, line.mode, line.email,
-                                              line.quantity, line.fulfilment.rawValue, Money.format(line.gross),
-                                              Money.format(line.discount), line.currency, paidAt, line.enrollKey])
+            if let index = groups.firstIndex(where: { $0.first.source == line.source && $0.first.orderRef == line.orderRef }) {
+                groups[index].lines.append(line)
+            } else {
+                groups.append((line, [line]))
+            }
+        }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO sales (source, order_ref, email, currency, paid_at, lines) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """)
+        let paid = StoredDate.text(paidAt)
+        for group in groups {
+            try statement.execute(arguments: [group.first.source.rawValue, group.first.orderRef, group.first.email, group.first.currency,
+                                              paid, groups.count == 1 ? json ?? SaleLine.linesJSON(group.lines) : SaleLine.linesJSON(group.lines)])
         }
     }
 
@@ -31,14 +39,36 @@ enum SalesTable {
             """)
         return try refunds.map { refund in
             try statement.execute(arguments: [refund.origin.rawValue, refund.orderSource.rawValue, refund.orderRef, refund.line,
-                                              Money.format(refund.amount), refund.currency, refund.reference, refund.surplus, actor, at])
+                                              Money.format(refund.amount), refund.currency, refund.reference, refund.surplus, actor,
+                                              StoredDate.text(at)])
             return db.changesCount > 0
         }
     }
 
-    static func lines(source: SaleLine.Source, orderRef: String, in db: Database) throws -> [SaleLine] {
-        try Row.fetchAll(db, sql: "SELECT * FROM sales WHERE source = ? AND order_ref = ? ORDER BY line",
-                         arguments: [source.rawValue, orderRef]).map(line)
+    /// A hosted-checkout order's lines (through `sales_checkout`).
+    static func checkoutLines(orderRef: String, in db: Database) throws -> [SaleLine] {
+        try Row.fetchAll(db, sql: "SELECT * FROM sales WHERE source = 'cybersource' AND order_ref = ?", arguments: [orderRef])
+            .flatMap(lines).sorted { $0.line < $1.line }
+    }
+
+    /// Adds to each store order's course lines what its customer paid beyond them (other items, tax, shipping),
+    /// as a line of its own (`.other`, line 0): a refund by amount is spread over it too.
+    static func withOtherItems(_ lines: [SaleLine], in db: Database) throws -> [SaleLine] {
+        var byOrder: [String: [SaleLine]] = [:]
+        for line in lines where line.source == .woocommerce { byOrder[line.orderRef, default: []].append(line) }
+        guard !byOrder.isEmpty else { return lines }
+        var result = lines
+        let total = try db.cachedStatement(sql: "SELECT total FROM woo_orders WHERE store = ? AND order_id = ?")
+        for (orderRef, courseLines) in byOrder {
+            guard let colon = orderRef.lastIndex(of: ":"), let id = Int(orderRef[orderRef.index(after: colon)...]),
+                  let text = try String.fetchOne(total, arguments: [String(orderRef[..<colon]), id]), let paid = Money.parse(text)
+            else { continue }
+            let courses = courseLines.reduce(Decimal(0)) { $0 + $1.net }
+            guard paid > courses, let first = courseLines.first else { continue }
+            result.append(SaleLine(source: .woocommerce, orderRef: orderRef, line: 0, courseID: "", email: first.email, quantity: 0,
+                                   fulfilment: .other, gross: paid - courses, currency: first.currency, paidAt: first.paidAt))
+        }
+        return result
     }
 
     static func refunds(source: SaleLine.Source, orderRef: String, in db: Database) throws -> [RefundRecord] {
@@ -46,14 +76,14 @@ enum SalesTable {
                          arguments: [source.rawValue, orderRef]).map(refund)
     }
 
-    static func line(_ row: Row) throws -> SaleLine {
-        guard let source = SaleLine.Source(rawValue: row["source"]), let fulfilment = SaleLine.Fulfilment(rawValue: row["fulfilment"]),
-              let gross = Money.parse(row["gross"]), let discount = Money.parse(row["discount"]) else {
-            throw StoreError.corrupt("sales holds an unreadable line of \(row["order_ref"] as String? ?? "?")")
+    /// The lines of one row.
+    static func lines(_ row: Row) throws -> [SaleLine] {
+        guard let source = SaleLine.Source(rawValue: row["source"]),
+              let lines = SaleLine.lines(json: row["lines"], source: source, orderRef: row["order_ref"], email: row["email"],
+                                         currency: row["currency"], paidAt: row["paid_at"]) else {
+            throw StoreError.corrupt("sales holds unreadable lines of \(row["order_ref"] as String? ?? "?")")
         }
-        return SaleLine(source: source, orderRef: row["order_ref"], line: row["line"], courseID: row["course_id"], mode: row["mode"],
-                        email: row["email"], quantity: row["quantity"], fulfilment: fulfilment, gross: gross, discount: discount,
-                        currency: row["currency"], paidAt: row["paid_at"], enrollKey: row["enroll_key"])
+        return lines
     }
 
     /// The money the gateway took for a hosted-checkout order: the payment that paid it and any duplicate payment.

@@ -74,13 +74,29 @@ enum WooOrderLedger {
                                        knownAbsent: decided.absentKeys, in: db)
         if case .order(let order) = payload, decision.verdict != .stale {
             try db.cachedStatement(sql: """
-                INSERT INTO woo_orders (store, order_id, newest_modified_gmt, status, updated_at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO woo_orders (store, order_id, newest_modified_gmt, status, updated_at, total, currency)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(store, order_id) DO UPDATE SET
                     newest_modified_gmt = COALESCE(excluded.newest_modified_gmt, newest_modified_gmt),
-                    status = excluded.status, updated_at = excluded.updated_at
-                """).execute(arguments: [storeID, order.id, decision.newestModifiedGMT, order.status, StoredDate.text(now)])
+                    status = excluded.status, updated_at = excluded.updated_at,
+                    total = COALESCE(total, excluded.total), currency = COALESCE(currency, excluded.currency)
+                """).execute(arguments: [storeID, order.id, decision.newestModifiedGMT, order.status, StoredDate.text(now),
+                                          order.totalText, order.currency])
         }
-        if !decision.sales.isEmpty { try SalesTable.record(decision.sales, paidAt: now, in: db) }
+        // A line's sale once: when its enroll job is new, or (a line sold as codes) before its first codes are made.
+        var sales: [SaleLine] = []
+        for sale in decision.sales {
+            if let key = sale.enrollKey {
+                if decided.absentKeys.contains(key) && decision.jobs.contains(where: { $0.dedupeKey == key }) { sales.append(sale) }
+            } else if try !(Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM codes INDEXED BY codes_source WHERE source = 'order' AND source_ref = ?)
+                """), arguments: ["\(sale.orderRef):\(sale.line)"]) ?? false) {
+                sales.append(sale)
+            }
+        }
+        if !sales.isEmpty {
+            try SalesTable.record(sales, paidAt: now, json: sales.count == decision.sales.count ? decision.salesJSON : nil, in: db)
+        }
         if !decision.refunds.isEmpty { try SalesTable.record(decision.refunds, at: now, by: "woocommerce:\(storeID)", in: db) }
         // After the order's row exists: a shortfall of seats flags it.
         var seatNotes: [String] = []

@@ -16,7 +16,7 @@ import Testing
         async throws {
         let order = WooOrder(id: 500, status: status, billingEmail: "wes@example.com", dateModifiedGMT: modified,
                              lineItems: [WooLineItem(id: 501, productID: 93, quantity: 1, subtotal: 49, total: Decimal(string: "39.20")!)],
-                             refunds: refunds, currency: "USD")
+                             refunds: refunds, currency: "USD", total: Decimal(string: "59.20")!)
         _ = try await store.recordWooCommerce(WooIntake.prepared(.order(order), rules: rules), delivery: NewDelivery(
             source: "woocommerce", channel: "main", body: Array("{}".utf8), verdict: "", httpStatus: 200))
     }
@@ -42,8 +42,9 @@ import Testing
             try await paidCheckout(store, "RG-1", items: [OrderItem(courseID: course, quantity: 1, unitPrice: "49.00"),
                                                           OrderItem(courseID: "course-v1:edX+Other+1", quantity: 3, unitPrice: "10.00")])
             let lines = try await store.saleLines(courseID: course)
-            #expect(lines.count == 3, "the other course's line of RG-1 comes with its order")
-            let woo = try #require(lines.first { $0.source == .woocommerce })
+            #expect(lines.count == 4, "the other course's line of RG-1 comes with its order, and the store order's other items")
+            #expect(lines.first { $0.fulfilment == .other }?.gross == 20, "59.20 paid, 39.20 of it for the course")
+            let woo = try #require(lines.first { $0.source == .woocommerce && $0.fulfilment != .other })
             #expect(woo.orderRef == "main:500" && woo.line == 501 && woo.gross == 49 && woo.discount == Decimal(string: "9.8")!
                     && woo.currency == "USD" && woo.fulfilment == .single && woo.enrollKey == WooKeys.enroll(store: "main", order: 500, line: 501))
             #expect(lines.filter { $0.orderRef == "RG-1" }.map(\.fulfilment) == [.single, .codes])
@@ -60,6 +61,20 @@ import Testing
                     && attributed.map(\.amount) == [10, Decimal(string: "9.2")!, 20], "\(attributed)")
             let payments = try await store.gatewayPayments()
             #expect(payments.payments.map(\.transactionID) == ["T-RG-1"] && payments.orderCurrencies["RG-1"] == "USD")
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func aLineSoldAsCodesIsOneSaleHoweverOftenItIsDelivered(_ backend: StoreBackend) async throws {
+        try await backend.with { store in
+            for modified in ["2026-12-03T09:00:00", "2026-12-03T09:05:00", "2026-12-03T09:05:00"] {
+                let order = WooOrder(id: 600, status: "processing", billingEmail: "buyer@example.com", dateModifiedGMT: modified,
+                                     lineItems: [WooLineItem(id: 601, productID: 93, quantity: 3, subtotal: 147, total: 147)], currency: "USD")
+                _ = try await store.recordWooCommerce(WooIntake.prepared(.order(order), rules: rules), delivery: NewDelivery(
+                    source: "woocommerce", channel: "main", body: Array("{}".utf8), verdict: "", httpStatus: 200))
+            }
+            let lines = try await store.saleLines(courseID: course)
+            #expect(lines.map(\.fulfilment) == [.codes] && lines.map(\.quantity) == [3] && lines.map(\.gross) == [147])
         }
     }
 

@@ -40,6 +40,9 @@ public struct WooDecision: Sendable, Equatable {
     public var sales: [SaleLine]
     /// The order's refunds as `refunds[]` lists them (amount, no lines), for the reports. Recorded once per id.
     public var refunds: [RefundRecord]
+    /// `sales` as the store keeps them (`SaleLine.linesJSON`), made with the decision: intake decides a new order
+    /// before its one writer takes it, and the writer then stores this text as it is when every line is new.
+    public var salesJSON: String?
 
     public init(verdict: Verdict, reason: String? = nil, jobs: [NewJob] = [], notes: [String] = [],
                 newestModifiedGMT: String? = nil, seats: [SeatGrant] = [], sales: [SaleLine] = [], refunds: [RefundRecord] = []) {
@@ -51,6 +54,7 @@ public struct WooDecision: Sendable, Equatable {
         self.seats = seats
         self.sales = sales
         self.refunds = refunds
+        self.salesJSON = sales.isEmpty ? nil : SaleLine.linesJSON(sales)
     }
 }
 
@@ -191,16 +195,6 @@ public struct WooIntakeRules: Sendable {
         var summary = "paid \(label) (\(order.status)): \(Self.count(enrollments, "enrollment"))"
         if !seats.isEmpty { summary += ", \(Self.count(seats.reduce(0) { $0 + $1.seats }, "seat")) as codes" }
         if !refunds.isEmpty { summary += ", \(Self.count(refunds.count, "refund")) to check" }
-        // The rest of what the customer paid (other items, tax, shipping), so a refund by amount is spread over it too.
-        if !sales.isEmpty, let total = order.total {
-            let courses = order.lineItems.filter { line in mapped.contains { $0.line.id == line.id } }
-                .reduce(Decimal(0)) { $0 + ($1.total ?? $1.subtotal ?? 0) }
-            if total > courses {
-                sales.append(SaleLine(source: .woocommerce, orderRef: WooKeys.saleReference(store: store.id, order: order.id), line: 0,
-                                      courseID: "", email: email, quantity: 0, fulfilment: .other, gross: total - courses,
-                                      currency: order.currency ?? Self.unknownCurrency, paidAt: Date(timeIntervalSince1970: 0)))
-            }
-        }
         return WooDecision(verdict: .accepted, reason: summary, jobs: jobs, seats: seats, sales: sales)
     }
 

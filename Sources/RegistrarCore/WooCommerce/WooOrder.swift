@@ -16,12 +16,15 @@ public struct WooOrder: Sendable, Equatable {
     /// ISO 4217, upper-cased; nil when absent.
     public var currency: String?
     /// What the customer paid, tax and shipping included; nil when absent or unreadable.
-    public var total: Decimal?
+    public var total: Decimal? { didSet { totalText = total.map(Money.format) } }
+    /// `total` as the store keeps it ("108.00").
+    public private(set) var totalText: String?
 
     public init(id: Int, number: String? = nil, status: String, billingEmail: String? = nil,
                 dateModifiedGMT: String? = nil, lineItems: [WooLineItem] = [], refunds: [WooRefundReference] = [],
                 currency: String? = nil, total: Decimal? = nil) {
         self.total = total
+        self.totalText = total.map(Money.format)
         self.id = id
         self.number = number ?? String(id)
         self.status = status
