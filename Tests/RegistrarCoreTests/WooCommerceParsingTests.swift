@@ -28,8 +28,11 @@ import Testing
         #expect(course.productID == 87 && course.variationID == 0 && course.quantity == 1)
         #expect(course.sku == nil) // "" in the payload
         #expect(course.meta == ["_course_id": "course-v1:edX+DemoX+Demo_Course", "_mode": "verified"])
-        #expect(order.lineItems[1] == WooLineItem(id: 312, name: "Demo Course 2026", productID: 93, quantity: 1, sku: "DEMO-1"))
-        #expect(order.lineItems[2] == WooLineItem(id: 313, name: "T-shirt", productID: 99, quantity: 2, sku: "WOO-TSHIRT"))
+        #expect(order.lineItems[1] == WooLineItem(id: 312, name: "Demo Course 2026", productID: 93, quantity: 1, sku: "DEMO-1",
+                                                  subtotal: 29, total: 29))
+        #expect(order.lineItems[2] == WooLineItem(id: 313, name: "T-shirt", productID: 99, quantity: 2, sku: "WOO-TSHIRT",
+                                                  subtotal: 25, total: 25))
+        #expect(order.currency == "EUR" && order.total == 108 && order.totalText == "108.00")
     }
 
     @Test func everyOrderFixtureParses() throws {
