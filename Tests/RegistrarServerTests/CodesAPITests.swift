@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func wrongCodesAreRefusedAndTheEleventhFailureInAMinuteIs429() async throws {
-        let harness = try ServerHarness()
+        let harness = try ServerHarness(clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_030)))
         let shop = try await harness.store.createToken(name: "shop", role: .storefront)
         let good = try #require(try await harness.store.createCodes(NewCodes(count: 1, courseID: "course-v1:edX+DemoX+2026", mode: nil,
                                                                              source: "order", sourceReference: "r")).first).code

@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func mistakesAreSaidInPlainWordsAndChangeNothing() async throws {
-        let harness = try ServerHarness()
+        let harness = try ServerHarness(clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_030)))
         try await harness.test { client in
             try await client.execute(uri: "/redeem", method: .post, headers: formHeaders, body: form([])) { response in
                 #expect(response.status == .badRequest)

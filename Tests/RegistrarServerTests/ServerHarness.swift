@@ -18,8 +18,9 @@ struct ServerHarness {
     let server: RegistrarHTTPServer
 
     /// - Parameter health: what `/readyz` probes, given the store (the store itself unless a test wraps it).
+    /// - Parameter clock: the server's; a fixed one keeps a per-minute budget from straddling two minutes.
     init(busyTimeout: Duration = .seconds(10), health: (SQLiteStore) -> any StoreHealth = { $0 },
-         readinessTimeout: Duration = .seconds(3)) throws {
+         readinessTimeout: Duration = .seconds(3), clock: any WallClock = SystemWallClock()) throws {
         dir = try TemporaryDirectory(prefix: "registrar-server")
         let path = dir.file("registrar.sqlite")
         config = try ConfigLoader(environment: [:]).load(text: """
@@ -35,7 +36,7 @@ struct ServerHarness {
             """, file: "(test)")
         store = try SQLiteStore(path: path, options: StoreOptions(jobs: config.jobs), busyTimeout: busyTimeout)
         let readiness = Readiness(store: health(store), timeout: readinessTimeout, workersRunning: { true })
-        server = RegistrarHTTPServer(config: config, store: store, readiness: readiness, metrics: RegistrarMetrics(),
+        server = RegistrarHTTPServer(config: config, store: store, clock: clock, readiness: readiness, metrics: RegistrarMetrics(),
                                      logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
