@@ -35,20 +35,20 @@ import Testing
     }
 
     @Test(arguments: SandboxPagination.allCases)
-    func aTenThousandEnrollmentCourseListsCompletely(_ style: SandboxPagination) async throws {
+    func aThreeThousandEnrollmentCourseListsCompletely(_ style: SandboxPagination) async throws {
         let harness = try await Harness(callTimeout: .seconds(30)) { $0.enrollmentsPagination = style }
-        try await harness.sandbox.seedEnrollments(SandboxBulkEnrollment(courseID: demoCourse, count: 9_999, prefix: "learner"))
+        try await harness.sandbox.seedEnrollments(SandboxBulkEnrollment(courseID: demoCourse, count: 2_999, prefix: "learner"))
         // Enrollments in another course come between, as they would on a real LMS.
         try await harness.sandbox.seedEnrollments(SandboxBulkEnrollment(courseID: "course-v1:edX+DemoX+2026", count: 50, prefix: "learner"))
         try await harness.sandbox.seedEnrollment(SandboxSeedEnrollment(username: "ann", courseID: demoCourse, mode: "verified", isActive: false))
         guard case .ok(let all, _) = await harness.client.enrollments(courseID: demoCourse) else {
             Issue.record("listing failed"); return
         }
-        let expected = (1...9_999).map { "learner\($0)" } + ["ann"]
-        #expect(all.count == 10_000)
+        let expected = (1...2_999).map { "learner\($0)" } + ["ann"]
+        #expect(all.count == 3_000)
         #expect(all.map(\.user) == expected, "none missing, none twice, in creation order")
         #expect(all.last?.mode == "verified" && all.last?.isActive == false)
-        #expect(await harness.sandbox.stats().requests["GET /api/enrollment/v1/enrollments"] == 100)
+        #expect(await harness.sandbox.stats().requests["GET /api/enrollment/v1/enrollments"] == 30)
         await harness.shutdown()
     }
 
