@@ -47,7 +47,7 @@ struct InvoicesAPI: Sendable {
             do {
                 let invoices = try await store.invoices(limit: 1000).filter { context.identity?.covers($0.request.courseID) ?? true }
                 return JSONResponse.make(.ok, json: .object(["invoices": .array(invoices.map(Self.json))]))
-            } catch { return Self.unavailable(error) }
+            } catch { return JSONResponse.databaseUnavailable(error) }
         }
         reading.get(":id") { _, context -> Response in
             await withInvoice(context) { invoice in JSONResponse.make(.ok, json: Self.json(invoice)) }
@@ -77,7 +77,7 @@ struct InvoicesAPI: Sendable {
                         answer = .object(object)
                     }
                     return JSONResponse.make(.ok, json: answer)
-                } catch { return Self.unavailable(error) }
+                } catch { return JSONResponse.databaseUnavailable(error) }
             }
         }
     }
@@ -105,7 +105,7 @@ struct InvoicesAPI: Sendable {
             let (invoice, _) = try await store.createInvoice(checked, actor: token?.name ?? "api", publicURL: publicURL)
             logger.info("invoice created", metadata: ["invoice": "\(invoice.id)", "seats": "\(invoice.request.seats)", "by": "\(invoice.createdBy)"])
             return JSONResponse.make(.created, json: Self.json(invoice))
-        } catch { return Self.unavailable(error) }
+        } catch { return JSONResponse.databaseUnavailable(error) }
     }
 
     func transaction(_ invoice: Invoice, body: [UInt8], actor: String) async -> Response {
@@ -126,7 +126,7 @@ struct InvoicesAPI: Sendable {
             return JSONResponse.make(.created, json: Self.json(updated))
         } catch InvoiceError.void(let id) {
             return JSONResponse.error(.conflict, code: "invoice_void", message: InvoiceError.void(id).description)
-        } catch { return Self.unavailable(error) }
+        } catch { return JSONResponse.databaseUnavailable(error) }
     }
 
     /// The invoice the path names, if it exists and the token's scope covers it.
@@ -142,14 +142,10 @@ struct InvoicesAPI: Sendable {
                 return JSONResponse.error(.forbidden, code: "out_of_scope", message: "this token is not allowed \(invoice.request.courseID)")
             }
             return await body(invoice)
-        } catch { return Self.unavailable(error) }
+        } catch { return JSONResponse.databaseUnavailable(error) }
     }
 
     static let tooLarge = JSONResponse.error(.contentTooLarge, code: "too_large", message: "the body is too large or unreadable")
-
-    static func unavailable(_ error: any Error) -> Response {
-        JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
-    }
 
     static func json(_ invoice: Invoice) -> JSONValue {
         let request = invoice.request

@@ -29,4 +29,9 @@ public enum JSONResponse {
     public static func error(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
         make(status, ErrorBody(error: code, message: message))
     }
+
+    /// 503 `database_unavailable`: the store could not be read or written; nothing was changed.
+    static func databaseUnavailable(_ error: any Error) -> Response {
+        JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
+    }
 }

@@ -45,7 +45,7 @@ struct ReportsAPI: Sendable {
                 var report = try await desk.revenue(courseID: courseID, period: period)
                 if let token = context.identity { report.rows = report.rows.filter { token.covers($0.courseID) } }
                 return Self.answer(request, json: report.json, csv: report.csv, name: "revenue")
-            } catch { return Self.unavailable(error) }
+            } catch { return JSONResponse.databaseUnavailable(error) }
         }
         reports.post("reconcile") { request, context -> Response in
             if context.identity?.scope != nil {
@@ -65,7 +65,7 @@ struct ReportsAPI: Sendable {
                 return Self.answer(request, json: reconciliation.json(applied: apply ? applied : nil), csv: reconciliation.csv, name: "reconcile")
             } catch let error as ReportError {
                 return JSONResponse.error(.unprocessableContent, code: "unreadable_report", message: error.description)
-            } catch { return Self.unavailable(error) }
+            } catch { return JSONResponse.databaseUnavailable(error) }
         }
     }
 
@@ -78,7 +78,7 @@ struct ReportsAPI: Sendable {
             return JSONResponse.error(.unprocessableContent, code: "missing_field", message: "course_id is required")
         }
         if let token = context.identity, !token.covers(courseID) { return Self.outOfScope(courseID) }
-        do { return try await make(courseID) } catch { return Self.unavailable(error) }
+        do { return try await make(courseID) } catch { return JSONResponse.databaseUnavailable(error) }
     }
 
     static func answer(_ request: Request, json: JSONValue, csv: String, name: String) -> Response {
@@ -91,9 +91,5 @@ struct ReportsAPI: Sendable {
 
     static func outOfScope(_ courseID: String) -> Response {
         JSONResponse.error(.forbidden, code: "out_of_scope", message: "this token is not allowed \(courseID)")
-    }
-
-    static func unavailable(_ error: any Error) -> Response {
-        JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "\(error)")
     }
 }

@@ -45,10 +45,7 @@ struct ReportsCommand: AsyncParsableCommand {
     static func desk(_ config: RegistrarConfig, _ store: any RegistrarStorage, lms: Bool) -> ReportDesk {
         var roster: (any EnrollmentRoster)?
         if lms {
-            var http = HTTPClientConfiguration()
-            http.totalTimeout = .seconds(config.openedx.timeoutSeconds)
-            http.caBundlePath = config.openedx.caBundle
-            roster = LMSRoster(client: OpenEdXClient(settings: OpenEdXSettings(config.openedx), http: CurlHTTPClient(configuration: http)),
+            roster = LMSRoster(client: OpenEdXClient(settings: OpenEdXSettings(config.openedx), http: Handlers.httpClient(config)),
                                store: store)
         }
         return ReportDesk(store: store, roster: roster, staff: config.reports.staffEmails)

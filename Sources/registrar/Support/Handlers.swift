@@ -13,12 +13,17 @@ struct Handlers {
     let openedx: OpenEdXClient
     let http: CurlHTTPClient
 
-    static func production(config: RegistrarConfig, store: any RegistrarStorage, metrics: RegistrarMetrics, logger: Logger)
-        -> Handlers {
+    /// The outbound HTTP client every Open edX (and store) call goes through: the configured timeout and CA bundle.
+    static func httpClient(_ config: RegistrarConfig) -> CurlHTTPClient {
         var http = HTTPClientConfiguration()
         http.totalTimeout = .seconds(config.openedx.timeoutSeconds)
         http.caBundlePath = config.openedx.caBundle
-        let client = CurlHTTPClient(configuration: http)
+        return CurlHTTPClient(configuration: http)
+    }
+
+    static func production(config: RegistrarConfig, store: any RegistrarStorage, metrics: RegistrarMetrics, logger: Logger)
+        -> Handlers {
+        let client = httpClient(config)
         let openedx = OpenEdXClient(settings: OpenEdXSettings(config.openedx), http: client) { endpoint, status in
             metrics.outboundCall(target: "openedx", endpoint: endpoint, status: status)
         }
