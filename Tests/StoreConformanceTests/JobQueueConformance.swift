@@ -321,8 +321,9 @@ import Testing
                 await store.jobsAdded.wait(timeout: .milliseconds(1)) // forget an earlier ring
                 try await operation()
                 let started = ContinuousClock.now
-                await store.jobsAdded.wait(timeout: .seconds(5))
-                #expect(ContinuousClock.now - started < .seconds(2), "\(what) did not ring the doorbell")
+                // A ring returns at once; only a missed one waits the whole 30 s (a loaded machine may add seconds).
+                await store.jobsAdded.wait(timeout: .seconds(30))
+                #expect(ContinuousClock.now - started < .seconds(15), "\(what) did not ring the doorbell")
             }
             try await rung("enqueue") { _ = try await store.enqueue([job("a", serial: "k"), job("b", serial: "k")]) }
             let claimed = try #require(try await store.claim(owner: "w", limit: 1).first)
