@@ -73,9 +73,9 @@ enum CodeHoldTable {
 enum OrderTable {
     static func insert(_ order: NewOrder, now: Date, in db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO orders (reference, email, currency, total, items, status, profile_id, created_at, updated_at, created_by)
-            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+            INSERT INTO orders (reference, email, currency, total, items, status, profile_id, created_at, updated_at, created_by, coupon)
+            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)
             """, arguments: [order.reference, order.email, order.currency, Money.format(order.total), try JSONText.encode(order.items),
-                             order.profileID, now, now, order.createdBy])
+                             order.profileID, now, now, order.createdBy, order.coupon])
     }
 }

@@ -461,6 +461,41 @@ enum Migrations {
                 WHERE instr(serial_key, '|') > 1 AND line <> ''
                 """)
         }
+        migrator.registerMigration("v19: prices and coupons") { db in
+            try db.execute(sql: """
+                CREATE TABLE prices (
+                    course_id TEXT NOT NULL, mode TEXT NOT NULL, currency TEXT NOT NULL,
+                    price TEXT NOT NULL,                    -- decimal text, "49.00"
+                    updated_at DATETIME NOT NULL, updated_by TEXT NOT NULL,
+                    PRIMARY KEY (course_id, mode, currency)
+                ) WITHOUT ROWID;
+                CREATE TABLE coupons (
+                    code TEXT PRIMARY KEY,                  -- upper-cased; never reused
+                    kind TEXT NOT NULL,                     -- percent | amount
+                    value TEXT NOT NULL,                    -- the percent, or the amount off each line
+                    currency TEXT,                          -- an amount's
+                    courses TEXT NOT NULL,                  -- JSON array of course runs or prefixes; [] = every course
+                    expires TEXT,                           -- the last day, YYYY-MM-DD (UTC)
+                    max_uses INTEGER,
+                    active INTEGER NOT NULL DEFAULT 1,
+                    description TEXT,
+                    created_at DATETIME NOT NULL, created_by TEXT NOT NULL
+                ) WITHOUT ROWID;
+                -- One use per order that named a coupon, reserved in the order's commit: 'held' counts until expires_at
+                -- (orders.hold_minutes), 'kept' (paid, or held for review) always, 'released' (declined, cancelled,
+                -- rejected) never.
+                CREATE TABLE coupon_uses (
+                    order_ref TEXT PRIMARY KEY,
+                    code TEXT NOT NULL,
+                    state TEXT NOT NULL,                    -- held | kept | released
+                    expires_at DATETIME NOT NULL,
+                    created_at DATETIME NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX coupon_uses_code ON coupon_uses(code, state, expires_at);
+                ALTER TABLE orders ADD COLUMN coupon TEXT;
+                ALTER TABLE api_tokens ADD COLUMN may_set_prices INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

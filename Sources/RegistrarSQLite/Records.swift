@@ -73,7 +73,7 @@ struct OrderRecord: FetchableRecord {
                       items: try JSONText.decode([OrderItem].self, from: row["items"]), status: status,
                       attention: (row["attention"] as String?).flatMap(OrderAttention.init(rawValue:)),
                       profileID: row["profile_id"], transactionID: row["transaction_id"], createdAt: row["created_at"],
-                      updatedAt: row["updated_at"], createdBy: row["created_by"])
+                      updatedAt: row["updated_at"], createdBy: row["created_by"], coupon: row["coupon"])
     }
 }
 
@@ -98,6 +98,7 @@ struct TokenRecord: FetchableRecord {
         }
         let scope: String? = row["scope"]
         token = APIToken(name: name, role: role, createdAt: row["created_at"], revokedAt: row["revoked_at"],
-                         scope: try scope.map { try JSONText.decode([String].self, from: $0) })
+                         scope: try scope.map { try JSONText.decode([String].self, from: $0) },
+                         maySetPrices: row["may_set_prices"] ?? false)
     }
 }

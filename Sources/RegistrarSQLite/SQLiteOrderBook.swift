@@ -4,14 +4,34 @@ import RegistrarCore
 import RegistrarStore
 
 extension SQLiteStore: OrderBook {
-    public func createOrder(_ order: NewOrder) async throws {
+    @discardableResult
+    public func createOrder(_ order: NewOrder) async throws -> Order {
         let now = clock.now()
-        try await write { db in
+        let maxAttempts = options.maxAttempts
+        let (stored, jobs) = try await write { db -> (Order, [EnqueuedJob]) in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM orders WHERE reference = ?", arguments: [order.reference]) == true {
                 throw OrderError.referenceTaken(order.reference)
             }
-            try OrderTable.insert(order, now: now, in: db)
+            var priced = order
+            if let typed = order.coupon {
+                // Counted and reserved in this one commit: the writer runs one transaction at a time, so racing
+                // orders see each other's uses.
+                let reserved = try CouponUseTable.reserve(typed, for: order, now: now, in: db)
+                (priced.items, priced.total, priced.coupon) = (reserved.items, reserved.total, reserved.code)
+            }
+            try OrderTable.insert(priced, now: now, in: db)
+            var jobs: [EnqueuedJob] = []
+            if priced.total == 0 {
+                // Nothing to pay (a 100 % coupon, a free seat): paid now, fulfilled like any paid order.
+                try db.execute(sql: "UPDATE orders SET status = 'paid' WHERE reference = ?", arguments: [priced.reference])
+                guard let paid = try Self.order(priced.reference, in: db) else { throw StoreError.corrupt("order \(priced.reference) vanished") }
+                jobs = try Self.fulfil(paid, source: "checkout:free", deliveryID: nil, maxAttempts: maxAttempts, now: now, in: db)
+            }
+            guard let stored = try Self.order(priced.reference, in: db) else { throw StoreError.corrupt("order \(priced.reference) vanished") }
+            return (stored, jobs)
         }
+        jobsMayRun(jobs.contains(where: \.created))
+        return stored
     }
 
     public func order(reference: String) async throws -> Order? {
@@ -82,15 +102,14 @@ extension SQLiteStore: OrderBook {
                                  decision.recordsTransaction ? callback.transactionID : nil, now, order.reference])
             var jobs: [EnqueuedJob] = []
             if decision.fulfil {
-                let newJobs = try OrderFulfilment.jobs(for: order.snapshot, source: "cybersource:\(callback.profileID)")
-                jobs = try JobTable.insert(newJobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
-                jobs += try Self.completeHeldCode(order, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
+                jobs = try Self.fulfil(order, source: "cybersource:\(callback.profileID)", deliveryID: deliveryID,
+                                       maxAttempts: maxAttempts, now: now, in: db)
                 try DeliveryTable.setJobs(jobs.map(\.id), ofDelivery: deliveryID, in: db)
-                try Self.makeSeats(order.snapshot, actor: "cybersource:\(callback.profileID)", deliveryID: deliveryID,
-                                   maxAttempts: maxAttempts, now: now, in: db)
-                try SalesTable.record(SaleLine.lines(of: order.snapshot, paidAt: now), paidAt: now, in: db)
-            } else if let status = decision.newStatus, [.declined, .cancelled, .error].contains(status), Self.paysForCode(order) {
-                try CodeHoldTable.release(order: order.reference, in: db)
+            } else if decision.newStatus == .inReview {
+                try CouponUseTable.keep(order: order.reference, in: db)
+            } else if let status = decision.newStatus, [.declined, .cancelled, .error].contains(status) {
+                if Self.paysForCode(order) { try CodeHoldTable.release(order: order.reference, in: db) }
+                try CouponUseTable.release(order: order.reference, in: db)
             }
             return AppliedPayment(decision: decision, deliveryID: deliveryID, jobs: jobs, unknownOrder: false)
         }
@@ -110,14 +129,10 @@ extension SQLiteStore: OrderBook {
                            arguments: [accept ? OrderStatus.paid.rawValue : OrderStatus.rejected.rawValue, now, reference])
             guard accept else {
                 if Self.paysForCode(order) { try CodeHoldTable.release(order: reference, in: db) }
+                try CouponUseTable.release(order: reference, in: db)
                 return []
             }
-            let newJobs = try OrderFulfilment.jobs(for: order.snapshot, source: "review:\(actor)")
-            var jobs = try JobTable.insert(newJobs, deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
-            jobs += try Self.completeHeldCode(order, deliveryID: nil, maxAttempts: maxAttempts, now: now, in: db)
-            try Self.makeSeats(order.snapshot, actor: "review:\(actor)", deliveryID: nil, maxAttempts: maxAttempts, now: now, in: db)
-            try SalesTable.record(SaleLine.lines(of: order.snapshot, paidAt: now), paidAt: now, in: db)
-            return jobs
+            return try Self.fulfil(order, source: "review:\(actor)", deliveryID: nil, maxAttempts: maxAttempts, now: now, in: db)
         }
         jobsMayRun(jobs.contains(where: \.created))
         return jobs
@@ -159,6 +174,19 @@ extension SQLiteStore: OrderBook {
     /// An order made to pay a priced code's seat.
     private static func paysForCode(_ order: Order) -> Bool {
         order.items.contains { $0.fulfilment == OrderFulfilment.codeFulfilment }
+    }
+
+    /// What paying does, in the paying commit: the enroll jobs, a held code's redemption, the codes of
+    /// multi-seat items, the sale, and the coupon's use kept.
+    private static func fulfil(_ order: Order, source: String, deliveryID: Int64?, maxAttempts: Int, now: Date,
+                               in db: Database) throws -> [EnqueuedJob] {
+        let newJobs = try OrderFulfilment.jobs(for: order.snapshot, source: source)
+        var jobs = try JobTable.insert(newJobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
+        jobs += try completeHeldCode(order, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
+        try makeSeats(order.snapshot, actor: source, deliveryID: deliveryID, maxAttempts: maxAttempts, now: now, in: db)
+        try SalesTable.record(SaleLine.lines(of: order.snapshot, paidAt: now), paidAt: now, in: db)
+        try CouponUseTable.keep(order: order.reference, in: db)
+        return jobs
     }
 
     /// A paid order that held a priced code's seat completes that redemption.

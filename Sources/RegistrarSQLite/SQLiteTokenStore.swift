@@ -4,7 +4,7 @@ import RegistrarCore
 import RegistrarStore
 
 extension SQLiteStore: TokenStore {
-    public func createToken(name: String, role: APIRole, scope: [String]?) async throws -> String {
+    public func createToken(name: String, role: APIRole, scope: [String]?, maySetPrices: Bool) async throws -> String {
         let token = TokenSecret.make()
         let hash = TokenSecret.hash(token)
         let now = clock.now()
@@ -14,8 +14,9 @@ extension SQLiteStore: TokenStore {
                 guard revoked else { throw TokenError.nameTaken(name) }
                 try db.execute(sql: "DELETE FROM api_tokens WHERE name = ?", arguments: [name])
             }
-            try db.execute(sql: "INSERT INTO api_tokens (name, role, token_hash, created_at, scope) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [name, role.rawValue, hash, now, try scope.map { try JSONText.encode($0) }])
+            try db.execute(sql: """
+                INSERT INTO api_tokens (name, role, token_hash, created_at, scope, may_set_prices) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [name, role.rawValue, hash, now, try scope.map { try JSONText.encode($0) }, maySetPrices])
         }
         return token
     }

@@ -9,6 +9,7 @@ import RegistrarStore
 struct OrdersAPI: Sendable {
     let config: RegistrarConfig
     let orders: any OrderBook
+    let prices: any PriceList
     let codes: any CodeBook
     let signer: CheckoutSigner
     let logger: Logger
@@ -18,7 +19,8 @@ struct OrdersAPI: Sendable {
             var course_id: String
             var mode: String?
             var quantity: Int?
-            var unit_price: String
+            /// Absent: the listed price.
+            var unit_price: String?
         }
         var reference: String?
         var email: String
@@ -26,6 +28,7 @@ struct OrdersAPI: Sendable {
         var items: [Item]
         var profile_id: String?
         var locale: String?
+        var coupon: String?
     }
 
     func register(_ api: RouterGroup<RegistrarRequestContext>, maxBody: Int) {
@@ -46,60 +49,87 @@ struct OrdersAPI: Sendable {
         do { input = try JSONDecoder().decode(NewOrderRequest.self, from: Data(body)) } catch {
             return JSONResponse.error(.badRequest, code: "malformed_order", message: "the order is not the expected JSON: \(Self.describe(error))")
         }
+        if let token, let outside = input.items.first(where: { !token.covers($0.course_id) }) {
+            return JSONResponse.error(.forbidden, code: "out_of_scope", message: "this token is not allowed \(outside.course_id)")
+        }
+        let listed: ListedPrices
+        do { listed = ListedPrices(try await prices.prices(courseIDs: input.items.map(\.course_id))) } catch {
+            logger.error("could not read the price list", metadata: ["error": "\(error)"])
+            return JSONResponse.databaseUnavailable(error)
+        }
         let validated: (NewOrder, CyberSourceProfile)
-        switch validate(input) {
-        case .failure(let problem): return JSONResponse.error(.badRequest, code: "invalid_order", message: problem.message)
+        switch validate(input, prices: listed, maySetPrices: token?.maySetPrices ?? false) {
+        case .failure(let problem):
+            return JSONResponse.error(problem.code == "invalid_order" ? .badRequest : .unprocessableContent, code: problem.code,
+                                      message: problem.message)
         case .success(let value): validated = value
         }
         var (order, profile) = validated
-        if let token, let outside = order.items.first(where: { !token.covers($0.courseID) }) {
-            return JSONResponse.error(.forbidden, code: "out_of_scope", message: "this token is not allowed \(outside.courseID)")
-        }
         order.createdBy = tokenName
+        order.coupon = input.coupon
+        order.couponHold = TimeInterval(config.orders.holdMinutes * 60)
+        let stored: Order
         do {
-            try await orders.createOrder(order)
+            stored = try await orders.createOrder(order)
         } catch OrderError.referenceTaken(let reference) {
             return JSONResponse.error(.conflict, code: "reference_taken", message: "an order with reference \(reference) exists already")
+        } catch OrderError.coupon(let refusal) {
+            return JSONResponse.error(.unprocessableContent, code: refusal.code, message: refusal.message)
         } catch {
             logger.error("could not register an order", metadata: ["error": "\(error)"])
             return JSONResponse.error(.serviceUnavailable, code: "database_unavailable", message: "the order could not be stored")
         }
-        let fields = signer.fields(reference: order.reference, total: order.total, currency: order.currency, email: order.email,
-                                   profile: profile, locale: input.locale ?? "en")
-        logger.info("order registered", metadata: ["order": "\(order.reference)", "email": "\(order.email)",
-                                                   "total": "\(Money.format(order.total)) \(order.currency)"])
-        let answer: JSONValue = .object([
-            "reference": .string(order.reference),
-            "email": .string(order.email),
-            "total": .string(Money.format(order.total)),
-            "currency": .string(order.currency),
-            "status": .string(OrderStatus.pending.rawValue),
-            "items": Self.itemsJSON(order.items),
-            "cybersource": .object([
+        logger.info(stored.status == .paid ? "order registered and paid: nothing to pay" : "order registered",
+                    metadata: ["order": "\(stored.reference)", "email": "\(stored.email)", "total": "\(stored.total) \(stored.currency)"]
+                        .merging(stored.coupon.map { ["coupon": "\($0)"] } ?? [:]) { $1 })
+        var answer = Self.pricedJSON(stored)
+        answer["status"] = .string(stored.status.rawValue)
+        if stored.status == .paid {
+            // Nothing to pay: no trip to CyberSource; the seats are on their way already.
+            answer["cybersource"] = .null
+        } else {
+            let fields = signer.fields(reference: stored.reference, total: Money.parse(stored.total) ?? order.total,
+                                       currency: stored.currency, email: stored.email, profile: profile, locale: input.locale ?? "en")
+            answer["cybersource"] = .object([
                 "endpoint": .string(config.cybersource.endpoint),
                 "fields": .object(fields.mapValues(JSONValue.string)),
-            ]),
-        ])
-        return JSONResponse.make(.created, answer)
+            ])
+        }
+        return JSONResponse.make(.created, json: .object(answer))
     }
 
-    struct Problem: Error { var message: String }
+    /// What an order costs and why: its items at their prices with each line's discount, the total at list price,
+    /// the discount, the coupon and the total to pay.
+    static func pricedJSON(_ order: Order, codes: [Int: [CodeRecord]] = [:]) -> [String: JSONValue] {
+        let gross = order.items.reduce(Decimal(0)) { $0 + $1.gross }
+        let discount = order.items.reduce(Decimal(0)) { $0 + $1.discountAmount }
+        return [
+            "reference": .string(order.reference),
+            "email": .string(order.email),
+            "list_total": .string(Money.format(gross)),
+            "discount": .string(Money.format(discount)),
+            "coupon": order.coupon.map(JSONValue.string) ?? .null,
+            "total": .string(order.total),
+            "currency": .string(order.currency),
+            "items": itemsJSON(order.items, codes: codes),
+        ]
+    }
 
     /// The rules are the core's (`OrderRequestRules`); this only maps the JSON onto them.
-    func validate(_ input: NewOrderRequest) -> Result<(NewOrder, CyberSourceProfile), Problem> {
+    func validate(_ input: NewOrderRequest, prices: ListedPrices, maySetPrices: Bool) -> Result<(NewOrder, CyberSourceProfile), OrderRequestProblem> {
         let lines = input.items.map {
             OrderRequestRules.Line(courseID: $0.course_id, mode: $0.mode, quantity: $0.quantity, unitPrice: $0.unit_price)
         }
         let checked: OrderRequestRules.Checked
         switch OrderRequestRules.check(email: input.email, currency: input.currency, lines: lines, reference: input.reference,
-                                       newReference: OrderRequestRules.newReference) {
+                                       prices: prices, maySetPrices: maySetPrices, newReference: OrderRequestRules.newReference) {
         case .success(let found): checked = found
-        case .failure(let problem): return .failure(Problem(message: problem.message))
+        case .failure(let problem): return .failure(problem)
         }
         let profile: CyberSourceProfile
         switch OrderRequestRules.profile(named: input.profile_id, in: config.cybersource.profiles) {
         case .success(let found): profile = found
-        case .failure(let problem): return .failure(Problem(message: problem.message))
+        case .failure(let problem): return .failure(problem)
         }
         return .success((NewOrder(reference: checked.reference, email: checked.email, currency: checked.currency,
                                   total: checked.total, items: OrderFulfilment.plan(checked.items), profileID: profile.profileID),
@@ -131,13 +161,9 @@ struct OrdersAPI: Sendable {
 
     /// - Parameter codes: the codes of multi-seat items, by item index (a storefront shows them on its receipt).
     static func orderJSON(_ order: Order, payments: [Payment], jobs: [Job], codes: [Int: [CodeRecord]] = [:]) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "reference": .string(order.reference),
-            "email": .string(order.email),
-            "total": .string(order.total),
-            "currency": .string(order.currency),
+        var object = pricedJSON(order, codes: codes)
+        object.merge([
             "status": .string(order.status.rawValue),
-            "items": itemsJSON(order.items, codes: codes),
             "created_at": .string(Timestamp.format(order.createdAt)),
             "payments": .array(payments.map { payment in
                 .object(["transaction_id": .string(payment.transactionID), "decision": .string(payment.decision),
@@ -148,7 +174,7 @@ struct OrdersAPI: Sendable {
                 .object(["id": .number(Double(job.id)), "kind": .string(job.kind.rawValue), "state": .string(job.state.rawValue),
                          "last_error": job.lastError.map(JSONValue.string) ?? .null])
             }),
-        ]
+        ]) { $1 }
         object["attention"] = order.attention.map { .string($0.rawValue) } ?? .null
         object["transaction_id"] = order.transactionID.map(JSONValue.string) ?? .null
         return .object(object)
@@ -159,6 +185,7 @@ struct OrdersAPI: Sendable {
             var object: [String: JSONValue] = [
                 "course_id": .string(item.courseID), "mode": item.mode.map(JSONValue.string) ?? .null,
                 "quantity": .number(Double(item.quantity)), "unit_price": .string(item.unitPrice),
+                "discount": .string(Money.format(item.discountAmount)), "total": .string(Money.format(item.net)),
                 "fulfilment": item.fulfilment.map(JSONValue.string) ?? .null,
             ]
             if let itemCodes = codes[index] {

@@ -92,7 +92,7 @@ public struct RegistrarHTTPServer: Sendable {
         let api = router.group("api/v1").add(middleware: TokenAuthenticator(tokens: store))
         // One signer for the storefront's orders and for priced codes' orders.
         let signer = CheckoutSigner(cybersource: config.cybersource, holdMinutes: config.orders.holdMinutes, clock: clock)
-        OrdersAPI(config: config, orders: store, codes: store, signer: signer, logger: logger).register(api, maxBody: maxBody)
+        OrdersAPI(config: config, orders: store, prices: store, codes: store, signer: signer, logger: logger).register(api, maxBody: maxBody)
         AdminAPI(store: store, clock: clock).register(api)
         let desk = RedemptionDesk(codes: store, failures: RedemptionFailureGate(perMinute: config.codes.redeemFailuresPerMinute,
                                                                                  clock: clock), signer: signer, logger: logger)
@@ -101,6 +101,8 @@ public struct RegistrarHTTPServer: Sendable {
         }
         InvoicesAPI(store: store, publicURL: config.server.publicURL, logger: logger).register(api, maxBody: maxBody)
         ContractsAPI(store: store, config: config, clock: clock, logger: logger).register(api, maxBody: maxBody)
+        PricesAPI(store: store, logger: logger).register(api, maxBody: maxBody)
+        CouponsAPI(store: store, logger: logger).register(api, maxBody: maxBody)
         ReportsAPI(desk: ReportDesk(store: store, roster: roster, staff: config.reports.staffEmails), logger: logger)
             .register(api, maxBody: maxBody)
         RedeemPage(desk: desk, lmsURL: config.openedx.lmsURL, policy: config.openedx.unknownLearner, titles: courseTitles)

@@ -24,6 +24,8 @@ struct Registrar: AsyncParsableCommand {
             UnenrollCommand.self,
             CoursesCommand.self,
             OrdersCommand.self,
+            PricesCommand.self,
+            CouponsCommand.self,
             TokensCommand.self,
             SandboxCommand.self,
             DemoCommand.self,

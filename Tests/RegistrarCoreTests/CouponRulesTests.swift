@@ -3,7 +3,7 @@ import RegistrarCore
 import TestSupport
 import Testing
 
-/// The coupon arithmetic and its checks (issue 21's core; the store and API parts are not built yet).
+/// The coupon arithmetic and its checks, and what a coupon must hold to be made.
 @Suite struct CouponRulesTests {
     let course = "course-v1:MITx+6.00x+2026"
 
@@ -51,6 +51,85 @@ import Testing
         #expect(refusal(Coupon(code: "ONE", kind: .percent(10), maxUses: 1), uses: 1) == "coupon_exhausted")
         #expect(refusal(Coupon(code: "HX", kind: .percent(10), courses: ["course-v1:HarvardX+"])) == "coupon_out_of_scope")
         #expect(refusal(Coupon(code: "EUR", kind: .amount(5, currency: "EUR"))) == "coupon_currency")
+    }
+}
+
+extension CouponRulesTests {
+    @Test func applyingACouponKeepsEachLinesDiscountAndTheSumOfLinesIsTheTotal() throws {
+        var random = SeededRandom(seed: 2121)
+        for _ in 0..<2_000 {
+            let items = (0..<Int.random(in: 1...4, using: &random)).map { _ in
+                OrderItem(courseID: Bool.random(using: &random) ? course : "course-v1:X+Y+1",
+                          quantity: Int.random(in: 1...12, using: &random),
+                          unitPrice: Money.format(Decimal(Int.random(in: 0...50_000, using: &random)) / 100))
+            }
+            let kind: Coupon.Kind = Bool.random(using: &random)
+                ? .percent(Decimal(Int.random(in: 1...1000, using: &random)) / 10)
+                : .amount(Decimal(Int.random(in: 1...90_000, using: &random)) / 100, currency: "EUR")
+            let coupon = Coupon(code: "C", kind: kind, courses: [course])
+            guard items.contains(where: { $0.courseID == course }) else { continue }
+            let (priced, total) = try CouponRules.apply(coupon, code: "C", to: items, currency: "eur", day: "2026-12-03", uses: 0).get()
+            #expect(priced.count == items.count)
+            #expect(total == priced.reduce(Decimal(0)) { $0 + $1.net }, "the sum of the lines is the total")
+            #expect(total >= 0)
+            for (before, after) in zip(items, priced) {
+                #expect(after.unitPrice == before.unitPrice, "the price before the discount is kept")
+                #expect(after.net >= 0 && after.discountAmount <= before.gross)
+                #expect(CouponRules.cents(after.discountAmount) == after.discountAmount)
+                if before.courseID != course { #expect(after.discount == nil) }
+            }
+        }
+    }
+
+    @Test func aRefusedCouponChangesNothing() {
+        let items = [OrderItem(courseID: course, quantity: 1, unitPrice: "49.00")]
+        let result = CouponRules.apply(Coupon(code: "EUR5", kind: .amount(5, currency: "EUR")), code: "EUR5", to: items,
+                                       currency: "USD", day: "2026-12-03", uses: 0)
+        guard case .failure(let refusal) = result else { Issue.record("an amount in another currency was applied"); return }
+        #expect(refusal == CouponRefusal("coupon_currency", "coupon EUR5 is in EUR, the order in USD"))
+        #expect(throws: CouponRefusal.self) { try CouponRules.apply(nil, code: "NOPE", to: items, currency: "USD", day: "2026-12-03", uses: 0).get() }
+    }
+
+    @Test func aCouponIsMadeOnlyFromGoodOptions() throws {
+        func make(_ code: String = "spring-20", percent: String? = "20", amount: String? = nil, currency: String? = nil,
+                  courses: [String] = [], expires: String? = nil, maxUses: Int? = nil) -> Result<Coupon, CouponDefinitionProblem> {
+            CouponDefinition.coupon(code: code, percent: percent, amount: amount, currency: currency, courses: courses,
+                                    expires: expires, maxUses: maxUses)
+        }
+        func problem(_ result: Result<Coupon, CouponDefinitionProblem>) -> String? {
+            if case .failure(let problem) = result { return problem.message }
+            return nil
+        }
+        let made = try make(courses: ["course-v1:MITx+", course], expires: "2026-12-31", maxUses: 5).get()
+        #expect(made == Coupon(code: "SPRING-20", kind: .percent(20), courses: ["course-v1:MITx+", course], expires: "2026-12-31", maxUses: 5))
+        #expect(made.off == "20%")
+        #expect(try make(percent: nil, amount: "10", currency: "usd").get().off == "10.00 USD")
+        #expect(problem(make("no spaces")) == "code \"no spaces\" must be 1 to 32 letters, digits or -")
+        #expect(problem(make(percent: "0")) != nil)
+        #expect(problem(make(percent: "101")) != nil)
+        #expect(problem(make(percent: "1e1")) != nil)
+        #expect(problem(make(percent: nil)) == "say how much it takes off: percent or amount")
+        #expect(problem(make(amount: "5", currency: "USD")) == "percent or amount, not both")
+        #expect(problem(make(percent: nil, amount: "5")) == "an amount off needs its currency: a three-letter ISO 4217 code")
+        #expect(problem(make(percent: nil, amount: "-5", currency: "USD")) != nil)
+        #expect(problem(make(currency: "USD")) == "currency goes with amount, not percent")
+        #expect(problem(make(courses: ["MITx"]))?.hasPrefix("course \"MITx\"") == true)
+        #expect(problem(make(expires: "2026-02-30")) == "expires \"2026-02-30\" is not a day like 2026-12-31")
+        #expect(problem(make(maxUses: 0)) == "max-uses must be at least 1")
+    }
+
+    @Test func aListedPriceIsFoundByCourseModeAndCurrency() {
+        let prices = ListedPrices([ListedPrice(courseID: course, mode: "verified", currency: "usd", price: 49),
+                                   ListedPrice(courseID: course, mode: "professional", currency: "USD", price: 99)])
+        #expect(prices.lookup(courseID: course, mode: "verified", currency: "usd") == .listed(49))
+        #expect(prices.lookup(courseID: course, mode: "audit", currency: "USD") == .unlisted)
+        #expect(prices.lookup(courseID: course, mode: "verified", currency: "EUR") == .unlisted)
+        #expect(prices.lookup(courseID: course, mode: nil, currency: "USD") == .ambiguous(modes: ["professional", "verified"]))
+        #expect(ListedPrice.problem(courseID: course, mode: "verified", currency: "USD", price: "49.00") == nil)
+        #expect(ListedPrice.problem(courseID: course, mode: "verified", currency: "USD", price: "-1")?.hasPrefix("price") == true)
+        #expect(ListedPrice.problem(courseID: course, mode: "ver ified", currency: "USD", price: "1")?.hasPrefix("mode") == true)
+        #expect(ListedPrice.problem(courseID: "x", mode: "verified", currency: "USD", price: "1")?.hasPrefix("course") == true)
+        #expect(ListedPrice.problem(courseID: course, mode: "verified", currency: "DOLLARS", price: "1")?.hasPrefix("currency") == true)
     }
 }
 

@@ -39,10 +39,44 @@ import Testing
         for price in ["-1", "1e3", "12,50", "", "NaN", "0x10"] {
             #expect(refusal(check(lines: [.init(courseID: "course-v1:a+b+c", unitPrice: price)]))?.contains("unit_price") == true, "\(price)")
         }
-        #expect(refusal(check(lines: [.init(courseID: "course-v1:a+b+c", unitPrice: "0.00")])) == "the order's total is zero: nothing to pay")
+        #expect(refusal(check(lines: [.init(courseID: "course-v1:a+b+c", unitPrice: "0.00")])) == nil, "a free seat is paid at once")
         #expect(refusal(check(reference: "with space"))?.contains("must be 1 to 64 letters") == true)
         #expect(refusal(check(reference: String(repeating: "A", count: 65))) != nil)
         #expect(refusal(check(reference: "")) != nil)
+    }
+
+    @Test func theListedPriceIsUsedAndAnotherOneRefusedWithItsCode() throws {
+        let course = "course-v1:edX+DemoX+2026"
+        let prices = ListedPrices([ListedPrice(courseID: course, mode: "verified", currency: "usd", price: 49),
+                                   ListedPrice(courseID: course, mode: "verified", currency: "EUR", price: 45),
+                                   ListedPrice(courseID: "course-v1:edX+Two+2026", mode: "verified", currency: "USD", price: 10),
+                                   ListedPrice(courseID: "course-v1:edX+Two+2026", mode: "professional", currency: "USD", price: 90)])
+        func run(_ lines: [OrderRequestRules.Line], currency: String = "USD", may: Bool = false) -> Result<OrderRequestRules.Checked, OrderRequestProblem> {
+            OrderRequestRules.check(email: "ada@example.com", currency: currency, lines: lines, reference: "W-1", prices: prices,
+                                    maySetPrices: may, newReference: { "RG-NEW" })
+        }
+        func code(_ result: Result<OrderRequestRules.Checked, OrderRequestProblem>) -> String? {
+            if case .failure(let problem) = result { return problem.code }
+            return nil
+        }
+        let listed = try run([.init(courseID: course, mode: "verified", quantity: 2, unitPrice: nil)]).get()
+        #expect(listed.items.map(\.unitPrice) == ["49.00"])
+        #expect(listed.total == 98)
+        #expect(try run([.init(courseID: course, mode: "verified", unitPrice: nil)], currency: "eur").get().total == 45, "in the order's currency")
+        #expect(try run([.init(courseID: course, unitPrice: nil)]).get().total == 49, "no mode: the only one listed")
+        #expect(try run([.init(courseID: course, mode: "verified", unitPrice: "49")]).get().total == 49, "the same price sent")
+        #expect(code(run([.init(courseID: course, mode: "verified", unitPrice: "39.00")])) == "price_mismatch")
+        #expect(try run([.init(courseID: course, mode: "verified", unitPrice: "39.00")], may: true).get().total == 39)
+        #expect(code(run([.init(courseID: course, mode: "verified", unitPrice: nil)], currency: "GBP")) == "price_missing")
+        #expect(try run([.init(courseID: course, mode: "verified", unitPrice: "30")], currency: "GBP").get().total == 30,
+                "nothing listed in that currency: the price sent, as before the price list")
+        #expect(code(run([.init(courseID: "course-v1:edX+Two+2026", unitPrice: nil)])) == "price_missing", "two modes listed: name one")
+        #expect(code(run([.init(courseID: "course-v1:edX+Two+2026", unitPrice: "10")])) == "price_missing")
+        #expect(try run([.init(courseID: "course-v1:edX+Two+2026", mode: "professional", unitPrice: nil)]).get().total == 90)
+        #expect(code(run([.init(courseID: course, mode: "verified", unitPrice: "1e3")])) == "invalid_order")
+        if case .failure(let problem) = run([.init(courseID: course, mode: "verified", unitPrice: "39.00")]) {
+            #expect(problem.message == "items[0]: course-v1:edX+DemoX+2026 (verified) is listed at 49.00 USD, not 39.00 (this token may not set prices)")
+        }
     }
 
     @Test func theProfileIsTheOneNamedOrTheOnlyOne() {

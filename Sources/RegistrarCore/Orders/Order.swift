@@ -11,20 +11,31 @@ public struct OrderItem: Codable, Sendable, Equatable {
     /// registration code per seat, mailed to the buyer) or `code` (the payment for a priced code's seat held
     /// for the buyer: paying completes that redemption).
     public var fulfilment: String?
+    /// What a coupon took off the whole line ("9.80"), nil when nothing: the line's price is
+    /// `unitPrice × quantity − discount`, and `unitPrice` stays the price before it.
+    public var discount: String?
 
-    public init(courseID: String, mode: String? = nil, quantity: Int, unitPrice: String, fulfilment: String? = nil) {
+    public init(courseID: String, mode: String? = nil, quantity: Int, unitPrice: String, fulfilment: String? = nil,
+                discount: String? = nil) {
         self.courseID = courseID
         self.mode = mode
         self.quantity = quantity
         self.unitPrice = unitPrice
         self.fulfilment = fulfilment
+        self.discount = discount
     }
+
+    /// Before any discount.
+    public var gross: Decimal { (Money.parse(unitPrice) ?? 0) * Decimal(quantity) }
+    public var discountAmount: Decimal { discount.flatMap(Money.parse) ?? 0 }
+    /// What the buyer pays for the line.
+    public var net: Decimal { gross - discountAmount }
 
     enum CodingKeys: String, CodingKey {
         case courseID = "course_id"
         case mode, quantity
         case unitPrice = "unit_price"
-        case fulfilment
+        case fulfilment, discount
     }
 }
 

@@ -9,9 +9,10 @@ public enum OrderRequestRules {
         public var courseID: String
         public var mode: String?
         public var quantity: Int?
-        public var unitPrice: String
+        /// nil: the listed price.
+        public var unitPrice: String?
 
-        public init(courseID: String, mode: String? = nil, quantity: Int? = nil, unitPrice: String) {
+        public init(courseID: String, mode: String? = nil, quantity: Int? = nil, unitPrice: String?) {
             self.courseID = courseID
             self.mode = mode
             self.quantity = quantity
@@ -35,8 +36,12 @@ public enum OrderRequestRules {
         "RG-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).uppercased()
     }
 
-    /// - Parameter newReference: the reference an order gets when the storefront sends none.
+    /// - Parameters:
+    ///   - newReference: the reference an order gets when the storefront sends none.
+    ///   - prices: the listed prices of the order's courses; a line's price is decided by `PriceRules`.
+    ///   - maySetPrices: whether the storefront's token may sell at another price than the listed one.
     public static func check(email: String, currency: String, lines: [Line], reference: String?,
+                             prices: ListedPrices = ListedPrices(), maySetPrices: Bool = false,
                              newReference: () -> String) -> Result<Checked, OrderRequestProblem> {
         if let problem = EmailAddressRule.problem(email) { return .failure(.init(problem)) }
         let upper = currency.uppercased()
@@ -54,13 +59,34 @@ public enum OrderRequestRules {
             guard (1...maxQuantity).contains(quantity) else {
                 return .failure(.init("items[\(index)].quantity must be between 1 and \(maxQuantity)"))
             }
-            guard let price = Money.parse(line.unitPrice), price >= 0 else {
-                return .failure(.init("items[\(index)].unit_price \"\(ControlCharacterEscaping.escaped(String(line.unitPrice.prefix(32))))\" is not an amount like 49.00"))
+            var sent: Decimal?
+            if let text = line.unitPrice {
+                guard let price = Money.parse(text), price >= 0 else {
+                    return .failure(.init("items[\(index)].unit_price \"\(ControlCharacterEscaping.escaped(String(text.prefix(32))))\" is not an amount like 49.00"))
+                }
+                sent = price
+            }
+            let listed: Decimal?
+            switch prices.lookup(courseID: line.courseID, mode: line.mode, currency: upper) {
+            case .listed(let price): listed = price
+            case .unlisted: listed = nil
+            case .ambiguous(let modes):
+                // Which listed price applies depends on the mode, so only a token that sets its own prices may omit it.
+                guard sent != nil, maySetPrices else {
+                    return .failure(.init("items[\(index)].mode is needed: \(line.courseID) is listed in \(modes.joined(separator: ", "))", code: "price_missing"))
+                }
+                listed = nil
+            }
+            let price: Decimal
+            switch PriceRules.resolve(sent: sent, listed: listed, maySetPrices: maySetPrices, courseID: line.courseID,
+                                      mode: line.mode, currency: upper) {
+            case .price(let found): price = found
+            case .mismatch(let message): return .failure(.init("items[\(index)]: " + message, code: "price_mismatch"))
+            case .missing(let message): return .failure(.init("items[\(index)]: " + message, code: "price_missing"))
             }
             total += price * Decimal(quantity)
             items.append(OrderItem(courseID: line.courseID, mode: line.mode, quantity: quantity, unitPrice: Money.format(price)))
         }
-        guard total > 0 else { return .failure(.init("the order's total is zero: nothing to pay")) }
         let chosen = reference ?? newReference()
         guard (1...64).contains(chosen.count), chosen.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
             return .failure(.init("reference \"\(ControlCharacterEscaping.escaped(String(chosen.prefix(80))))\" must be 1 to 64 letters, digits, - or _"))
@@ -86,5 +112,11 @@ public enum OrderRequestRules {
 /// Why an order request was refused, in a sentence naming the field.
 public struct OrderRequestProblem: Error, Sendable, Equatable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// `invalid_order` (400) for a request that is not an order; `price_mismatch` and `price_missing` (422) for
+    /// one the price list refuses.
+    public var code: String
+    public init(_ message: String, code: String = "invalid_order") {
+        self.message = message
+        self.code = code
+    }
 }

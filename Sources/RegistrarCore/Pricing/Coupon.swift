@@ -30,6 +30,14 @@ public struct Coupon: Sendable, Equatable {
         self.active = active
     }
 
+    /// "20%" or "10.00 USD": what it takes off each line.
+    public var off: String {
+        switch kind {
+        case .percent(let percent): "\(percent)%"
+        case .amount(let amount, let currency): "\(Money.format(amount)) \(currency)"
+        }
+    }
+
     public func covers(_ courseID: String) -> Bool {
         courses.isEmpty || courses.contains { $0 == courseID || ($0.hasSuffix("+") && courseID.hasPrefix($0)) }
     }
@@ -95,6 +103,22 @@ public enum CouponRules {
                 return min(line.gross, max(0, amount))
             }
         }
+    }
+
+    /// An order's items with the coupon's discount on each line (`discount`, nil where it takes nothing off) and
+    /// the total left to pay, or why the coupon cannot be used.
+    public static func apply(_ coupon: Coupon?, code: String, to items: [OrderItem], currency: String, day: String,
+                             uses: Int) -> Result<(items: [OrderItem], total: Decimal), CouponRefusal> {
+        let lines = items.map { Line(courseID: $0.courseID, unitPrice: Money.parse($0.unitPrice) ?? 0, quantity: $0.quantity) }
+        if let refusal = check(coupon, code: code, lines: lines, currency: currency, day: day, uses: uses) { return .failure(refusal) }
+        guard let coupon else { return .failure(CouponRefusal("coupon_unknown", "no coupon \(code)")) }
+        let discounts = discounts(coupon, lines: lines)
+        var discounted = items
+        for index in discounted.indices {
+            discounted[index].discount = discounts[index] > 0 ? Money.format(discounts[index]) : nil
+        }
+        let total = zip(lines, discounts).reduce(Decimal(0)) { $0 + $1.0.gross - $1.1 }
+        return .success((discounted, total))
     }
 
     public static func cents(_ value: Decimal) -> Decimal {

@@ -140,7 +140,7 @@ extension SaleLine {
             let fulfilment: Fulfilment = item.fulfilment == OrderFulfilment.codeFulfilment ? .codePayment : item.quantity > 1 ? .codes : .single
             return SaleLine(source: .cybersource, orderRef: order.reference, line: index, courseID: item.courseID, mode: item.mode,
                             email: order.email, quantity: item.quantity, fulfilment: fulfilment,
-                            gross: (Money.parse(item.unitPrice) ?? 0) * Decimal(item.quantity), currency: order.currency.uppercased(),
+                            gross: item.gross, discount: item.discountAmount, currency: order.currency.uppercased(),
                             paidAt: paidAt,
                             enrollKey: fulfilment == .single ? OrderFulfilment.keyPrefix(reference: order.reference) + "\(index):enroll" : nil)
         }

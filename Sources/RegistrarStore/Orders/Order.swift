@@ -18,11 +18,14 @@ public struct Order: Sendable, Equatable {
     public var updatedAt: Date
     /// The name of the API token that registered it; nil for orders registered before tokens were recorded.
     public var createdBy: String?
+    /// The coupon the order was priced with; each item keeps what it took off (`OrderItem.discount`).
+    public var coupon: String?
 
     public init(reference: String, email: String, currency: String, total: String, items: [OrderItem], status: OrderStatus,
                 attention: OrderAttention?, profileID: String, transactionID: String?, createdAt: Date, updatedAt: Date,
-                createdBy: String? = nil) {
+                createdBy: String? = nil, coupon: String? = nil) {
         self.createdBy = createdBy
+        self.coupon = coupon
         self.reference = reference
         self.email = email
         self.currency = currency
@@ -79,10 +82,17 @@ public struct NewOrder: Sendable {
     public var profileID: String
     /// The name of the API token registering it: a storefront token sees only its own orders.
     public var createdBy: String?
+    /// A coupon code the buyer typed: the store checks it, reserves a use and takes its discount off the items
+    /// and the total in the order's commit.
+    public var coupon: String?
+    /// How long a coupon's use is held for an unpaid order (`orders.hold_minutes`).
+    public var couponHold: TimeInterval
 
     public init(reference: String, email: String, currency: String, total: Decimal, items: [OrderItem], profileID: String,
-                createdBy: String? = nil) {
+                createdBy: String? = nil, coupon: String? = nil, couponHold: TimeInterval = 30 * 60) {
         self.createdBy = createdBy
+        self.coupon = coupon
+        self.couponHold = couponHold
         self.reference = reference
         self.email = email
         self.currency = currency
@@ -96,9 +106,12 @@ public enum OrderError: Error, Sendable, CustomStringConvertible, Equatable {
     case referenceTaken(String)
     case notFound(String)
     case notInReview(String, OrderStatus)
+    /// The coupon named cannot be used (422 with the refusal's code).
+    case coupon(CouponRefusal)
 
     public var description: String {
         switch self {
+        case .coupon(let refusal): refusal.message
         case .referenceTaken(let reference): "an order with reference \(reference) exists already"
         case .notFound(let reference): "no order \(reference)"
         case .notInReview(let reference, let status): "order \(reference) is \(status.rawValue), not in review"

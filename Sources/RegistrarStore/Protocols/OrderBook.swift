@@ -3,8 +3,12 @@ import RegistrarCore
 /// Orders sold through the hosted checkout: registered by a storefront, paid by a CyberSource callback,
 /// reviewed by an operator.
 public protocol OrderBook: Sendable {
+    /// Registers an order and returns it as stored. A coupon is checked and a use of it reserved in the same
+    /// commit, so racing orders never exceed its `max-uses`; a refused one throws `OrderError.coupon`. An order
+    /// with nothing to pay is paid at once: its jobs, codes and sale are made in that commit too.
     /// Throws `OrderError.referenceTaken` when the reference exists.
-    func createOrder(_ order: NewOrder) async throws
+    @discardableResult
+    func createOrder(_ order: NewOrder) async throws -> Order
     func order(reference: String) async throws -> Order?
     /// Newest first; only those needing attention when `attentionOnly`.
     func orders(attentionOnly: Bool, limit: Int) async throws -> [Order]

@@ -9,8 +9,11 @@ public struct APIToken: Sendable, Equatable {
     public var revokedAt: Date?
     /// Course id prefixes the token is limited to; nil for every course (`CourseScope`).
     public var scope: [String]?
+    /// A storefront that may sell at other prices than the listed ones (`tokens create --may-set-prices`).
+    public var maySetPrices: Bool
 
-    public init(name: String, role: APIRole, createdAt: Date, revokedAt: Date?, scope: [String]? = nil) {
+    public init(name: String, role: APIRole, createdAt: Date, revokedAt: Date?, scope: [String]? = nil, maySetPrices: Bool = false) {
+        self.maySetPrices = maySetPrices
         self.name = name
         self.role = role
         self.createdAt = createdAt

@@ -93,14 +93,19 @@ struct DemoCommand: AsyncParsableCommand {
         record("WooCommerce: the same delivery again", try await woo("order-727-processing.json"))
         record("WooCommerce: order 727 refund 731 (line 311 only)", try await woo("order-727-partial-refund.json"))
 
+        // The storefront sends no price: the listed one is used, and the buyer's coupon is taken off it.
+        _ = try await daemon.store.setPrice(ListedPrice(courseID: "course-v1:edX+DemoX+2026", mode: "verified", currency: "USD", price: 99),
+                                            actor: "demo")
+        try await daemon.store.createCoupon(Coupon(code: "WELCOME10", kind: .percent(10), maxUses: 100), description: "demo", actor: "demo")
         let order = try await http.execute(HTTPRequest(method: "POST", url: base + "/api/v1/orders", headers: [
             "Authorization": "Bearer \(token)", "Content-Type": "application/json",
-        ], body: Array(#"{"reference": "DEMO-1", "email": "sam.okafor@example.com", "currency": "USD", "items": [{"course_id": "course-v1:edX+DemoX+2026", "mode": "verified", "quantity": 1, "unit_price": "99.00"}]}"#.utf8)))
-        record("Storefront: POST /api/v1/orders DEMO-1 (99.00 USD)", order)
+        ], body: Array(#"{"reference": "DEMO-1", "email": "sam.okafor@example.com", "currency": "USD", "coupon": "welcome10", "items": [{"course_id": "course-v1:edX+DemoX+2026", "mode": "verified"}]}"#.utf8)))
+        let orderTotal = JSONValue.parse(order.bodyText)?["total"]?.stringValue ?? "?"
+        record("Storefront: order DEMO-1 at the listed 99.00 USD, coupon WELCOME10 (10%): \(orderTotal) to pay", order)
         let callback = try await http.execute(HTTPRequest(method: "POST", url: base + "/callbacks/cybersource",
                                                           headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                                                          body: acceptCallback(reference: "DEMO-1", amount: "99.00")))
-        record("CyberSource: ACCEPT for DEMO-1", callback)
+                                                          body: acceptCallback(reference: "DEMO-1", amount: orderTotal)))
+        record("CyberSource: ACCEPT for DEMO-1 (\(orderTotal) USD)", callback)
 
         // What anyone without the secret can do: the ledger keeps 4 KiB and a hash of each, then answers 429.
         let junk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
@@ -209,7 +214,7 @@ struct DemoCommand: AsyncParsableCommand {
         reports.add(["reports seats --course \(demoRun)", "\(seatsReport.paidSingleSeats) paid single seats + \(seatsReport.codesGenerated.values.reduce(0, +)) codes = \(seatsReport.seatsSold) seats sold"])
         reports.add(["reports audit --course \(demoRun)", audit.equation])
         for row in revenue.rows {
-            reports.add(["reports revenue: \(row.courseID)", "\(Money.format(row.singleSeatGross + row.multiSeatGross)) \(row.currency) gross, \(Money.format(row.refunds)) refunded, \(Money.format(row.net)) net"])
+            reports.add(["reports revenue: \(row.courseID)", "\(Money.format(row.singleSeatGross + row.multiSeatGross)) \(row.currency) gross, \(Money.format(row.discounts)) discounts, \(Money.format(row.refunds)) refunded, \(Money.format(row.net)) net"])
         }
         print("Reports (the audits the shopping cart left to SQL)\n" + reports.render() + "\n")
 
@@ -227,8 +232,8 @@ struct DemoCommand: AsyncParsableCommand {
         let forgedAnswers = steps.filter { $0.what.hasPrefix("Anyone") }.map(\.status)
         if finished && allSucceeded && Set(summary) == Set(wanted) && summary.count == wanted.count
             && forgedAnswers == ["401", "401", "429"] && rejectionsKeptSmall && recovered.count == 1 && seatCodes.count == 2
-            && mailed == 1 && contractCodes.count == 3 && audit.balances && audit.byCause[.unexplained] == 0 {
-            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment ended as an enrollment. The order whose webhook was lost was found by catch-up and enrolled. The two-seat line became two codes, mailed to the buyer over SMTP, and the one redeemed on /redeem enrolled its learner. The contract's run was cloned in Studio, its three codes made, and the one redeemed enrolled its learner. The forged posts left 4 KiB each in the ledger, and the third was turned away. The audit explains every enrollment of the 2026 run.")
+            && mailed == 1 && contractCodes.count == 3 && audit.balances && audit.byCause[.unexplained] == 0 && orderTotal == "89.10" {
+            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment, priced from the list with a coupon, ended as an enrollment. The order whose webhook was lost was found by catch-up and enrolled. The two-seat line became two codes, mailed to the buyer over SMTP, and the one redeemed on /redeem enrolled its learner. The contract's run was cloned in Studio, its three codes made, and the one redeemed enrolled its learner. The forged posts left 4 KiB each in the ledger, and the third was turned away. The audit explains every enrollment of the 2026 run.")
         } else {
             print("Something did not happen as expected: see the tables above.")
             throw ExitCode.failure

@@ -67,10 +67,17 @@ struct OrdersCommand: AsyncParsableCommand {
             if json { return try JSONOutput.print(OrdersAPIShape.json(order, payments: payments, jobs: jobs)) }
             print("order \(order.reference)  \(order.status.rawValue)\(order.attention.map { "  needs attention: \($0.rawValue)" } ?? "")")
             print("  email:    \(order.email)")
+            let gross = order.items.reduce(Decimal(0)) { $0 + $1.gross }
+            let discount = order.items.reduce(Decimal(0)) { $0 + $1.discountAmount }
             print("  total:    \(order.total) \(order.currency)  (profile \(order.profileID))")
+            if discount > 0 || order.coupon != nil {
+                print("  priced:   \(Money.format(gross)) at list price − \(Money.format(discount)) discount"
+                    + (order.coupon.map { " (coupon \($0))" } ?? ""))
+            }
             if let transaction = order.transactionID { print("  paid by:  transaction \(transaction)") }
             for item in order.items {
-                print("  item:     \(item.quantity) × \(item.courseID)\(item.mode.map { " (\($0))" } ?? "") at \(item.unitPrice): \(item.fulfilment ?? "")")
+                let off = item.discountAmount > 0 ? " − \(Money.format(item.discountAmount))" : ""
+                print("  item:     \(item.quantity) × \(item.courseID)\(item.mode.map { " (\($0))" } ?? "") at \(item.unitPrice)\(off): \(item.fulfilment ?? "")")
             }
             for payment in payments {
                 print("  payment:  \(Timestamp.format(payment.createdAt))  \(payment.decision)  \(payment.transactionID)  \(payment.amount ?? "-") \(payment.currency ?? "")  → \(payment.outcome)")
