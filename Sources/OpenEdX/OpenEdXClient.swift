@@ -26,6 +26,8 @@ public final class OpenEdXClient: Sendable {
 
     /// Tokens fetched so far (for metrics and tests).
     public var tokenRefreshes: Int { get async { await tokens.refreshes } }
+    /// How much longer every call waits for a 429's Retry-After; nil when calls are only paced.
+    public var pausedFor: Duration? { pacer.pausedFor }
 
     // MARK: Accounts
 

@@ -32,6 +32,12 @@ public final class RequestPacer: Sendable {
     }
 
     /// Holds back every caller until `duration` from now (a 429's Retry-After).
+    /// How much longer every call waits because of a 429; nil when none does.
+    public var pausedFor: Duration? {
+        let remaining = state.withLock { $0.pausedUntil } - ContinuousClock.now
+        return remaining > .zero ? remaining : nil
+    }
+
     public func pause(for duration: Duration) {
         state.withLock { state in
             let until = ContinuousClock.now + duration

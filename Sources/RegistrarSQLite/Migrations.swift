@@ -496,6 +496,21 @@ enum Migrations {
                 ALTER TABLE api_tokens ADD COLUMN may_set_prices INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v20: console sessions and job search") { db in
+            try db.execute(sql: """
+                CREATE TABLE console_sessions (
+                    id_hash TEXT PRIMARY KEY,               -- SHA-256 of the cookie's value, never the value
+                    token_name TEXT NOT NULL,               -- its role and scope are read from api_tokens at each request
+                    csrf TEXT NOT NULL,
+                    created_at DATETIME NOT NULL,
+                    last_seen_at DATETIME NOT NULL,
+                    ended_at DATETIME
+                ) WITHOUT ROWID;
+                -- A learner's jobs, for the console's search. Written once, when the job is (the serial key never
+                -- changes), so intake pays one more index insert a job and the workers' updates nothing.
+                CREATE INDEX jobs_learner ON jobs(serial_key, id);
+                """)
+        }
         return migrator
     }
 }

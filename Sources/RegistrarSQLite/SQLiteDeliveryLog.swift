@@ -15,6 +15,10 @@ extension SQLiteStore: DeliveryLog {
                 conditions.append("verdict = ?")
                 arguments += [verdict]
             }
+            if let before = filter.beforeID {
+                conditions.append("id < ?")
+                arguments += [before]
+            }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [filter.limit]
             return try DeliveryRecord.fetchAll(db, sql: "SELECT * FROM deliveries \(whereClause) ORDER BY id DESC LIMIT ?",

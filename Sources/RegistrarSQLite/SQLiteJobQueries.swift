@@ -7,6 +7,12 @@ import RegistrarStore
 extension SQLiteStore {
     public func jobs(_ filter: JobFilter) async throws -> [Job] {
         try await read { db in
+            // A state or a kind alone: one range of jobs_kind_state per kind and state, each already newest first,
+            // merged here; one query would sort every job of the state.
+            if (filter.state == nil) != (filter.kind == nil), filter.text == nil, filter.since == nil, filter.email == nil,
+               filter.course == nil, filter.order == nil, filter.store == nil, filter.deliveryID == nil {
+                return try Self.jobsByKindAndState(filter, in: db)
+            }
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let state = filter.state { conditions.append("state = ?"); arguments += [state.rawValue] }
@@ -16,11 +22,63 @@ extension SQLiteStore {
                 conditions.append("(instr(source, ?) > 0 OR instr(dedupe_key, ?) > 0 OR instr(IFNULL(serial_key, ''), ?) > 0)")
                 arguments += [text, text, text]
             }
+            // A learner's jobs are a range of jobs_learner, an order's a range of the dedupe keys, a delivery's
+            // listed on its row: each search reads the few rows it names however many jobs the table holds.
+            if let email = filter.email, let course = filter.course {
+                conditions.append("serial_key = ?")
+                arguments += [SerialKey.enrollment(email: email, courseID: course)]
+            } else if let email = filter.email {
+                let range = JobSearchKeys.learner(email: email)
+                conditions.append("serial_key >= ? AND serial_key < ?")
+                arguments += [range.lower, range.upper]
+            } else if let course = filter.course {
+                // Not indexed (an index would cost every intake commit): read newest first until a page is found.
+                conditions.append("serial_key IS NOT NULL AND substr(serial_key, instr(serial_key, '|') + 1) = ?")
+                arguments += [course]
+            }
+            var source = "jobs"
+            for prefix in [filter.order.map(JobSearchKeys.order), filter.store.map(JobSearchKeys.store)].compactMap({ $0 }) {
+                let range = JobSearchKeys.range(prefix: prefix)
+                conditions.append("dedupe_key >= ? AND dedupe_key < ?")
+                arguments += [range.lower, range.upper]
+                // A store holding most of the table is read newest first and stopped at a page; a small range is
+                // read from the key index and sorted. Which one, the index's own count of the range says.
+                if filter.store != nil, filter.order == nil, filter.email == nil, filter.deliveryID == nil,
+                   try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 5001)",
+                                    arguments: [range.lower, range.upper]) ?? 0 > 5000 {
+                    source = "jobs NOT INDEXED"
+                }
+            }
+            if let delivery = filter.deliveryID {
+                conditions.append("id IN (SELECT value FROM json_each((SELECT job_ids FROM deliveries WHERE id = ?)))")
+                arguments += [delivery]
+            }
+            if let before = filter.beforeID { conditions.append("id < ?"); arguments += [before] }
             let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
             arguments += [filter.limit]
-            return try JobRecord.fetchAll(db, sql: "SELECT * FROM jobs\(whereClause) ORDER BY id DESC LIMIT ?",
+            return try JobRecord.fetchAll(db, sql: "SELECT * FROM \(source)\(whereClause) ORDER BY id DESC LIMIT ?",
                                           arguments: arguments).map(\.job)
         }
+    }
+
+    /// Newest first, the jobs of one kind (every state) or one state (every kind).
+    private static func jobsByKindAndState(_ filter: JobFilter, in db: Database) throws -> [Job] {
+        // The kinds present, one index seek each (a skip scan), not a read of the whole index.
+        let kinds = try filter.kind.map { [$0.rawValue] } ?? String.fetchAll(db, sql: """
+            WITH RECURSIVE k(kind) AS (SELECT MIN(kind) FROM jobs
+                                       UNION ALL SELECT (SELECT MIN(kind) FROM jobs WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+            SELECT kind FROM k WHERE kind IS NOT NULL
+            """)
+        let states = filter.state.map { [$0.rawValue] } ?? JobState.allCases.map(\.rawValue)
+        var found: [Job] = []
+        for kind in kinds {
+            for state in states {
+                found += try JobRecord.fetchAll(db.cachedStatement(sql: """
+                    SELECT * FROM jobs INDEXED BY jobs_kind_state WHERE kind = ? AND state = ? AND id < ? ORDER BY id DESC LIMIT ?
+                    """), arguments: [kind, state, filter.beforeID ?? Int64.max, filter.limit]).map(\.job)
+            }
+        }
+        return Array(found.sorted { $0.id > $1.id }.prefix(filter.limit))
     }
 
     public func job(id: Int64) async throws -> Job? {
@@ -42,6 +100,17 @@ extension SQLiteStore {
         try await read { db in
             try AttemptRecord.fetchAll(db, sql: "SELECT * FROM job_attempts WHERE job_id = ? ORDER BY id", arguments: [id])
                 .map(\.attempt)
+        }
+    }
+
+    public func finishedCounts(since: Date) async throws -> (succeeded: Int, failed: Int) {
+        try await read { db in
+            // Both from partial or state-led indexes: succeeded by finish time, failed within the state.
+            let succeeded = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'succeeded' AND finished_at >= ?",
+                                             arguments: [since]) ?? 0
+            let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'failed' AND updated_at >= ?",
+                                          arguments: [since]) ?? 0
+            return (succeeded, failed)
         }
     }
 

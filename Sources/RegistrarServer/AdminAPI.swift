@@ -11,9 +11,11 @@ struct AdminAPI: Sendable {
 
     func register(_ api: RouterGroup<RegistrarRequestContext>) {
         let ops = api.group().add(middleware: RequireRole(.ops))
+        // A viewer reads what ops read and changes nothing.
+        let reading = api.group().add(middleware: RequireRole(.ops, .viewer))
         let store = self.store
         let clock = self.clock
-        ops.get("jobs") { request, _ -> Response in
+        reading.get("jobs") { request, _ -> Response in
             try await withDatabase {
                 let query = request.uri.queryParameters
                 var filter = JobFilter(limit: query["limit"].flatMap { Int(String($0)) } ?? 50)
@@ -34,7 +36,7 @@ struct AdminAPI: Sendable {
                 return JSONResponse.make(.ok, try await store.jobs(filter).map { JobJSON($0) })
             }
         }
-        ops.get("jobs/:id") { _, context -> Response in
+        reading.get("jobs/:id") { _, context -> Response in
             try await withDatabase {
                 guard let id = context.parameters.get("id").flatMap(Int64.init),
                       let detail = try await store.jobDetail(id: id) else {
@@ -79,7 +81,7 @@ struct AdminAPI: Sendable {
                                                                 since: since, actor: Self.actor(context), dryRun: dryRun))
             }
         }
-        ops.get("deliveries/:id") { _, context -> Response in
+        reading.get("deliveries/:id") { _, context -> Response in
             try await withDatabase {
                 guard let id = context.parameters.get("id").flatMap(Int64.init),
                       let delivery = try await store.delivery(id: id) else {

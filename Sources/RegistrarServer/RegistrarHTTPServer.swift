@@ -16,10 +16,13 @@ public struct RegistrarHTTPServer: Sendable {
     public var courseTitles: CourseTitles?
     /// The LMS's enrollment lists for the audit; without it `/api/v1/reports/audit` answers 502.
     public var roster: (any EnrollmentRoster)?
+    /// The Open edX pacer's 429 pause, for the console's overview; nil where no workers run in this process.
+    public var openEdXPause: (@Sendable () -> Duration?)?
 
     public init(config: RegistrarConfig, store: any RegistrarStorage, clock: any WallClock = SystemWallClock(),
                 readiness: Readiness, metrics: RegistrarMetrics, logger: Logger, courseTitles: CourseTitles? = nil,
-                roster: (any EnrollmentRoster)? = nil) {
+                roster: (any EnrollmentRoster)? = nil, openEdXPause: (@Sendable () -> Duration?)? = nil) {
+        self.openEdXPause = openEdXPause
         self.courseTitles = courseTitles
         self.roster = roster
         self.config = config
@@ -107,6 +110,8 @@ public struct RegistrarHTTPServer: Sendable {
             .register(api, maxBody: maxBody)
         RedeemPage(desk: desk, lmsURL: config.openedx.lmsURL, policy: config.openedx.unknownLearner, titles: courseTitles)
             .register(router, maxBody: min(maxBody, 16_384)) { request, context in Self.client(request, context, clients) }
+        WebConsole(store: store, config: config, clock: clock, metrics: metrics, openEdXPause: openEdXPause, logger: logger)
+            .register(router, maxBody: maxBody)
         return router
     }
 

@@ -13,6 +13,11 @@ public final class RegistrarMetrics: Sendable {
     /// The counters counted per delivery, made once: making one looks it up in the registry under a lock, and
     /// intake counts two per delivery at thousands a second.
     private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let throttled = Mutex<(count: Int, last: Date?)>((0, nil))
+
+    /// 429s answered to this process's outbound calls since it started, and the last one's time (the console's
+    /// overview).
+    public func throttledCalls() -> (count: Int, last: Date?) { throttled.withLock { $0 } }
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -68,6 +73,7 @@ public final class RegistrarMetrics: Sendable {
     /// An outbound call to Open edX or a store, by endpoint and status class (2xx, 4xx, 5xx, or "error" when
     /// no answer came).
     public func outboundCall(target: String, endpoint: String, status: Int?) {
+        if status == 429 { throttled.withLock { $0 = ($0.count + 1, Date()) } }
         let statusClass = status.map { "\($0 / 100)xx" } ?? "error"
         Counter(label: "registrar_outbound_calls_total",
                 dimensions: [("target", target), ("endpoint", endpoint), ("status", statusClass)], factory: factory).increment()

@@ -55,7 +55,8 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
                      "ACCEPT for DEMO-1 (89.10 USD)", "246.00 USD gross, 9.90 discounts, 0.00 refunded, 236.10 net",
                      "woocommerce.refund", "unenroll", "enroll             sam", "Catch-up: order 740", "woocommerce.catch-up",
                      "enroll             lee", "Learner: /redeem with one of the 2 codes", "enroll             kim", "two codes", "Mail: the 2 codes", "delivered",
-                     "3 paid single seats + 2 codes = 5 seats sold", "+ 0 unexplained", "49.00 EUR gross, 0.00 discounts, 49.00 refunded, 0.00 net"] {
+                     "3 paid single seats + 2 codes = 5 seats sold", "Console: a viewer signs in at /console and opens the failures inbox",
+                     "no failed jobs", "+ 0 unexplained", "49.00 EUR gross, 0.00 discounts, 49.00 refunded, 0.00 net"] {
             #expect(result.output.contains(line), "demo output lacks \"\(line)\"")
         }
     }

@@ -33,11 +33,16 @@ import Testing
                 "SELECT 1 FROM jobs r WHERE r.serial_key = 'a' AND r.state = 'running'",
                 "SELECT id FROM jobs WHERE serial_key = 'a' AND state IN ('queued', 'running') AND kind = 'unenroll' AND id > 1",
                 "SELECT id FROM deliveries WHERE received_at < '9' AND id NOT IN (SELECT delivery_id FROM jobs WHERE delivery_id IS NOT NULL)",
+                // The console's searches: a learner's jobs, an order's, a delivery's, a page of one kind and state.
+                "SELECT * FROM jobs WHERE serial_key >= 'a|' AND serial_key < 'a}' ORDER BY id DESC LIMIT 50",
+                "SELECT * FROM jobs WHERE dedupe_key >= 'order:R-1:' AND dedupe_key < 'order:R-1;' ORDER BY id DESC LIMIT 50",
+                "SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each((SELECT job_ids FROM deliveries WHERE id = 1))) ORDER BY id DESC LIMIT 50",
+                "SELECT * FROM jobs INDEXED BY jobs_kind_state WHERE kind = 'enroll' AND state = 'failed' AND id < 9 ORDER BY id DESC LIMIT 50",
             ].map { sql in try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, adapter: SuffixRowAdapter(fromIndex: 3)).joined(separator: "; ") }
             return (indexes, plans)
         }
-        #expect(indexes == ["jobs_dedupe", "jobs_due", "jobs_kind_state", "jobs_leases", "jobs_serial_open", "jobs_serial_running",
-                            "jobs_succeeded", "jobs_unenrolled"])
+        #expect(indexes == ["jobs_dedupe", "jobs_due", "jobs_kind_state", "jobs_learner", "jobs_leases", "jobs_serial_open",
+                            "jobs_serial_running", "jobs_succeeded", "jobs_unenrolled"])
         #expect(plans[0].contains("COVERING INDEX jobs_kind_state"), "\(plans[0])")
         #expect(!plans[0].contains("TEMP B-TREE"), "\(plans[0])")
         #expect(plans[1].contains("INDEX jobs_unenrolled (serial_key=? AND id>?)"), "\(plans[1])")
@@ -47,6 +52,10 @@ import Testing
         // batch, as a list, not once per delivery.
         #expect(plans[4].contains("LIST SUBQUERY"), "\(plans[4])")
         #expect(!plans[4].contains("CORRELATED"), "\(plans[4])")
+        #expect(plans[5].contains("INDEX jobs_learner (serial_key>? AND serial_key<?)"), "\(plans[5])")
+        #expect(plans[6].contains("INDEX jobs_dedupe (dedupe_key>? AND dedupe_key<?)"), "\(plans[6])")
+        #expect(plans[7].contains("INTEGER PRIMARY KEY (rowid=?)"), "\(plans[7])")
+        #expect(plans[8].contains("INDEX jobs_kind_state (kind=? AND state=? AND rowid<?)") && !plans[8].contains("TEMP B-TREE"), "\(plans[8])")
     }
 
     /// The rule "one running job per serial key" is the database's, not only the claim query's.

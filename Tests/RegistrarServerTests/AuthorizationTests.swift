@@ -59,7 +59,7 @@ import Testing
         let shop = try await harness.store.createToken(name: "shop-1", role: .storefront)
         try await harness.test { client in
             try await client.execute(uri: "/api/v1/jobs", method: .get, headers: bearer(shop)) { response in
-                #expect(response.json?["message"]?.stringValue == "token shop-1 has role storefront; this needs ops")
+                #expect(response.json?["message"]?.stringValue == "token shop-1 has role storefront; this needs ops, viewer")
                 #expect(response.headers[.contentType] == "application/json; charset=utf-8")
             }
         }

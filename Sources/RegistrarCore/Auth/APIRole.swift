@@ -4,6 +4,8 @@ public enum APIRole: String, Sendable, CaseIterable, Codable {
     case storefront
     /// Reads and replays jobs, reads deliveries and orders (operators).
     case ops
+    /// Sees what `ops` sees, in the console and the read half of the operators' API; changes nothing.
+    case viewer
     /// Reviews payments and orders.
     case financeAdmin = "finance_admin"
     /// Contracts and codes (later features).
@@ -17,7 +19,7 @@ public enum OrderVisibility {
     public static func canRead(role: APIRole, tokenName: String, createdBy: String?) -> Bool {
         switch role {
         case .storefront: createdBy == tokenName
-        case .ops, .financeAdmin: true
+        case .ops, .viewer, .financeAdmin: true
         case .salesAdmin: false
         }
     }

@@ -100,6 +100,9 @@ public struct ConfigLoader: Sendable {
             throw reports.error("staff_emails", "expected email addresses, got \"\(bad)\"")
         }
         try reports.finish()
+        let console = try r.child("console")
+        config.console.idleMinutes = try console.int("idle_minutes", default: config.console.idleMinutes, range: 1...1_440)
+        try console.finish()
         let mail = try r.child("mail")
         config.mail.smtpURL = try mail.optionalString("smtp_url")
         if let url = config.mail.smtpURL, !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) || url.count < 9 {

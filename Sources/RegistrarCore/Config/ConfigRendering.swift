@@ -103,6 +103,8 @@ extension RegistrarConfig {
         out.append("  source_run: \(quoted(contracts.sourceRun))")
         out.append("reports:")
         out.append("  staff_emails: [\(reports.staffEmails.map(quoted).joined(separator: ", "))]")
+        out.append("console:")
+        out.append("  idle_minutes: \(console.idleMinutes)")
         out.append("deliveries:")
         out.append("  retention_days: \(deliveries.retentionDays)")
         out.append("  rejected_retention_days: \(deliveries.rejectedRetentionDays)")

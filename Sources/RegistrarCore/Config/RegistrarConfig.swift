@@ -15,6 +15,7 @@ public struct RegistrarConfig: Sendable {
     public var orders = OrdersConfig()
     public var contracts = ContractsConfig()
     public var reports = ReportsConfig()
+    public var console = ConsoleConfig()
     public var mail = MailConfig()
     public var logging = LoggingConfig()
     /// Key paths of secrets written inline in the configuration file (not from the environment or a `_file`):
@@ -72,6 +73,14 @@ public struct ReportsConfig: Sendable, Equatable {
     /// Course staff, lower-cased: their enrollments are explained as staff, and their purchases are left out of
     /// `seats_sold_without_staff` (also `--staff FILE`).
     public var staffEmails: [String] = []
+
+    public init() {}
+}
+
+/// `console`: the operators' web console under `/console`.
+public struct ConsoleConfig: Sendable, Equatable {
+    /// A session unused this long is over: its operator signs in again.
+    public var idleMinutes = 30
 
     public init() {}
 }

@@ -106,9 +106,12 @@ public struct DeliveryFilter: Sendable {
     /// A source (woocommerce, cybersource) or a channel (a store id).
     public var source: String?
     public var verdict: String?
+    /// Keyset paging: only deliveries with a smaller id (the last of the page before).
+    public var beforeID: Int64?
     public var limit: Int
 
-    public init(source: String? = nil, verdict: String? = nil, limit: Int = 50) {
+    public init(source: String? = nil, verdict: String? = nil, beforeID: Int64? = nil, limit: Int = 50) {
+        self.beforeID = beforeID
         self.source = source
         self.verdict = verdict
         self.limit = limit

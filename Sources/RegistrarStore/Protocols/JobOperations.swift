@@ -10,6 +10,8 @@ public protocol JobOperations: Sendable {
     func jobDetail(id: Int64) async throws -> JobDetail?
     func attempts(ofJob id: Int64) async throws -> [JobAttempt]
     func stats() async throws -> QueueStats
+    /// Jobs that succeeded, and jobs that failed for good, at or after `since` (the console's last 24 hours).
+    func finishedCounts(since: Date) async throws -> (succeeded: Int, failed: Int)
 
     /// Replays jobs by id: attempts reset, due now. States where a replay makes no sense are refused with the
     /// reason; an `enroll` that a later succeeded `unenroll` of the same serial key has overtaken becomes

@@ -177,6 +177,17 @@ struct DemoCommand: AsyncParsableCommand {
                           delivery.jobIDs.isEmpty ? "-" : delivery.jobIDs.map(String.init).joined(separator: ",")))
         }
 
+        // An operator's view of it all: a viewer signs in to the web console and opens the failures inbox.
+        let viewer = try await daemon.store.createToken(name: "demo-viewer", role: .viewer)
+        let signIn = try await http.execute(HTTPRequest(method: "POST", url: base + "/console/signin",
+                                                        headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                                        body: Array(FormEncoding.encode([("token", viewer)]).utf8)))
+        let cookie = signIn.header("set-cookie").map { String($0.split(separator: ";")[0]) } ?? ""
+        let inbox = try await http.execute(HTTPRequest(url: base + "/console/failures", headers: ["Cookie": cookie]))
+        let inboxClear = inbox.status == 200 && inbox.bodyText.contains("No failed jobs.")
+        steps.append(("Console: a viewer signs in at /console and opens the failures inbox", "\(inbox.status)",
+                      inboxClear ? "no failed jobs" : "failures listed", "-"))
+
         let mailed = sandbox.mail().filter { $0.to == ["pat.lead@example.com"] }.count
         let mailJob = try await daemon.store.jobs(JobFilter(kind: .mail)).first
         steps.append(("Mail: the 2 codes of order 750 to pat.lead@example.com (sandbox SMTP sink)", "-",
@@ -232,8 +243,8 @@ struct DemoCommand: AsyncParsableCommand {
         let forgedAnswers = steps.filter { $0.what.hasPrefix("Anyone") }.map(\.status)
         if finished && allSucceeded && Set(summary) == Set(wanted) && summary.count == wanted.count
             && forgedAnswers == ["401", "401", "429"] && rejectionsKeptSmall && recovered.count == 1 && seatCodes.count == 2
-            && mailed == 1 && contractCodes.count == 3 && audit.balances && audit.byCause[.unexplained] == 0 && orderTotal == "89.10" {
-            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment, priced from the list with a coupon, ended as an enrollment. The order whose webhook was lost was found by catch-up and enrolled. The two-seat line became two codes, mailed to the buyer over SMTP, and the one redeemed on /redeem enrolled its learner. The contract's run was cloned in Studio, its three codes made, and the one redeemed enrolled its learner. The forged posts left 4 KiB each in the ledger, and the third was turned away. The audit explains every enrollment of the 2026 run.")
+            && mailed == 1 && contractCodes.count == 3 && audit.balances && audit.byCause[.unexplained] == 0 && orderTotal == "89.10" && inboxClear {
+            print("All \(jobs.count) jobs succeeded: the paid lines were enrolled once (the repeated delivery changed nothing), the refunded line was unenrolled after its enrollment, and the CyberSource payment, priced from the list with a coupon, ended as an enrollment. The order whose webhook was lost was found by catch-up and enrolled. The two-seat line became two codes, mailed to the buyer over SMTP, and the one redeemed on /redeem enrolled its learner. The contract's run was cloned in Studio, its three codes made, and the one redeemed enrolled its learner. The forged posts left 4 KiB each in the ledger, and the third was turned away. The audit explains every enrollment of the 2026 run, and the console's failures inbox is empty.")
         } else {
             print("Something did not happen as expected: see the tables above.")
             throw ExitCode.failure

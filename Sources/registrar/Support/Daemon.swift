@@ -55,7 +55,8 @@ struct Daemon {
             return nil
         }
         let server = RegistrarHTTPServer(config: config, store: store, clock: clock, readiness: readiness, metrics: metrics,
-                                         logger: logger, courseTitles: titles, roster: LMSRoster(client: openedx, store: store))
+                                         logger: logger, courseTitles: titles, roster: LMSRoster(client: openedx, store: store),
+                                         openEdXPause: { openedx.pausedFor })
         let app = server.application(onListening: onListening)
         let catchUp = CatchUpScheduler(store: store, stores: Array(config.woocommerce.stores.values), clock: clock, logger: logger)
         return ServiceGroup(configuration: .init(

@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import RegistrarCore
+import RegistrarStore
+import Testing
+
+/// The console's pages in process: the role each page needs, escaping of what the database holds, search and
+/// paging, a scoped token's limits, and its CSV links (the browser test drives the rest in Chromium).
+@Suite struct ConsoleTests {
+    /// Signs in and returns the cookie and the session's CSRF token.
+    func signIn(_ client: any TestClientProtocol, _ token: String) async throws -> (cookie: String, csrf: String) {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        let response = try await client.execute(uri: "/console/signin", method: .post, headers: headers,
+                                                body: ByteBuffer(string: FormEncoding.encode([("token", token)])))
+        #expect(response.status == .seeOther)
+        let cookie = String(try #require(response.headers[.setCookie]).split(separator: ";")[0])
+        let page = try await get(client, "/console", cookie).text
+        let start = try #require(page.range(of: "name=\"csrf\" value=\"")).upperBound
+        return (cookie, String(page[start...].prefix { $0 != "\"" }))
+    }
+
+    func get(_ client: any TestClientProtocol, _ uri: String, _ cookie: String) async throws -> TestResponse {
+        var headers = HTTPFields()
+        headers[.cookie] = cookie
+        return try await client.execute(uri: uri, method: .get, headers: headers)
+    }
+
+    @Test func eachRoleSeesItsPagesAndNothingElse() async throws {
+        let harness = try ServerHarness()
+        let ops = try await harness.store.createToken(name: "ops", role: .ops)
+        let sales = try await harness.store.createToken(name: "sales", role: .salesAdmin)
+        try await harness.test { client in
+            let response = try await client.execute(uri: "/console/jobs", method: .get)
+            #expect(response.status == .seeOther && response.headers[.location] == "/console/signin", "signed out: to sign-in")
+            let opsSession = try await signIn(client, ops)
+            for page in ["/console", "/console/failures", "/console/jobs", "/console/deliveries", "/console/orders", "/console/codes",
+                         "/console/invoices", "/console/contracts", "/console/audit"] {
+                let answer = try await get(client, page, opsSession.cookie)
+                #expect(answer.status == .ok, "\(page)")
+                #expect(answer.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+            }
+            let salesSession = try await signIn(client, sales)
+            #expect(try await get(client, "/console/jobs", salesSession.cookie).status == .forbidden)
+            #expect(try await get(client, "/console/contracts", salesSession.cookie).status == .ok)
+            #expect(!(try await get(client, "/console", salesSession.cookie).text.contains("href=\"/console/jobs\"")), "not in its navigation")
+            let css = try await client.execute(uri: "/console/style.css", method: .get)
+            #expect(css.status == .ok && css.headers[.contentType] == "text/css; charset=utf-8")
+        }
+    }
+
+    @Test func whatTheDatabaseHoldsIsEscapedAndSearchPagesByKeyset() async throws {
+        let harness = try ServerHarness()
+        let ops = try await harness.store.createToken(name: "ops", role: .ops)
+        var jobs: [NewJob] = []
+        for index in 0..<60 {
+            jobs.append(try NewJob(kind: .enroll, dedupeKey: "test:\(index)", serialKey: SerialKey.enrollment(email: "ann@example.com", courseID: "course-v1:A+B+C"),
+                                   payload: EnrollPayload(email: "ann@example.com", courseID: "course-v1:A+B+C", mode: nil, orderReference: nil), source: "test"))
+        }
+        _ = try await harness.store.enqueue(jobs)
+        let claimed = try #require(try await harness.store.claim(owner: "w", limit: 1).first)
+        try await harness.store.finish(claimed, outcome: .permanent(reason: "<script>alert(1)</script> refused"))
+        try await harness.test { client in
+            let session = try await signIn(client, ops)
+            let inbox = try await get(client, "/console/failures", session.cookie).text
+            #expect(!inbox.contains("<script>") && inbox.contains("&lt;script&gt;"))
+            let first = try await get(client, "/console/jobs?email=ann%40example.com", session.cookie).text
+            #expect(first.contains("href=\"/console/jobs/60\"") && !first.contains("href=\"/console/jobs/10\""))
+            #expect(first.contains("before=11"), "the next page starts below the last id shown")
+            let second = try await get(client, "/console/jobs?email=ann%40example.com&before=11", session.cookie).text
+            #expect(second.contains("href=\"/console/jobs/10\"") && !second.contains("href=\"/console/jobs/11\""))
+            #expect(try await get(client, "/console/jobs?state=nonsense", session.cookie).status == .badRequest)
+            #expect(try await get(client, "/console/jobs/999", session.cookie).status == .notFound)
+            // The dry run lists and changes nothing; the confirmation names exactly the jobs listed.
+            let preview = try await get(client, "/console/bulk?action=replay&state=failed", session.cookie).text
+            #expect(preview.contains("will replay") && preview.contains("name=\"ids\" value=\"\(claimed.job.id)\""))
+            #expect(try await harness.store.job(id: claimed.job.id)?.state == .failed)
+        }
+    }
+
+    @Test func aScopedTokenSeesOnlyItsCoursesCodesAndContracts() async throws {
+        let harness = try ServerHarness()
+        let scoped = try await harness.store.createToken(name: "mit", role: .salesAdmin, scope: ["course-v1:MITx+"])
+        _ = try await harness.store.createCodes(NewCodes(count: 1, courseID: "course-v1:MITx+6.002x+2026", mode: "audit", source: "invoice", sourceReference: "1"))
+        _ = try await harness.store.createCodes(NewCodes(count: 1, courseID: "course-v1:HarvardX+CS50+2026", mode: "audit", source: "invoice", sourceReference: "2"))
+        try await harness.test { client in
+            let session = try await signIn(client, scoped)
+            let codes = try await get(client, "/console/codes", session.cookie).text
+            #expect(codes.contains("course-v1:MITx+6.002x+2026") && !codes.contains("HarvardX"))
+        }
+    }
+}
