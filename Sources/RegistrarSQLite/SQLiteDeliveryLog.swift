@@ -19,6 +19,10 @@ extension SQLiteStore: DeliveryLog {
                 conditions.append("id < ?")
                 arguments += [before]
             }
+            if let window = filter.window {
+                conditions.append("id > (SELECT IFNULL(MAX(id), 0) FROM deliveries) - ?")
+                arguments += [window]
+            }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [filter.limit]
             return try DeliveryRecord.fetchAll(db, sql: "SELECT * FROM deliveries \(whereClause) ORDER BY id DESC LIMIT ?",

@@ -6,7 +6,7 @@ import RegistrarStore
 extension SQLiteStore: JobOperations {
     public func replay(ids: [Int64], actor: String, dryRun: Bool) async throws -> OperationReport {
         let now = clock.now()
-        let report = try await write { db -> OperationReport in
+        let work: @Sendable (Database) throws -> OperationReport = { db in
             var report = OperationReport(dryRun: dryRun)
             for id in ids {
                 guard let job = try JobTable.fetch(id: id, in: db) else {
@@ -17,6 +17,8 @@ extension SQLiteStore: JobOperations {
             }
             return report
         }
+        // A dry run (the console's preview of a page) changes nothing: it reads, and never holds intake's writer.
+        let report = dryRun ? try await read(work) : try await write(work)
         jobsMayRun(!report.applied.isEmpty && !dryRun)
         return report
     }
@@ -72,14 +74,14 @@ extension SQLiteStore: JobOperations {
         // OperatorRules.supersedingStates, one partial index each: jobs_unenrolled for the succeeded, jobs_serial_open
         // for the queued and running.
         if OperatorRules.canBeSuperseded(job.kind), let serialKey = job.serialKey,
-           let later = try Int64.fetchOne(db, sql: """
+           let later = try Int64.fetchOne(db.cachedStatement(sql: """
                SELECT MIN(id) FROM (
                    SELECT id FROM jobs WHERE serial_key = ? AND kind = 'unenroll' AND state = 'succeeded' AND id > ?
                    UNION ALL
                    SELECT id FROM jobs WHERE serial_key = ? AND state IN ('queued', 'running') AND kind = 'unenroll' AND id > ?
                    UNION ALL
                    SELECT job_id FROM pruned_jobs WHERE serial_key = ? AND kind = 'unenroll' AND job_id > ?)
-               """, arguments: [serialKey, job.id, serialKey, job.id, serialKey, job.id]) {
+               """), arguments: [serialKey, job.id, serialKey, job.id, serialKey, job.id]) {
             report.superseded.append(.init(jobID: job.id, byJobID: later))
             if !dryRun {
                 try db.execute(sql: """

@@ -32,9 +32,11 @@ extension SQLiteStore {
                 conditions.append("serial_key >= ? AND serial_key < ?")
                 arguments += [range.lower, range.upper]
             } else if let course = filter.course {
-                // Not indexed (an index would cost every intake commit): read newest first until a page is found.
+                // Not indexed (an index would cost every intake commit): read newest first, within the newest
+                // `JobFilter.courseWindow` jobs, so a course with few jobs costs a bounded read, not the table.
                 conditions.append("serial_key IS NOT NULL AND substr(serial_key, instr(serial_key, '|') + 1) = ?")
-                arguments += [course]
+                conditions.append("id > (SELECT IFNULL(MAX(id), 0) FROM jobs) - ?")
+                arguments += [course, JobFilter.courseWindow]
             }
             var source = "jobs"
             for prefix in [filter.order.map(JobSearchKeys.order), filter.store.map(JobSearchKeys.store)].compactMap({ $0 }) {
@@ -106,11 +108,55 @@ extension SQLiteStore {
     public func finishedCounts(since: Date) async throws -> (succeeded: Int, failed: Int) {
         try await read { db in
             // Both from partial or state-led indexes: succeeded by finish time, failed within the state.
-            let succeeded = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'succeeded' AND finished_at >= ?",
-                                             arguments: [since]) ?? 0
+            // The planner would take jobs_due (state) and read every succeeded row; the partial index counts a day.
+            let succeeded = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM jobs INDEXED BY jobs_succeeded WHERE state = 'succeeded' AND finished_at >= ?
+                """, arguments: [since]) ?? 0
             let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'failed' AND updated_at >= ?",
                                           arguments: [since]) ?? 0
             return (succeeded, failed)
+        }
+    }
+
+    public func failureSummary(limit: Int) async throws -> [FailureGroups.Failure] {
+        try await read { db in
+            // One row per distinct error, counted where the jobs are: a few hundred rows, not every failed job.
+            try Row.fetchAll(db, sql: """
+                SELECT kind, last_http_status, last_error, COUNT(*) AS n, MIN(updated_at) AS oldest, MAX(updated_at) AS newest,
+                       MAX(id) AS newest_id
+                FROM jobs WHERE state = 'failed' GROUP BY kind, last_http_status, last_error ORDER BY n DESC LIMIT ?
+                """, arguments: [limit]).map { row in
+                FailureGroups.Failure(id: row["newest_id"], kind: row["kind"], httpStatus: row["last_http_status"], error: row["last_error"],
+                                      updatedAt: row["newest"], count: row["n"], oldest: row["oldest"])
+            }
+        }
+    }
+
+    public func stateCounts() async throws -> QueueStats {
+        let now = clock.now()
+        return try await read { db in
+            // Every state but succeeded counted per kind, one small range of jobs_kind_state each (kinds by a skip
+            // scan); succeeded, most of the table, as the table's count less the others: no read of a million entries.
+            let kinds = try String.fetchAll(db, sql: """
+                WITH RECURSIVE k(kind) AS (SELECT MIN(kind) FROM jobs
+                                           UNION ALL SELECT (SELECT MIN(kind) FROM jobs WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+                SELECT kind FROM k WHERE kind IS NOT NULL
+                """)
+            var counts: [QueueStats.Count] = []
+            for kind in kinds {
+                for state in JobState.allCases where state != .succeeded {
+                    let count = try Int.fetchOne(db.cachedStatement(sql: """
+                        SELECT COUNT(*) FROM jobs INDEXED BY jobs_kind_state WHERE kind = ? AND state = ?
+                        """), arguments: [kind, state.rawValue]) ?? 0
+                    if count > 0 { counts.append(QueueStats.Count(kind: JobKind(rawValue: kind), state: state, count: count)) }
+                }
+            }
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0
+            let succeeded = total - counts.reduce(0) { $0 + $1.count }
+            if succeeded > 0 { counts.append(QueueStats.Count(kind: QueueStats.allKinds, state: .succeeded, count: succeeded)) }
+            let oldestDue = try Date.fetchOne(db, sql: "SELECT MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at <= ?", arguments: [now])
+            return QueueStats(counts: counts, oldestQueuedAge: nil,
+                              oldestDueAge: oldestDue.map { .milliseconds(Int64(max(0, now.timeIntervalSince($0)) * 1000)) })
         }
     }
 

@@ -69,7 +69,9 @@ import Darwin
                 "\(closed.filter { $0 == nil }.count) connections were never closed")
         // Seconds since opening began; each connection's own timer started when serve accepted it.
         #expect(earliest >= header - 0.2, "a connection was closed after \(earliest) s")
-        #expect(latest <= header + opening + 3, "the last connection was closed after \(latest) s")
+        // A few seconds of slack for a machine busy with the whole suite (+3 was exceeded by 0.4 s once); a
+        // connection the server never closed is caught above, at the holder's end (header + 6).
+        #expect(latest <= header + opening + 5, "the last connection was closed after \(latest) s")
 
         let after = try await onThread { try TestSockets.exchange(port: port, TestSockets.get("/metrics")) }
         let timedOut = ServeUnderTest.metric(#"registrar_http_connections_timed_out_total{reason="header_timeout"}"#,

@@ -55,7 +55,13 @@ import Testing
         ]
         let groups = FailureGroups.group(failures)
         #expect(groups.map(\.count) == [2, 1, 1])
-        #expect(groups[0].signature == "no account for …@… in course #" && groups[0].jobIDs == [2, 1] && groups[0].sampleJobID == 2)
+        #expect(groups[0].signature == "no account for …@… in course #" && groups[0].sampleJobID == 2)
+        // Counted by the store already: counts add up, the newest job and the oldest time win.
+        let counted = FailureGroups.group([
+            FailureGroups.Failure(id: 9, kind: "enroll", httpStatus: 503, error: "down 12345", updatedAt: at + 5, count: 40, oldest: at - 100),
+            FailureGroups.Failure(id: 12, kind: "enroll", httpStatus: 503, error: "down 67890", updatedAt: at + 9, count: 2, oldest: at),
+        ])
+        #expect(counted.count == 1 && counted[0].count == 42 && counted[0].sampleJobID == 12 && counted[0].oldest == at - 100 && counted[0].newest == at + 9)
         #expect(groups[0].oldest == at && groups[0].newest == at + 60)
         #expect(FailureGroups.signature("HTTP 429 after 3 tries, order 12345") == "HTTP 429 after 3 tries, order #")
         #expect(FailureGroups.signature("  two  spaces ") == "  two  spaces ", "spacing kept")

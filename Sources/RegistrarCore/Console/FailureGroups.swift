@@ -3,19 +3,24 @@ import Foundation
 /// The failures inbox: failed jobs grouped by kind and error, so a hundred learners failed by one outage are
 /// one line with a count, not a hundred.
 public enum FailureGroups {
+    /// Failed jobs with one error: one job, or (counted by the store) `count` of them, the newest `id`.
     public struct Failure: Sendable, Equatable {
         public var id: Int64
         public var kind: String
         public var httpStatus: Int?
         public var error: String?
         public var updatedAt: Date
+        public var count: Int
+        public var oldest: Date
 
-        public init(id: Int64, kind: String, httpStatus: Int?, error: String?, updatedAt: Date) {
+        public init(id: Int64, kind: String, httpStatus: Int?, error: String?, updatedAt: Date, count: Int = 1, oldest: Date? = nil) {
             self.id = id
             self.kind = kind
             self.httpStatus = httpStatus
             self.error = error
             self.updatedAt = updatedAt
+            self.count = count
+            self.oldest = oldest ?? updatedAt
         }
     }
 
@@ -29,25 +34,23 @@ public enum FailureGroups {
         public var newest: Date
         /// The newest job of the group, to open.
         public var sampleJobID: Int64
-        /// Every job of the group, newest first.
-        public var jobIDs: [Int64]
     }
 
     /// Groups by kind, HTTP status and signature; the biggest group first, then the newest.
     public static func group(_ failures: [Failure]) -> [Group] {
         struct Key: Hashable { var kind: String; var status: Int?; var signature: String }
         var groups: [Key: Group] = [:]
-        for failure in failures.sorted(by: { $0.id > $1.id }) {
+        for failure in failures {
             let key = Key(kind: failure.kind, status: failure.httpStatus, signature: signature(failure.error ?? ""))
             if var group = groups[key] {
-                group.count += 1
-                group.oldest = min(group.oldest, failure.updatedAt)
+                group.count += failure.count
+                group.oldest = min(group.oldest, failure.oldest)
                 group.newest = max(group.newest, failure.updatedAt)
-                group.jobIDs.append(failure.id)
+                group.sampleJobID = max(group.sampleJobID, failure.id)
                 groups[key] = group
             } else {
-                groups[key] = Group(kind: key.kind, httpStatus: key.status, signature: key.signature, count: 1, oldest: failure.updatedAt,
-                                    newest: failure.updatedAt, sampleJobID: failure.id, jobIDs: [failure.id])
+                groups[key] = Group(kind: key.kind, httpStatus: key.status, signature: key.signature, count: failure.count,
+                                    oldest: failure.oldest, newest: failure.updatedAt, sampleJobID: failure.id)
             }
         }
         return groups.values.sorted { ($0.count, $0.newest, $0.sampleJobID) > ($1.count, $1.newest, $1.sampleJobID) }

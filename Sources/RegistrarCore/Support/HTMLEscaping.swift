@@ -2,6 +2,9 @@
 /// markup on the page that shows it back.
 public enum HTMLEscaping {
     public static func escaped(_ text: String) -> String {
+        // Most text (ids, dates, states) has nothing to escape: returned as it is, without a walk by characters.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">")
+                                          || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text {

@@ -85,10 +85,14 @@ struct ConsoleCommercePages: Sendable {
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Delivery \(delivery.id)", session: session, current: .deliveries, body: body))
     }
 
+    static let verdictWindow = 50_000
+
     func deliveries(_ session: ConsoleSession, _ query: Parameters) async throws -> Response {
         let verdict = query["verdict"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let before = query["before"].flatMap { Int64(String($0)) }
-        let found = try await store.deliveries(DeliveryFilter(verdict: verdict, beforeID: before, limit: 100))
+        var filter = DeliveryFilter(verdict: verdict, beforeID: before, limit: 100)
+        if verdict != nil { filter.window = Self.verdictWindow }
+        let found = try await store.deliveries(filter)
         let verdicts = ["accepted", "ignored", "stale", "rejected", "duplicate_callback", "paid"]
         let form = """
             <form method="get" action="/console/deliveries" class="search"><label>Verdict<select name="verdict"><option value="">any</option>\(
@@ -100,8 +104,9 @@ struct ConsoleCommercePages: Sendable {
              delivery.jobIDs.map { ConsoleHTML.link("/console/jobs/\($0)", "\($0)") }.joined(separator: " "),
              "\(delivery.bodySize) B"]
         }
+        let window = verdict == nil ? "" : "<p class=\"empty\">A verdict is looked for among the newest \(Self.verdictWindow) deliveries (<code>registrar deliveries list --verdict</code> reads them all).</p>"
         let pager = found.count == 100 ? "<p class=\"pager\"><a href=\"/console/deliveries?\(verdict.map { "verdict=\(ConsoleJobPages.query($0))&" } ?? "")before=\(found.last!.id)\">Older →</a></p>" : ""
-        return ConsoleHTML.response(.ok, ConsoleHTML.page("Deliveries", session: session, current: .deliveries, body: form
+        return ConsoleHTML.response(.ok, ConsoleHTML.page("Deliveries", session: session, current: .deliveries, body: form + window
             + ConsoleHTML.table(["#", "Received", "Source", "Verdict", "HTTP", "Reason", "Jobs", "Body"],
                                 rows.map { [ConsoleHTML.link("/console/deliveries/\($0[0])", $0[0])] + $0.dropFirst() }, empty: "No deliveries.") + pager))
     }

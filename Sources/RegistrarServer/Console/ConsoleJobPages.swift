@@ -65,7 +65,7 @@ struct ConsoleJobPages: Sendable {
     // MARK: Overview
 
     func overview(_ session: ConsoleSession) async throws -> Response {
-        let stats = try await store.stats()
+        let stats = try await store.stateCounts()
         let now = console.clock.now()
         let day = try await store.finishedCounts(since: now.addingTimeInterval(-86_400))
         let throttled = console.metrics.throttledCalls()
@@ -83,24 +83,25 @@ struct ConsoleJobPages: Sendable {
             let inner = "<b>\(ConsoleHTML.text(value))</b><span>\(ConsoleHTML.text(label))</span>"
             return href.map { "<a class=\"card\" href=\"\($0)\">\(inner)</a>" } ?? "<div class=\"card\">\(inner)</div>"
         }.joined() + "</div>"
-        let byKind = Dictionary(grouping: stats.counts, by: \.kind).sorted { $0.key.rawValue < $1.key.rawValue }
+        // Succeeded jobs are most of the table and counted as one; the kinds are for what still needs something.
+        let open = JobState.allCases.filter { $0 != .succeeded }
+        let byKind = Dictionary(grouping: stats.counts.filter { $0.kind != QueueStats.allKinds }, by: \.kind).sorted { $0.key.rawValue < $1.key.rawValue }
         let rows = byKind.map { kind, counts in
-            [ConsoleHTML.link("/console/jobs?kind=\(Self.query(kind.rawValue))", kind.rawValue)] + JobState.allCases.map { state in
+            [ConsoleHTML.link("/console/jobs?kind=\(Self.query(kind.rawValue))", kind.rawValue)] + open.map { state in
                 let count = counts.first { $0.state == state }?.count ?? 0
                 return count == 0 ? "0" : ConsoleHTML.link("/console/jobs?kind=\(Self.query(kind.rawValue))&state=\(state.rawValue)", "\(count)")
             }
         }
-        let body = cardHTML + "<h2>Jobs by kind and state</h2>" + ConsoleHTML.table(["Kind"] + JobState.allCases.map(\.rawValue), rows, empty: "No jobs yet.")
+        let body = cardHTML + "<h2>Jobs not succeeded, by kind</h2>"
+            + ConsoleHTML.table(["Kind"] + open.map(\.rawValue), rows, empty: "Every job has succeeded.")
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Overview", session: session, current: .overview, body: body))
     }
 
     // MARK: Failures inbox
 
     func failures(_ session: ConsoleSession) async throws -> Response {
-        let failed = try await store.jobs(JobFilter(state: .failed, limit: 10_000))
-        let groups = FailureGroups.group(failed.map {
-            FailureGroups.Failure(id: $0.id, kind: $0.kind.rawValue, httpStatus: $0.lastHTTPStatus, error: $0.lastError, updatedAt: $0.updatedAt)
-        })
+        let failed = try await store.failureSummary(limit: 5_000)
+        let groups = FailureGroups.group(failed)
         let now = console.clock.now()
         let rows = groups.map { group in
             let filter = "state=failed&kind=\(Self.query(group.kind))&error=\(Self.query(group.signature))"
@@ -109,7 +110,7 @@ struct ConsoleJobPages: Sendable {
                     ConsoleHTML.link("/console/jobs/\(group.sampleJobID)", "job \(group.sampleJobID)"),
                     ConsoleHTML.link("/console/jobs?\(filter)", "list") + " · " + ConsoleHTML.link("/console/bulk?action=replay&\(filter)", "replay all…")]
         }
-        let note = failed.count == 10_000 ? "<p class=\"notice\">Showing the newest 10,000 failed jobs.</p>" : ""
+        let note = failed.count == 5_000 ? "<p class=\"notice\">The 5,000 most frequent distinct errors.</p>" : ""
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Failures", session: session, current: .failures, body: note
             + ConsoleHTML.table(["Kind", "HTTP", "Error", "Jobs", "Oldest", "Newest job", ""], rows, empty: "No failed jobs.")))
     }
@@ -166,6 +167,8 @@ struct ConsoleJobPages: Sendable {
         var jobs = try await store.jobs(filter)
         if let error { jobs = jobs.filter { FailureGroups.signature($0.lastError ?? "") == error } }
         let rows = jobs.map(Self.row)
+        let window = filter.course != nil && filter.email == nil
+            ? "<p class=\"empty\">A course alone is searched among the newest \(JobFilter.courseWindow) jobs; add the learner's email to search them all.</p>" : ""
         let carried = Self.searchFields.compactMap { name in values[name].flatMap { $0.isEmpty ? nil : "\(name)=\(Self.query($0))" } }
         var pager = ""
         if filter.limit == jobs.count || (error != nil && !jobs.isEmpty), let last = jobs.last {
@@ -175,8 +178,8 @@ struct ConsoleJobPages: Sendable {
             <p>\(ConsoleHTML.link("/console/bulk?action=replay&" + carried.joined(separator: "&"), "Replay everything matching…")) ·
             \(ConsoleHTML.link("/console/bulk?action=cancel&" + carried.joined(separator: "&"), "Cancel everything matching…"))</p>
             """
-        let body = form + bulk + ConsoleHTML.table(["Job", "Kind", "State", "Tries", "Source", "Key", "Updated", "Last error"], rows,
-                                                   empty: "No job matches.") + pager
+        let body = form + bulk + window + ConsoleHTML.table(["Job", "Kind", "State", "Tries", "Source", "Key", "Updated", "Last error"], rows,
+                                                            empty: "No job matches.") + pager
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Jobs", session: session, current: .jobs, body: body))
     }
 

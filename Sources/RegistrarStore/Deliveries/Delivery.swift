@@ -108,6 +108,9 @@ public struct DeliveryFilter: Sendable {
     public var verdict: String?
     /// Keyset paging: only deliveries with a smaller id (the last of the page before).
     public var beforeID: Int64?
+    /// Only among this many newest deliveries: nothing indexes the verdict (intake would pay for it), so a
+    /// page that filters by it reads a bounded part of the ledger.
+    public var window: Int?
     public var limit: Int
 
     public init(source: String? = nil, verdict: String? = nil, beforeID: Int64? = nil, limit: Int = 50) {

@@ -21,6 +21,8 @@ public struct JobFilter: Sendable {
     public var deliveryID: Int64?
     /// Keyset paging: only jobs with a smaller id (the last id of the page before).
     public var beforeID: Int64?
+    /// A course alone is searched among this many newest jobs (nothing indexes jobs by course).
+    public static let courseWindow = 200_000
     public var limit: Int
 
     public init(state: JobState? = nil, kind: JobKind? = nil, text: String? = nil, since: Date? = nil, email: String? = nil,

@@ -25,6 +25,9 @@ public struct QueueStats: Sendable, Equatable {
         self.oldestDueAge = oldestDueAge
     }
 
+    /// The kind of a count over every kind (`stateCounts()`'s succeeded).
+    public static let allKinds: JobKind = "*"
+
     public func total(state: JobState) -> Int { counts.filter { $0.state == state }.reduce(0) { $0 + $1.count } }
     public var total: Int { counts.reduce(0) { $0 + $1.count } }
 }

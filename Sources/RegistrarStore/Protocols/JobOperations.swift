@@ -10,6 +10,12 @@ public protocol JobOperations: Sendable {
     func jobDetail(id: Int64) async throws -> JobDetail?
     func attempts(ofJob id: Int64) async throws -> [JobAttempt]
     func stats() async throws -> QueueStats
+    /// Counts by state for a glance at a big table (the console's overview): every state but succeeded by kind,
+    /// succeeded as one count of kind `QueueStats.allKinds`; the oldest due job's age.
+    func stateCounts() async throws -> QueueStats
+    /// Failed jobs by kind, HTTP status and error, the biggest first: one entry per distinct error with its
+    /// count, oldest and newest time and newest job.
+    func failureSummary(limit: Int) async throws -> [FailureGroups.Failure]
     /// Jobs that succeeded, and jobs that failed for good, at or after `since` (the console's last 24 hours).
     func finishedCounts(since: Date) async throws -> (succeeded: Int, failed: Int)
 
