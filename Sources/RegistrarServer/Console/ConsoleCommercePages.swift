@@ -85,7 +85,7 @@ struct ConsoleCommercePages: Sendable {
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Delivery \(delivery.id)", session: session, current: .deliveries, body: body))
     }
 
-    static let verdictWindow = 50_000
+    static let verdictWindow = 20_000
 
     func deliveries(_ session: ConsoleSession, _ query: Parameters) async throws -> Response {
         let verdict = query["verdict"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }

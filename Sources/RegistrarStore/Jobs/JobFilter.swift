@@ -22,7 +22,7 @@ public struct JobFilter: Sendable {
     /// Keyset paging: only jobs with a smaller id (the last id of the page before).
     public var beforeID: Int64?
     /// A course alone is searched among this many newest jobs (nothing indexes jobs by course).
-    public static let courseWindow = 200_000
+    public static let courseWindow = 100_000
     public var limit: Int
 
     public init(state: JobState? = nil, kind: JobKind? = nil, text: String? = nil, since: Date? = nil, email: String? = nil,
