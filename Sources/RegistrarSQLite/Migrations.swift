@@ -500,7 +500,8 @@ enum Migrations {
             try db.execute(sql: """
                 CREATE TABLE console_sessions (
                     id_hash TEXT PRIMARY KEY,               -- SHA-256 of the cookie's value, never the value
-                    token_name TEXT NOT NULL,               -- its role and scope are read from api_tokens at each request
+                    token_hash TEXT NOT NULL,               -- the token's own row (a name is reused once revoked): its role
+                                                            -- and scope are read from api_tokens at each request
                     csrf TEXT NOT NULL,
                     created_at DATETIME NOT NULL,
                     last_seen_at DATETIME NOT NULL,

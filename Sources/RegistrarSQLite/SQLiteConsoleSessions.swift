@@ -5,7 +5,7 @@ import RegistrarStore
 
 extension SQLiteStore: ConsoleSessions {
     public func startSession(bearer: String) async throws -> (id: String, session: ConsoleSession)? {
-        guard let token = try await authenticate(bearer: bearer) else { return nil }
+        guard let token = try await authenticate(bearer: bearer), ConsoleAccess.maySignIn(token.role) else { return nil }
         let id = TokenSecret.make()
         let csrf = TokenSecret.make()
         let now = clock.now()
@@ -14,8 +14,8 @@ extension SQLiteStore: ConsoleSessions {
             try db.execute(sql: "DELETE FROM console_sessions WHERE created_at < ?",
                            arguments: [now.addingTimeInterval(-ConsoleSessionRules.longest)])
             try db.execute(sql: """
-                INSERT INTO console_sessions (id_hash, token_name, csrf, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [TokenSecret.hash(id), token.name, csrf, now, now])
+                INSERT INTO console_sessions (id_hash, token_hash, csrf, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [TokenSecret.hash(id), TokenSecret.hash(bearer), csrf, now, now])
         }
         return (id, ConsoleSession(token: token, csrf: csrf, createdAt: now, lastSeenAt: now))
     }
@@ -26,7 +26,7 @@ extension SQLiteStore: ConsoleSessions {
         let found = try await read { db -> ConsoleSession? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT s.csrf, s.created_at, s.last_seen_at, t.* FROM console_sessions s
-                JOIN api_tokens t ON t.name = s.token_name AND t.revoked_at IS NULL
+                JOIN api_tokens t ON t.token_hash = s.token_hash AND t.revoked_at IS NULL
                 WHERE s.id_hash = ? AND s.ended_at IS NULL
                 """), arguments: [hash]) else { return nil }
             let token = try TokenRecord(row: row).token

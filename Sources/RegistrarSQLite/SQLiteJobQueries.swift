@@ -77,10 +77,10 @@ extension SQLiteStore {
             for state in states {
                 found += try JobRecord.fetchAll(db.cachedStatement(sql: """
                     SELECT * FROM jobs INDEXED BY jobs_kind_state WHERE kind = ? AND state = ? AND id < ? ORDER BY id DESC LIMIT ?
-                    """), arguments: [kind, state, filter.beforeID ?? Int64.max, filter.limit]).map(\.job)
+                    """), arguments: [kind, state, filter.beforeID ?? Int64.max, max(0, filter.limit)]).map(\.job)
             }
         }
-        return Array(found.sorted { $0.id > $1.id }.prefix(filter.limit))
+        return Array(found.sorted { $0.id > $1.id }.prefix(max(0, filter.limit)))
     }
 
     public func job(id: Int64) async throws -> Job? {

@@ -18,7 +18,8 @@ struct AdminAPI: Sendable {
         reading.get("jobs") { request, _ -> Response in
             try await withDatabase {
                 let query = request.uri.queryParameters
-                var filter = JobFilter(limit: query["limit"].flatMap { Int(String($0)) } ?? 50)
+                // A page at most a thousand long: a negative or huge limit is not a way to read the whole table.
+                var filter = JobFilter(limit: min(1000, max(1, query["limit"].flatMap { Int(String($0)) } ?? 50)))
                 if let state = query["state"].map(String.init) {
                     guard let parsed = JobState(rawValue: state) else {
                         return JSONResponse.error(.badRequest, code: "bad_filter", message: "state \(state) is not a job state")

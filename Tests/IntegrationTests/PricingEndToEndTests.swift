@@ -32,6 +32,12 @@ import Testing
         let mismatch = try await order(setup, reference: "P-2", price: "40.00")
         #expect(mismatch.status == 422 && mismatch.json["error"]?.stringValue == "price_mismatch", "\(mismatch.text)")
         #expect(mismatch.json["message"]?.stringValue?.contains("listed at 50.00 USD, not 40.00") == true)
+        // Nor around the list by another currency, free: nothing stored, nothing enrolled.
+        let around = try await setup.request("POST", "/api/v1/orders", token: setup.storefrontToken, json: """
+            {"reference": "P-X", "email": "zoe.muller@example.com", "currency": "EUR",
+             "items": [{"course_id": "\(course)", "mode": "verified", "unit_price": "0.00"}]}
+            """)
+        #expect(around.status == 422 && around.json["error"]?.stringValue == "price_missing", "\(around.text)")
         let trusted = try setup.cli(["tokens", "create", "--name", "pos", "--role", "storefront", "--may-set-prices"])
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let set = try await order(setup, reference: "P-2", price: "40.00", token: trusted)

@@ -121,9 +121,10 @@ extension CouponRulesTests {
     @Test func aListedPriceIsFoundByCourseModeAndCurrency() {
         let prices = ListedPrices([ListedPrice(courseID: course, mode: "verified", currency: "usd", price: 49),
                                    ListedPrice(courseID: course, mode: "professional", currency: "USD", price: 99)])
-        #expect(prices.lookup(courseID: course, mode: "verified", currency: "usd") == .listed(49))
-        #expect(prices.lookup(courseID: course, mode: "audit", currency: "USD") == .unlisted)
-        #expect(prices.lookup(courseID: course, mode: "verified", currency: "EUR") == .unlisted)
+        #expect(prices.lookup(courseID: course, mode: "verified", currency: "usd") == .listed(49, mode: "verified"))
+        #expect(prices.lookup(courseID: course, mode: "audit", currency: "USD") == .unlisted(elsewhere: true))
+        #expect(prices.lookup(courseID: course, mode: "verified", currency: "EUR") == .unlisted(elsewhere: true))
+        #expect(prices.lookup(courseID: "course-v1:X+Y+1", mode: "verified", currency: "EUR") == .unlisted(elsewhere: false))
         #expect(prices.lookup(courseID: course, mode: nil, currency: "USD") == .ambiguous(modes: ["professional", "verified"]))
         #expect(ListedPrice.problem(courseID: course, mode: "verified", currency: "USD", price: "49.00") == nil)
         #expect(ListedPrice.problem(courseID: course, mode: "verified", currency: "USD", price: "-1")?.hasPrefix("price") == true)

@@ -39,7 +39,10 @@ import Testing
         for price in ["-1", "1e3", "12,50", "", "NaN", "0x10"] {
             #expect(refusal(check(lines: [.init(courseID: "course-v1:a+b+c", unitPrice: price)]))?.contains("unit_price") == true, "\(price)")
         }
-        #expect(refusal(check(lines: [.init(courseID: "course-v1:a+b+c", unitPrice: "0.00")])) == nil, "a free seat is paid at once")
+        #expect(refusal(check(lines: [.init(courseID: "course-v1:a+b+c", unitPrice: "0.00")]))?.hasPrefix("the order's total is 0.00 and no price is listed") == true,
+                "nothing to pay, nothing listed: no free enrollment on the storefront's word")
+        #expect(refusal(check(lines: [.init(courseID: "course-v1:a+b+c", unitPrice: "0.00"), .init(courseID: "course-v1:a+b+d", unitPrice: "5")])) == nil)
+        #expect(refusal(check(lines: [.init(courseID: "course-v1:a+b+c", mode: "ver ified", unitPrice: "5")]))?.contains("is not a course mode") == true)
         #expect(refusal(check(reference: "with space"))?.contains("must be 1 to 64 letters") == true)
         #expect(refusal(check(reference: String(repeating: "A", count: 65))) != nil)
         #expect(refusal(check(reference: "")) != nil)
@@ -61,6 +64,12 @@ import Testing
         }
         let listed = try run([.init(courseID: course, mode: "verified", quantity: 2, unitPrice: nil)]).get()
         #expect(listed.items.map(\.unitPrice) == ["49.00"])
+        #expect(try run([.init(courseID: course, unitPrice: nil)]).get().items.map(\.mode) == ["verified"], "sold in the mode listed")
+        // A course with a price list cannot be sold around it: another currency or mode, or free.
+        #expect(code(run([.init(courseID: course, mode: "verified", unitPrice: "0")], currency: "GBP")) == "price_missing")
+        #expect(code(run([.init(courseID: course, mode: "Verified", unitPrice: "1")])) == "price_missing")
+        #expect(try run([.init(courseID: course, mode: "verified", unitPrice: "30")], currency: "GBP", may: true).get().total == 30)
+        #expect(try run([.init(courseID: "course-v1:edX+Free+2026", mode: "audit", unitPrice: "0")], may: true).get().total == 0)
         #expect(listed.total == 98)
         #expect(try run([.init(courseID: course, mode: "verified", unitPrice: nil)], currency: "eur").get().total == 45, "in the order's currency")
         #expect(try run([.init(courseID: course, unitPrice: nil)]).get().total == 49, "no mode: the only one listed")
@@ -68,8 +77,8 @@ import Testing
         #expect(code(run([.init(courseID: course, mode: "verified", unitPrice: "39.00")])) == "price_mismatch")
         #expect(try run([.init(courseID: course, mode: "verified", unitPrice: "39.00")], may: true).get().total == 39)
         #expect(code(run([.init(courseID: course, mode: "verified", unitPrice: nil)], currency: "GBP")) == "price_missing")
-        #expect(try run([.init(courseID: course, mode: "verified", unitPrice: "30")], currency: "GBP").get().total == 30,
-                "nothing listed in that currency: the price sent, as before the price list")
+        #expect(try run([.init(courseID: "course-v1:edX+Unlisted+2026", mode: "verified", unitPrice: "30")]).get().total == 30,
+                "a course with no price listed: the price sent, as before the price list")
         #expect(code(run([.init(courseID: "course-v1:edX+Two+2026", unitPrice: nil)])) == "price_missing", "two modes listed: name one")
         #expect(code(run([.init(courseID: "course-v1:edX+Two+2026", unitPrice: "10")])) == "price_missing")
         #expect(try run([.init(courseID: "course-v1:edX+Two+2026", mode: "professional", unitPrice: nil)]).get().total == 90)

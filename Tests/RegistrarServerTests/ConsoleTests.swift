@@ -79,6 +79,34 @@ import Testing
         }
     }
 
+    @Test func aScopedTokenNeitherSeesNorDecidesAnotherCoursesOrderAndAViewerGetsNoWholeCodes() async throws {
+        let harness = try ServerHarness()
+        let scoped = try await harness.store.createToken(name: "mit-finance", role: .financeAdmin, scope: ["course-v1:MITx+"])
+        let viewer = try await harness.store.createToken(name: "victor", role: .viewer)
+        let items = OrderFulfilment.plan([OrderItem(courseID: "course-v1:HarvardX+CS50+2026", quantity: 1, unitPrice: "10.00")])
+        try await harness.store.createOrder(NewOrder(reference: "H-1", email: "ann@example.com", currency: "USD", total: 10, items: items, profileID: "p1"))
+        _ = try await harness.store.applyPayment(VerifiedCallback(profileID: "p1", referenceNumber: "H-1", transactionID: "T1", currency: "USD",
+                                                                  decision: .review, requestAmount: 10, authAmount: nil, signedDateTime: Date()),
+                                                 delivery: NewDelivery(source: "cybersource", body: [], verdict: "review", httpStatus: 200))
+        let (invoice, _) = try await harness.store.createInvoice(try InvoiceRules.check(InvoiceRequest(
+            courseID: "course-v1:MITx+6.002x+2026", mode: "audit", seats: 2, unitPrice: "10.00", currency: "USD", companyName: "Acme",
+            contactEmail: "a@example.com", recipientEmail: "r@example.com")).get(), actor: "t", publicURL: nil)
+        try await harness.test { client in
+            let session = try await signIn(client, scoped)
+            #expect(!(try await get(client, "/console/orders", session.cookie).text.contains("H-1")))
+            var headers = HTTPFields()
+            headers[.cookie] = session.cookie
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let decided = try await client.execute(uri: "/console/orders/H-1/review", method: .post, headers: headers,
+                                                   body: ByteBuffer(string: FormEncoding.encode([("csrf", session.csrf), ("decision", "accept")])))
+            #expect(decided.status == .forbidden)
+            #expect(try await harness.store.order(reference: "H-1")?.status == .inReview, "nothing decided")
+            #expect(try await get(client, "/console/invoices/\(invoice.id)/codes.csv", session.cookie).status == .ok)
+            let looker = try await signIn(client, viewer)
+            #expect(try await get(client, "/console/invoices/\(invoice.id)/codes.csv", looker.cookie).status == .forbidden)
+        }
+    }
+
     @Test func aScopedTokenSeesOnlyItsCoursesCodesAndContracts() async throws {
         let harness = try ServerHarness()
         let scoped = try await harness.store.createToken(name: "mit", role: .salesAdmin, scope: ["course-v1:MITx+"])

@@ -31,6 +31,11 @@ import Testing
             let third = try #require(try await store.startSession(bearer: bearer))
             try await store.revokeToken(name: "alice")
             #expect(try await store.session(id: third.id, idle: 600) == nil, "its token revoked")
+            let again = try await store.createToken(name: "alice", role: .ops)
+            #expect(try await store.session(id: third.id, idle: 600) == nil, "a new token of the same name is another token")
+            #expect(try await store.session(id: try #require(try await store.startSession(bearer: again)).id, idle: 600) != nil)
+            let shop = try await store.createToken(name: "shop", role: .storefront)
+            #expect(try await store.startSession(bearer: shop) == nil, "storefronts never sign in")
         }
     }
 

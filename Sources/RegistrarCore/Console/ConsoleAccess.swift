@@ -31,6 +31,10 @@ public enum ConsoleAccess {
         }
     }
 
+    /// Whole codes (the CSV files) are seats anyone can redeem: only the roles that read codes through the API
+    /// download them; the pages show their last characters.
+    public static func mayExportCodes(_ role: APIRole) -> Bool { role == .salesAdmin || role == .financeAdmin }
+
     /// The pages a role's navigation lists, in order.
     public static func pages(for role: APIRole) -> [Page] {
         Page.allCases.filter { $0 != .bulk && maySee($0, role: role) }

@@ -51,9 +51,13 @@ public enum OrderRequestRules {
         guard !lines.isEmpty else { return .failure(.init("items is empty: an order sells at least one seat")) }
         var items: [OrderItem] = []
         var total = Decimal(0)
+        var unlistedFree: [String] = []
         for (index, line) in lines.enumerated() {
             guard CourseKey(line.courseID) != nil else {
                 return .failure(.init("items[\(index)].course_id \"\(ControlCharacterEscaping.escaped(String(line.courseID.prefix(120))))\" is not a course run key like course-v1:ORG+NUMBER+RUN"))
+            }
+            if let mode = line.mode, !ListedPrices.isMode(mode) {
+                return .failure(.init("items[\(index)].mode \"\(ControlCharacterEscaping.escaped(String(mode.prefix(64))))\" is not a course mode like verified"))
             }
             let quantity = line.quantity ?? 1
             guard (1...maxQuantity).contains(quantity) else {
@@ -67,9 +71,18 @@ public enum OrderRequestRules {
                 sent = price
             }
             let listed: Decimal?
+            var mode = line.mode
             switch prices.lookup(courseID: line.courseID, mode: line.mode, currency: upper) {
-            case .listed(let price): listed = price
-            case .unlisted: listed = nil
+            case .listed(let price, let listedMode):
+                listed = price
+                mode = listedMode
+            case .unlisted(let elsewhere):
+                // A course with a price list is sold at its prices: another mode or currency is not a way around it.
+                guard !elsewhere || maySetPrices else {
+                    return .failure(.init("items[\(index)]: \(line.courseID) has no price listed for \(line.mode.map { "mode \($0) in " } ?? "")\(upper) (registrar prices list)",
+                                          code: "price_missing"))
+                }
+                listed = nil
             case .ambiguous(let modes):
                 // Which listed price applies depends on the mode, so only a token that sets its own prices may omit it.
                 guard sent != nil, maySetPrices else {
@@ -84,8 +97,15 @@ public enum OrderRequestRules {
             case .mismatch(let message): return .failure(.init("items[\(index)]: " + message, code: "price_mismatch"))
             case .missing(let message): return .failure(.init("items[\(index)]: " + message, code: "price_missing"))
             }
+            if price == 0, listed == nil { unlistedFree.append(line.courseID) }
             total += price * Decimal(quantity)
-            items.append(OrderItem(courseID: line.courseID, mode: line.mode, quantity: quantity, unitPrice: Money.format(price)))
+            items.append(OrderItem(courseID: line.courseID, mode: mode, quantity: quantity, unitPrice: Money.format(price)))
+        }
+        // Nothing to pay is enrolled at once, with no payment: only the price list or a token that sets prices
+        // may say a seat is free.
+        if total == 0, !unlistedFree.isEmpty, !maySetPrices {
+            return .failure(.init("the order's total is 0.00 and no price is listed for \(unlistedFree.joined(separator: ", ")): a free seat is listed at 0.00 (registrar prices set) or sold by a token with --may-set-prices",
+                                  code: "price_missing"))
         }
         let chosen = reference ?? newReference()
         guard (1...64).contains(chosen.count), chosen.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {

@@ -32,6 +32,9 @@ struct ConsoleCommercePages: Sendable {
             await console.act(request, .review, limit: formLimit) { session, fields in
                 let reference = context.parameters.get("reference") ?? ""
                 let accept = fields["decision"] == "accept"
+                guard let order = try await store.order(reference: reference), order.items.allSatisfy({ session.token.covers($0.courseID) }) else {
+                    return console.forbidden(session, "Order \(reference) is not one this token may decide (unknown, or outside its courses).")
+                }
                 let notice: String
                 do {
                     _ = try await store.review(reference: reference, accept: accept, actor: session.actor)
@@ -48,6 +51,9 @@ struct ConsoleCommercePages: Sendable {
         router.get("/console/invoices") { request, _ in await console.view(request, .invoices) { try await invoices($0) } }
         router.get("/console/invoices/:id/codes.csv") { request, context in
             await console.view(request, .invoices) { session in
+                guard ConsoleAccess.mayExportCodes(session.token.role) else {
+                    return console.forbidden(session, "Whole codes are for sales_admin and finance_admin tokens.")
+                }
                 guard let id = context.parameters.get("id").flatMap(Int64.init), let invoice = try await store.invoice(id: id),
                       session.token.covers(invoice.request.courseID) else {
                     return ConsoleHTML.response(.notFound, ConsoleHTML.page("No such invoice", session: session, current: .invoices, body: ""))
@@ -59,6 +65,9 @@ struct ConsoleCommercePages: Sendable {
         router.get("/console/contracts") { request, _ in await console.view(request, .contracts) { try await contracts($0) } }
         router.get("/console/contracts/:id/codes.csv") { request, context in
             await console.view(request, .contracts) { session in
+                guard ConsoleAccess.mayExportCodes(session.token.role) else {
+                    return console.forbidden(session, "Whole codes are for sales_admin and finance_admin tokens.")
+                }
                 guard let id = context.parameters.get("id").flatMap(Int64.init), let contract = try await store.contract(id),
                       contract.runs.allSatisfy({ session.token.covers($0.courseID) }) else {
                     return ConsoleHTML.response(.notFound, ConsoleHTML.page("No such contract", session: session, current: .contracts, body: ""))
@@ -112,8 +121,9 @@ struct ConsoleCommercePages: Sendable {
     }
 
     func orders(_ session: ConsoleSession, notice: String?) async throws -> Response {
-        let flagged = try await store.orders(attentionOnly: true)
-        let stores = try await store.storeOrdersNeedingAttention(limit: 100)
+        let flagged = try await store.orders(attentionOnly: true).filter { $0.items.allSatisfy { session.token.covers($0.courseID) } }
+        // A store order's flag does not say which courses it holds: a token limited to some courses is not shown them.
+        let stores = session.token.scope == nil ? try await store.storeOrdersNeedingAttention(limit: 100) : []
         let mayReview = ConsoleAccess.mayAct(.review, role: session.token.role)
         let rows = flagged.map { order -> [String] in
             var decide = "-"
@@ -180,7 +190,8 @@ struct ConsoleCommercePages: Sendable {
         let rows = found.map { invoice in
             ["\(invoice.id)", ConsoleHTML.text(invoice.request.companyName), ConsoleHTML.text(invoice.request.courseID), "\(invoice.request.seats)",
              ConsoleHTML.text("\(Money.format(invoice.total)) \(invoice.request.currency)"), ConsoleHTML.badge(invoice.status.rawValue),
-             ConsoleHTML.time(invoice.createdAt), ConsoleHTML.link("/console/invoices/\(invoice.id)/codes.csv", "codes.csv")]
+             ConsoleHTML.time(invoice.createdAt),
+             ConsoleAccess.mayExportCodes(session.token.role) ? ConsoleHTML.link("/console/invoices/\(invoice.id)/codes.csv", "codes.csv") : "-"]
         }
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Invoices", session: session, current: .invoices,
                                                           body: ConsoleHTML.table(["#", "Company", "Course", "Seats", "Total", "Status", "Created", ""], rows, empty: "No invoices.")))
@@ -192,7 +203,8 @@ struct ConsoleCommercePages: Sendable {
             ["\(contract.id)", ConsoleHTML.text(contract.organization.name), ConsoleHTML.text(contract.name),
              ConsoleHTML.text(contract.terms.integration.rawValue), "\(contract.learners)" + (contract.terms.maxLearners.map { " / \($0)" } ?? ""),
              contract.runs.map { "\(ConsoleHTML.text($0.courseID)) \(ConsoleHTML.badge($0.state.rawValue))" }.joined(separator: "<br>"),
-             contract.terms.active ? "active" : "inactive", ConsoleHTML.link("/console/contracts/\(contract.id)/codes.csv", "codes.csv")]
+             contract.terms.active ? "active" : "inactive",
+             ConsoleAccess.mayExportCodes(session.token.role) ? ConsoleHTML.link("/console/contracts/\(contract.id)/codes.csv", "codes.csv") : "-"]
         }
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Contracts", session: session, current: .contracts,
                                                           body: ConsoleHTML.table(["#", "Organization", "Contract", "Kind", "Learners", "Runs", "", ""], rows, empty: "No contracts.")))

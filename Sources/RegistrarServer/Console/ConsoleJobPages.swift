@@ -164,15 +164,15 @@ struct ConsoleJobPages: Sendable {
                                                                      body: form + "<p class=\"refused\">\(ConsoleHTML.text(problem.message))</p>"))
         case .success(let found): (filter, error) = found
         }
-        var jobs = try await store.jobs(filter)
-        if let error { jobs = jobs.filter { FailureGroups.signature($0.lastError ?? "") == error } }
+        let (jobs, more) = try await matching(filter, error: error)
         let rows = jobs.map(Self.row)
         let window = filter.course != nil && filter.email == nil
             ? "<p class=\"empty\">A course alone is searched among the newest \(JobFilter.courseWindow) jobs; add the learner's email to search them all.</p>" : ""
         let carried = Self.searchFields.compactMap { name in values[name].flatMap { $0.isEmpty ? nil : "\(name)=\(Self.query($0))" } }
         var pager = ""
-        if filter.limit == jobs.count || (error != nil && !jobs.isEmpty), let last = jobs.last {
-            pager = "<p class=\"pager\"><a href=\"/console/jobs?\((carried + ["before=\(last.id)"]).joined(separator: "&"))\">Older →</a></p>"
+        if more, let last = jobs.last {
+            let rest = carried.filter { !$0.hasPrefix("before=") }
+            pager = "<p class=\"pager\"><a href=\"/console/jobs?\((rest + ["before=\(last.id)"]).joined(separator: "&"))\">Older →</a></p>"
         }
         let bulk = jobs.isEmpty || !ConsoleAccess.mayAct(.jobs, role: session.token.role) ? "" : """
             <p>\(ConsoleHTML.link("/console/bulk?action=replay&" + carried.joined(separator: "&"), "Replay everything matching…")) ·
@@ -181,6 +181,27 @@ struct ConsoleJobPages: Sendable {
         let body = form + bulk + window + ConsoleHTML.table(["Job", "Kind", "State", "Tries", "Source", "Key", "Updated", "Last error"], rows,
                                                             empty: "No job matches.") + pager
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Jobs", session: session, current: .jobs, body: body))
+    }
+
+    /// Up to `filter.limit` jobs matching the filter and, when given, a failure group's error signature, newest
+    /// first; and whether more match. The signature is matched here, so pages are read until the page is full.
+    func matching(_ filter: JobFilter, error: String?) async throws -> (jobs: [Job], more: Bool) {
+        guard let error else {
+            let jobs = try await store.jobs(filter)
+            return (jobs, jobs.count == filter.limit)
+        }
+        var found: [Job] = []
+        var page = filter
+        page.limit = max(filter.limit, 500)
+        // A group's jobs are failed jobs of one kind: a few thousand pages at most, read from an index.
+        for _ in 0..<200 {
+            let batch = try await store.jobs(page)
+            found += batch.filter { FailureGroups.signature($0.lastError ?? "") == error }
+            if found.count > filter.limit { return (Array(found.prefix(filter.limit)), true) }
+            guard batch.count == page.limit, let last = batch.last else { return (found, false) }
+            page.beforeID = last.id
+        }
+        return (found, true)
     }
 
     static func row(_ job: Job) -> [String] {
@@ -243,8 +264,7 @@ struct ConsoleJobPages: Sendable {
         }
         var filter = filterBase
         filter.beforeID = nil
-        var jobs = try await store.jobs(filter)
-        if let error { jobs = jobs.filter { FailureGroups.signature($0.lastError ?? "") == error } }
+        let (jobs, capped) = try await matching(filter, error: error)
         let ids = jobs.map(\.id)
         let refusals: [Int64: String]
         if action == "replay" {
@@ -260,13 +280,13 @@ struct ConsoleJobPages: Sendable {
         let rows = jobs.map { job in
             Self.row(job) + [refusals[job.id].map { "<span class=\"refused\">\(ConsoleHTML.text($0))</span>" } ?? "will \(action)"]
         }
-        let capped = jobs.count == Self.bulkLimit ? "<p class=\"notice\">The first \(Self.bulkLimit) matching jobs; run it again for the rest.</p>" : ""
+        let cappedNote = capped ? "<p class=\"notice\">The newest \(Self.bulkLimit) matching jobs; run it again for the rest.</p>" : ""
         let confirm = taken.isEmpty ? "<p class=\"empty\">Nothing to \(action).</p>" : """
             <p>\(action.capitalized) these \(taken.count) jobs? Jobs marked refused are left as they are.</p>
             \(ConsoleHTML.form("/console/bulk", csrf: session.csrf, fields: [("action", action), ("ids", taken.map(String.init).joined(separator: ","))],
                                button: "\(action.capitalized) \(taken.count) jobs", danger: action == "cancel"))
             """
-        let body = capped + confirm + ConsoleHTML.table(["Job", "Kind", "State", "Tries", "Source", "Key", "Updated", "Last error", "Dry run"], rows,
+        let body = cappedNote + confirm + ConsoleHTML.table(["Job", "Kind", "State", "Tries", "Source", "Key", "Updated", "Last error", "Dry run"], rows,
                                                         empty: "No job matches.")
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Bulk \(action): preview", session: session, current: .jobs, body: body))
     }
