@@ -107,6 +107,45 @@ import Testing
         }
     }
 
+    @Test func anOperatorDismissesAStoreOrdersFlagAndAViewerCannot() async throws {
+        let harness = try ServerHarness()
+        let ops = try await harness.store.createToken(name: "ops", role: .ops)
+        let viewer = try await harness.store.createToken(name: "victor", role: .viewer)
+        @Sendable func order(_ status: String, modified: String) -> String {
+            #"{"id":900,"number":"900","status":"\#(status)","currency":"USD","total":"147.00","date_modified_gmt":"\#(modified)","billing":{"first_name":"Pat","last_name":"Lead","email":"pat@example.com"},"line_items":[{"id":901,"name":"Demo","product_id":93,"variation_id":0,"quantity":3,"subtotal":"147.00","total":"147.00","sku":"","price":49,"meta_data":[]}],"refunds":[]}"#
+        }
+        try await harness.test { client in
+            func deliver(_ body: String) async throws {
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json"
+                headers[.init("X-WC-Webhook-Topic")!] = "order.updated"
+                headers[.init("X-WC-Webhook-Signature")!] = WooWebhookSignature.sign(body: Array(body.utf8), secret: Secret(ServerHarness.webhookSecret))
+                #expect(try await client.execute(uri: "/webhooks/woocommerce/main", method: .post, headers: headers, body: ByteBuffer(string: body)).status == .ok)
+            }
+            // Three seats as codes, one redeemed, then the order refunded: the redeemed seat flags it.
+            try await deliver(order("processing", modified: "2026-12-01T09:00:00"))
+            let codes = try await harness.store.codes(CodeFilter(source: "order", sourceReference: "main:900:901"))
+            _ = try await harness.store.redeem(try #require(codes.first).code, email: "kim@example.com")
+            try await deliver(order("refunded", modified: "2026-12-01T10:00:00"))
+            #expect(try await harness.store.storeOrdersNeedingAttention(limit: 10).map(\.reference) == ["main:900"])
+
+            func dismiss(_ session: (cookie: String, csrf: String)) async throws -> HTTPResponse.Status {
+                var headers = HTTPFields()
+                headers[.cookie] = session.cookie
+                headers[.contentType] = "application/x-www-form-urlencoded"
+                return try await client.execute(uri: "/console/orders/woocommerce/main/900/dismiss", method: .post, headers: headers,
+                                                body: ByteBuffer(string: FormEncoding.encode([("csrf", session.csrf)]))).status
+            }
+            let looker = try await signIn(client, viewer)
+            #expect(try await dismiss(looker) == .forbidden)
+            let operatorSession = try await signIn(client, ops)
+            #expect(try await get(client, "/console/orders", operatorSession.cookie).text.contains("refund_exceeds_unredeemed_seats"))
+            #expect(try await dismiss(operatorSession) == .seeOther)
+            #expect(try await harness.store.storeOrdersNeedingAttention(limit: 10).isEmpty)
+            #expect(try await harness.store.auditTrail(before: nil, limit: 5).first?.actor == "console:ops")
+        }
+    }
+
     @Test func aScopedTokenSeesOnlyItsCoursesCodesAndContracts() async throws {
         let harness = try ServerHarness()
         let scoped = try await harness.store.createToken(name: "mit", role: .salesAdmin, scope: ["course-v1:MITx+"])

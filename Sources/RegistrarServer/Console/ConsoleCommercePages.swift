@@ -45,6 +45,19 @@ struct ConsoleCommercePages: Sendable {
                 return ConsoleHTML.redirect("/console/orders?notice=" + ConsoleJobPages.query(notice))
             }
         }
+        router.post("/console/orders/woocommerce/:store/:order/dismiss") { request, context in
+            await console.act(request, .review, limit: formLimit) { session, _ in
+                // A store order's flag does not say which courses it holds: a token limited to some courses may not clear it.
+                guard session.token.scope == nil, let storeName = context.parameters.get("store"),
+                      let orderID = context.parameters.get("order").flatMap(Int.init) else {
+                    return console.forbidden(session, "Only a token for every course dismisses a store order's flag.")
+                }
+                let cleared = try await store.dismissStoreOrder(store: storeName, orderID: orderID, actor: session.actor, note: nil)
+                let notice = cleared.map { "WooCommerce order \($0.reference): \($0.attention.rawValue) dismissed." }
+                    ?? "WooCommerce order \(storeName):\(orderID) has no flag to dismiss."
+                return ConsoleHTML.redirect("/console/orders?notice=" + ConsoleJobPages.query(notice))
+            }
+        }
         router.get("/console/codes") { request, _ in
             await console.view(request, .codes) { try await codes($0, request.uri.queryParameters) }
         }
@@ -138,11 +151,15 @@ struct ConsoleCommercePages: Sendable {
                     ConsoleHTML.text("\(order.total) \(order.currency)"), ConsoleHTML.badge(order.status.rawValue),
                     ConsoleHTML.text(order.attention?.rawValue), ConsoleHTML.time(order.updatedAt), decide]
         }
-        let storeRows = stores.map { [ConsoleHTML.text($0.reference), ConsoleHTML.text($0.attention.rawValue), ConsoleHTML.text($0.detail), ConsoleHTML.time($0.since)] }
+        let storeRows = stores.map { flag in
+            [ConsoleHTML.text(flag.reference), ConsoleHTML.text(flag.attention.rawValue), ConsoleHTML.text(flag.detail), ConsoleHTML.time(flag.since),
+             mayReview ? ConsoleHTML.form("/console/orders/woocommerce/\(ConsoleJobPages.query(flag.store))/\(flag.orderID)/dismiss", csrf: session.csrf,
+                                          button: "Dealt with: dismiss") : "-"]
+        }
         let body = "<h2>Hosted checkout</h2>" + ConsoleHTML.table(["Order", "Buyer", "Total", "Status", "Needs", "Since", "Decide"], rows,
                                                                  empty: "No checkout order needs attention.")
-            + "<h2>WooCommerce</h2>" + ConsoleHTML.table(["Order", "Needs", "Detail", "Since"], storeRows, empty: "No store order needs attention.")
-            + "<p class=\"empty\">Dismiss a WooCommerce order's flag once dealt with: <code>registrar orders dismiss STORE:ORDER</code>.</p>"
+            + "<h2>WooCommerce</h2>" + ConsoleHTML.table(["Order", "Needs", "Detail", "Since", ""], storeRows, empty: "No store order needs attention.")
+            + "<p class=\"empty\">Dismiss a store order's flag once it is dealt with (its codes revoked, or its learners kept); the audit trail keeps who did.</p>"
         return ConsoleHTML.response(.ok, ConsoleHTML.page("Orders needing attention", session: session, current: .orders, body: body, notice: notice))
     }
 
