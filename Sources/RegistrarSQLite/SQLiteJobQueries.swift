@@ -63,14 +63,18 @@ extension SQLiteStore {
         }
     }
 
-    /// Newest first, the jobs of one kind (every state) or one state (every kind).
-    private static func jobsByKindAndState(_ filter: JobFilter, in db: Database) throws -> [Job] {
-        // The kinds present, one index seek each (a skip scan), not a read of the whole index.
-        let kinds = try filter.kind.map { [$0.rawValue] } ?? String.fetchAll(db, sql: """
+    /// The kinds present, one index seek each (a skip scan of jobs_kind_state), not a read of the whole index.
+    private static func kindsPresent(in db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: """
             WITH RECURSIVE k(kind) AS (SELECT MIN(kind) FROM jobs
                                        UNION ALL SELECT (SELECT MIN(kind) FROM jobs WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
             SELECT kind FROM k WHERE kind IS NOT NULL
             """)
+    }
+
+    /// Newest first, the jobs of one kind (every state) or one state (every kind).
+    private static func jobsByKindAndState(_ filter: JobFilter, in db: Database) throws -> [Job] {
+        let kinds = try filter.kind.map { [$0.rawValue] } ?? Self.kindsPresent(in: db)
         let states = filter.state.map { [$0.rawValue] } ?? JobState.allCases.map(\.rawValue)
         var found: [Job] = []
         for kind in kinds {
@@ -137,11 +141,7 @@ extension SQLiteStore {
         return try await read { db in
             // Every state but succeeded counted per kind, one small range of jobs_kind_state each (kinds by a skip
             // scan); succeeded, most of the table, as the table's count less the others: no read of a million entries.
-            let kinds = try String.fetchAll(db, sql: """
-                WITH RECURSIVE k(kind) AS (SELECT MIN(kind) FROM jobs
-                                           UNION ALL SELECT (SELECT MIN(kind) FROM jobs WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
-                SELECT kind FROM k WHERE kind IS NOT NULL
-                """)
+            let kinds = try Self.kindsPresent(in: db)
             var counts: [QueueStats.Count] = []
             for kind in kinds {
                 for state in JobState.allCases where state != .succeeded {

@@ -101,13 +101,11 @@ struct OrdersAPI: Sendable {
     /// What an order costs and why: its items at their prices with each line's discount, the total at list price,
     /// the discount, the coupon and the total to pay.
     static func pricedJSON(_ order: Order, codes: [Int: [CodeRecord]] = [:]) -> [String: JSONValue] {
-        let gross = order.items.reduce(Decimal(0)) { $0 + $1.gross }
-        let discount = order.items.reduce(Decimal(0)) { $0 + $1.discountAmount }
-        return [
+        [
             "reference": .string(order.reference),
             "email": .string(order.email),
-            "list_total": .string(Money.format(gross)),
-            "discount": .string(Money.format(discount)),
+            "list_total": .string(Money.format(order.listTotal)),
+            "discount": .string(Money.format(order.discountTotal)),
             "coupon": order.coupon.map(JSONValue.string) ?? .null,
             "total": .string(order.total),
             "currency": .string(order.currency),

@@ -70,7 +70,7 @@ public enum InvoiceRules {
             return .failure(.init("unit price \"\(ControlCharacterEscaping.escaped(String(request.unitPrice.prefix(32))))\" is not an amount like 49.00"))
         }
         let currency = request.currency.uppercased()
-        guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+        guard Money.isCurrencyCode(currency) else {
             return .failure(.init("currency \"\(ControlCharacterEscaping.escaped(String(request.currency.prefix(16))))\" is not a three-letter ISO 4217 code"))
         }
         request.currency = currency

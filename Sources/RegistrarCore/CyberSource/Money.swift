@@ -9,6 +9,11 @@ public enum Money {
     /// `[-]digits[.digits]` in ASCII. Digits past the second decimal are accepted only when they are zeros
     /// ("49.000"), since anything else is not a whole number of cents. Exponents, signs other than a leading
     /// minus, grouping separators, blanks and non-ASCII digits are rejected.
+    /// Whether `code` is written as an ISO 4217 code: three ASCII letters (either case).
+    public static func isCurrencyCode(_ code: String) -> Bool {
+        code.count == 3 && code.allSatisfy { $0.isASCII && $0.isLetter }
+    }
+
     public static func parse(_ text: String) -> Decimal? {
         var bytes = Array(text.utf8)[...]
         let negative = bytes.first == UInt8(ascii: "-")

@@ -70,7 +70,7 @@ public struct PaymentBatchReport: Sendable, Equatable {
                                       message: "amount \"\(value("amount"))\" of an \(kind.rawValue) must be \(kind == .payment ? "positive" : "negative")"))
             }
             let currency = value("currency")
-            guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            guard Money.isCurrencyCode(currency) else {
                 return .failure(.init(line: record.line, column: column(of: "currency"), message: "currency \"\(currency)\" is not a three-letter code"))
             }
             for name in ["request_id", "merchant_ref_number"] where value(name).isEmpty {

@@ -45,7 +45,7 @@ public enum OrderRequestRules {
                              newReference: () -> String) -> Result<Checked, OrderRequestProblem> {
         if let problem = EmailAddressRule.problem(email) { return .failure(.init(problem)) }
         let upper = currency.uppercased()
-        guard upper.count == 3, upper.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+        guard Money.isCurrencyCode(upper) else {
             return .failure(.init("currency \"\(ControlCharacterEscaping.escaped(String(currency.prefix(16))))\" is not a three-letter ISO 4217 code"))
         }
         guard !lines.isEmpty else { return .failure(.init("items is empty: an order sells at least one seat")) }

@@ -31,7 +31,7 @@ public enum CouponDefinition {
                 return .failure(.init("amount \"\(ControlCharacterEscaping.escaped(String(amount.prefix(32))))\" must be an amount above 0 like 10.00"))
             }
             let upper = (currency ?? "").uppercased()
-            guard upper.count == 3, upper.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            guard Money.isCurrencyCode(upper) else {
                 return .failure(.init("an amount off needs its currency: a three-letter ISO 4217 code"))
             }
             kind = .amount(CouponRules.cents(value), currency: upper)

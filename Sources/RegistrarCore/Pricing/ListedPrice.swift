@@ -21,7 +21,7 @@ public struct ListedPrice: Sendable, Equatable {
             return "mode \"\(ControlCharacterEscaping.escaped(String(mode.prefix(64))))\" is not a course mode like verified"
         }
         let upper = currency.uppercased()
-        guard upper.count == 3, upper.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+        guard Money.isCurrencyCode(upper) else {
             return "currency \"\(ControlCharacterEscaping.escaped(String(currency.prefix(16))))\" is not a three-letter ISO 4217 code"
         }
         guard let amount = Money.parse(price), amount >= 0 else {

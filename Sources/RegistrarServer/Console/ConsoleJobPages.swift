@@ -306,11 +306,7 @@ struct ConsoleJobPages: Sendable {
                                                           notice: "\(report.applied.count) \(verb), \(report.refused.count + report.superseded.count) refused. Each is in the audit trail under \(session.actor)."))
     }
 
-    static func query(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
-    }
+    static func query(_ value: String) -> String { FormEncoding.escape(value) }
 }
 
 /// Why a console request was refused, in a sentence naming the field.

@@ -39,6 +39,11 @@ public struct Order: Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 
+    /// Its items at their prices before any discount.
+    public var listTotal: Decimal { items.reduce(Decimal(0)) { $0 + $1.gross } }
+    /// What its coupon took off, every line together.
+    public var discountTotal: Decimal { items.reduce(Decimal(0)) { $0 + $1.discountAmount } }
+
     /// The order as the payment rules of the core see it.
     public var snapshot: OrderSnapshot {
         OrderSnapshot(reference: reference, email: email, currency: currency, total: Money.parse(total) ?? 0, items: items,

@@ -67,11 +67,9 @@ struct OrdersCommand: AsyncParsableCommand {
             if json { return try JSONOutput.print(OrdersAPIShape.json(order, payments: payments, jobs: jobs)) }
             print("order \(order.reference)  \(order.status.rawValue)\(order.attention.map { "  needs attention: \($0.rawValue)" } ?? "")")
             print("  email:    \(order.email)")
-            let gross = order.items.reduce(Decimal(0)) { $0 + $1.gross }
-            let discount = order.items.reduce(Decimal(0)) { $0 + $1.discountAmount }
             print("  total:    \(order.total) \(order.currency)  (profile \(order.profileID))")
-            if discount > 0 || order.coupon != nil {
-                print("  priced:   \(Money.format(gross)) at list price − \(Money.format(discount)) discount"
+            if order.discountTotal > 0 || order.coupon != nil {
+                print("  priced:   \(Money.format(order.listTotal)) at list price − \(Money.format(order.discountTotal)) discount"
                     + (order.coupon.map { " (coupon \($0))" } ?? ""))
             }
             if let transaction = order.transactionID { print("  paid by:  transaction \(transaction)") }
