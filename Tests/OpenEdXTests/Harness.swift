@@ -27,7 +27,7 @@ final class Harness: Sendable {
 
     init(unknownLearner: UnknownLearnerPolicy = .allow, requestsPerMinute: Int = 100_000,
          maxAttempts: Int = 10, backoffBase: Duration = .milliseconds(50), clientSecret: String? = nil,
-         callTimeout: Duration = .seconds(2), sandbox configure: (inout SandboxConfiguration) -> Void = { _ in }) async throws {
+         callTimeout: Duration = .seconds(15), sandbox configure: (inout SandboxConfiguration) -> Void = { _ in }) async throws {
         var configuration = SandboxConfiguration()
         configuration.port = 0
         configuration.logger = quietLogger

@@ -102,7 +102,7 @@ import Testing
 
     @Test func aTimedOutCallIsRetriedNoSoonerThanTheTimeItWasGiven() async throws {
         // The sandbox answers after 2.5 s (and applies the call); the client gives up after 2 s.
-        let harness = try await Harness { $0.latency = .milliseconds(2500) }
+        let harness = try await Harness(callTimeout: .seconds(2)) { $0.latency = .milliseconds(2500) }
         harness.startWorkers()
         let id = try await harness.enroll("ann@example.com")
         #expect(try await waitUntil { try await harness.store.attempts(ofJob: id).first?.outcome == "transient" })
@@ -314,8 +314,9 @@ func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws ->
         let harness = try await Harness { configuration in
             configuration.seed.courses = [.init(id: demoCourse, title: "Demonstration Course", modes: ["audit"])]
         }
-        guard case .ok(let title, 200) = await harness.client.courseTitle(demoCourse) else {
-            Issue.record("no title")
+        let found = await harness.client.courseTitle(demoCourse)
+        guard case .ok(let title, 200) = found else {
+            Issue.record("no title: \(found)")
             return
         }
         #expect(title == "Demonstration Course")
