@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // Already under Hummingbird; named because the connection-deadline handler sees HTTPTypes request parts.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // The PostgreSQL backend's driver: a connection pool, transactions, LISTEN/NOTIFY, on SwiftNIO.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure core: domain types, configuration, job rules, parsing and verification, the decisions. No I/O.
@@ -53,6 +55,17 @@ let package = Package(
                 "RegistrarCore",
                 "RegistrarStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The PostgreSQL backend (postgres-nio): migrations under an advisory lock, SKIP LOCKED claims, per-key
+        // order across instances. The only module that imports PostgresNIO.
+        .target(
+            name: "RegistrarPostgres",
+            dependencies: [
+                "RegistrarCore",
+                "RegistrarStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The system libcurl, found through pkg-config; a missing header names the package to install.
@@ -130,6 +143,7 @@ let package = Package(
                 "RegistrarCore",
                 "RegistrarStore",
                 "RegistrarSQLite",
+                "RegistrarPostgres",
                 "RegistrarWorker",
                 "RegistrarServer",
                 "OpenEdX",
@@ -169,7 +183,7 @@ let package = Package(
         // The store's conformance suite: written once against the protocols, run against every backend.
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["RegistrarCore", "RegistrarStore", "RegistrarSQLite", "TestSupport"]
+            dependencies: ["RegistrarCore", "RegistrarStore", "RegistrarSQLite", "RegistrarPostgres", "TestSupport"]
         ),
         // What only the SQLite backend has: the group-commit writer, pragmas, indexes, migrations, date text.
         .testTarget(

@@ -12,6 +12,7 @@ struct Registrar: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self,
             CheckConfigCommand.self,
+            MigrateCommand.self,
             JobsCommand.self,
             DeliveriesCommand.self,
             WooCommerceCommand.self,

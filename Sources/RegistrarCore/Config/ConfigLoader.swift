@@ -42,6 +42,10 @@ public struct ConfigLoader: Sendable {
         var config = RegistrarConfig()
         config.database = try r.string("database", default: config.database)
         if config.database.isEmpty { throw r.error("database", "must name a file") }
+        if PostgresURL.isPostgres(config.database) {
+            do { _ = try PostgresURL.parse(config.database) } catch { throw r.error("database", error.description) }
+        }
+        config.databasePasswordFile = try r.optionalString("database_password_file")
         config.databaseMinFreeMB = try r.int("database_min_free_mb", default: config.databaseMinFreeMB, range: 0...(1 << 30))
 
         let server = try r.child("server")

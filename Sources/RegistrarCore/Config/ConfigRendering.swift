@@ -8,7 +8,8 @@ extension RegistrarConfig {
         }
         func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
 
-        out.append("database: \(quoted(database))")
+        out.append("database: \(quoted(PostgresURL.redacted(database)))")
+        if let databasePasswordFile { out.append("database_password_file: \(quoted(databasePasswordFile))") }
         out.append("database_min_free_mb: \(databaseMinFreeMB)")
         out.append("server:")
         out.append("  host: \(quoted(server.host))")

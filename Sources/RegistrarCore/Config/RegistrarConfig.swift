@@ -1,7 +1,10 @@
 /// The effective configuration: the YAML file, then environment overrides, then built-in defaults.
 /// See `../shared/design/interface.md` (Configuration) for the file's shape.
 public struct RegistrarConfig: Sendable {
+    /// An SQLite file's path, or a `postgres://` URL (see `PostgresURL`).
     public var database = "registrar.sqlite"
+    /// For a PostgreSQL database whose URL carries no password: a file holding it (else `PGPASSWORD`).
+    public var databasePasswordFile: String?
     /// Below this much free space on the database's volume, `serve` logs a warning once a minute.
     public var databaseMinFreeMB = 1024
     public var server = ServerConfig()

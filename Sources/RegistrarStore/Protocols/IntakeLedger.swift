@@ -2,10 +2,7 @@ import RegistrarCore
 
 /// What intake does: record every delivery, and for a verified order fact read the order's memory, decide, and
 /// write the delivery and its jobs, all in one commit (so two deliveries of one order are decided in turn).
-public protocol IntakeLedger: Sendable {
-    /// Records a delivery that creates no jobs (rejected, ignored, ping). Returns its id.
-    @discardableResult
-    func recordDelivery(_ delivery: NewDelivery) async throws -> Int64
+public protocol IntakeLedger: DeliveryRecorder {
 
     /// Decides a verified WooCommerce delivery against the order's memory and records it, with the decision's
     /// verdict and reason, its jobs, and (unless stale) the order's newest state, in one commit. The delivery's
@@ -24,4 +21,11 @@ public protocol IntakeLedger: Sendable {
     /// voids that many of each line's codes, unredeemed ones newest first; a shortfall leaves the redeemed codes
     /// alone and flags the order. Applying the same counts again changes nothing. Returns what was done.
     func refundSeats(_ refunds: [SeatRefund], deliveryID: Int64?) async throws -> [String]
+}
+
+/// Records a delivery that creates no jobs: the part of intake every backend has from its first version.
+public protocol DeliveryRecorder: Sendable {
+    /// Records a delivery that creates no jobs (rejected, ignored, ping). Returns its id.
+    @discardableResult
+    func recordDelivery(_ delivery: NewDelivery) async throws -> Int64
 }

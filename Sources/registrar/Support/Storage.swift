@@ -1,5 +1,6 @@
 import Foundation
 import RegistrarCore
+import RegistrarPostgres
 import RegistrarSQLite
 import RegistrarStore
 
@@ -8,8 +9,12 @@ import RegistrarStore
 enum Storage {
     static func open(_ config: RegistrarConfig, groupCommit: Bool = true,
                      onCommit: @escaping @Sendable (Int) -> Void = { _ in }) throws -> any RegistrarStorage {
-        if config.database.hasPrefix("postgres://") || config.database.hasPrefix("postgresql://") {
-            throw CLIError("database: PostgreSQL is not supported by this version of registrar; give the path of an SQLite file")
+        if PostgresURL.isPostgres(config.database) {
+            throw CLIError("""
+                database: this version runs serve and the operator commands on SQLite only. Its PostgreSQL backend holds \
+                the job queue, job operations and the delivery ledger, not yet orders, codes, contracts, tokens or \
+                reports; `registrar migrate` prepares a PostgreSQL database for it. Give the path of an SQLite file.
+                """)
         }
         do {
             return try SQLiteStore(path: config.database, options: StoreOptions(jobs: config.jobs), groupCommit: groupCommit,
@@ -17,5 +22,25 @@ enum Storage {
         } catch {
             throw CLIError("\(error)")
         }
+    }
+
+    /// The PostgreSQL database the configuration names, with its password from the URL, `database_password_file`
+    /// or `PGPASSWORD`, in that order; nil for an SQLite file.
+    static func postgresURL(_ config: RegistrarConfig) throws -> PostgresURL? {
+        guard PostgresURL.isPostgres(config.database) else { return nil }
+        var url: PostgresURL
+        do { url = try PostgresURL.parse(config.database) } catch { throw CLIError("database: \(error)") }
+        if url.password == nil {
+            if let file = config.databasePasswordFile {
+                do {
+                    url.password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+                } catch {
+                    throw CLIError("database_password_file: cannot read \(file): \(error.localizedDescription)")
+                }
+            } else if let password = ProcessInfo.processInfo.environment["PGPASSWORD"] {
+                url.password = password
+            }
+        }
+        return url
     }
 }
