@@ -161,7 +161,8 @@ let package = Package(
         .executableTarget(
             name: "RegistrarBench",
             dependencies: [
-                "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "RegistrarServer", "RegistrarWorker", "OpenEdX",
+                "RegistrarCore", "RegistrarStore", "RegistrarSQLite",
+                "RegistrarPostgres", "RegistrarServer", "RegistrarWorker", "OpenEdX",
                 "CurlHTTP", "Sandbox", "WooCommerceClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

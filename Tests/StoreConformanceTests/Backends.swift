@@ -56,17 +56,26 @@ extension Backends {
     /// A new database on the server `REGISTRAR_TEST_POSTGRES` names (`scripts/with-postgres` starts one), migrated,
     /// for each test. Without that variable the test fails saying so: the suite is not done until it passes here.
     static let postgres = QueueBackend(name: "PostgreSQL") { clock, options in
-        guard let text = ProcessInfo.processInfo.environment["REGISTRAR_TEST_POSTGRES"] else {
-            throw PostgresURL.Invalid("REGISTRAR_TEST_POSTGRES is not set: run the tests as `scripts/with-postgres swift test`")
-        }
-        let server = try PostgresURL.parse(text)
-        let name = "conformance_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let url = try await PostgresAdmin.createDatabase(name, on: server)
+        let url = try await freshPostgresDatabase()
         _ = try await PostgresStore.migrate(url)
         // The system clock means the database's own; any other clock is a test's, which moves time itself.
         let store = try await PostgresStore.open(url, options: options, clock: clock is SystemWallClock ? nil : clock,
                                                  random: FixedRandom(value: 0.5), maximumConnections: 6)
         return (store, { store.close() })
+    }
+
+    /// A new, empty database on the server `REGISTRAR_TEST_POSTGRES` names.
+    static func freshPostgresDatabase() async throws -> PostgresURL {
+        guard let text = ProcessInfo.processInfo.environment["REGISTRAR_TEST_POSTGRES"] else {
+            throw PostgresURL.Invalid("REGISTRAR_TEST_POSTGRES is not set: run the tests as `scripts/with-postgres swift test`")
+        }
+        let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        return try await PostgresAdmin.createDatabase(name, on: try PostgresURL.parse(text))
+    }
+
+    /// Attempts, lease and backoff as the suites set them, jitter in the middle of its range.
+    static func options(maxAttempts: Int, lease: Duration, base: Duration, cap: Duration) -> StoreOptions {
+        StoreOptions(maxAttempts: maxAttempts, lease: lease, retry: RetryRule(backoff: BackoffPolicy(base: base, cap: cap, jitter: 0.1)))
     }
 }
 
@@ -75,9 +84,7 @@ extension QueueBackend {
     func with(clock: any WallClock = SystemWallClock(), maxAttempts: Int = 5, lease: Duration = .seconds(30),
               base: Duration = .seconds(2), cap: Duration = .seconds(60),
               _ body: (any QueueStorage) async throws -> Void) async throws {
-        let options = StoreOptions(maxAttempts: maxAttempts, lease: lease,
-                                   retry: RetryRule(backoff: BackoffPolicy(base: base, cap: cap, jitter: 0.1)))
-        let opened = try await open(clock, options)
+        let opened = try await open(clock, Backends.options(maxAttempts: maxAttempts, lease: lease, base: base, cap: cap))
         defer { opened.close() }
         try await body(opened.store)
     }
@@ -89,9 +96,7 @@ extension StoreBackend {
     func with(clock: any WallClock = SystemWallClock(), maxAttempts: Int = 5, lease: Duration = .seconds(30),
               base: Duration = .seconds(2), cap: Duration = .seconds(60),
               _ body: (any RegistrarStorage) async throws -> Void) async throws {
-        let options = StoreOptions(maxAttempts: maxAttempts, lease: lease,
-                                   retry: RetryRule(backoff: BackoffPolicy(base: base, cap: cap, jitter: 0.1)))
-        let opened = try await open(clock, options)
+        let opened = try await open(clock, Backends.options(maxAttempts: maxAttempts, lease: lease, base: base, cap: cap))
         defer { opened.close() }
         try await body(opened.store)
     }

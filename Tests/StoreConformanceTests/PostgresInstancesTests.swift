@@ -11,21 +11,12 @@ import Testing
 @Suite struct PostgresInstancesTests {
     /// A fresh, migrated database, and `count` stores on it (each its own connection pool, as instances have).
     static func instances(_ count: Int = 2, lease: Duration = .seconds(30)) async throws -> [PostgresStore] {
-        let url = try await freshDatabase()
+        let url = try await Backends.freshPostgresDatabase()
         _ = try await PostgresStore.migrate(url)
-        let options = StoreOptions(maxAttempts: 5, lease: lease,
-                                   retry: RetryRule(backoff: BackoffPolicy(base: .seconds(2), cap: .seconds(60), jitter: 0.1)))
+        let options = Backends.options(maxAttempts: 5, lease: lease, base: .seconds(2), cap: .seconds(60))
         var stores: [PostgresStore] = []
         for _ in 0..<count { stores.append(try await PostgresStore.open(url, options: options, maximumConnections: 6)) }
         return stores
-    }
-
-    static func freshDatabase() async throws -> PostgresURL {
-        guard let text = ProcessInfo.processInfo.environment["REGISTRAR_TEST_POSTGRES"] else {
-            throw PostgresURL.Invalid("REGISTRAR_TEST_POSTGRES is not set: run the tests as `scripts/with-postgres swift test`")
-        }
-        let name = "instances_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        return try await PostgresAdmin.createDatabase(name, on: try PostgresURL.parse(text))
     }
 
     @Test func enqueuesOfOneKeyThroughTwoInstancesMakeOneJob() async throws {
@@ -135,7 +126,7 @@ import Testing
     }
 
     @Test func twoMigrationsAtOnceTakeTurnsAndAnUnmigratedDatabaseIsRefused() async throws {
-        let url = try await Self.freshDatabase()
+        let url = try await Backends.freshPostgresDatabase()
         let options = StoreOptions(jobs: JobsConfig())
         await #expect { _ = try await PostgresStore.open(url, options: options) } throws: { error in
             "\(error)".contains("schema version 0") && "\(error)".contains("registrar migrate")
