@@ -62,7 +62,7 @@ extension PostgresStore: DeliveryLog, DeliveryRecorder {
         try await transaction { connection, now in
             let cutoff = now.addingTimeInterval(-retention.seconds)
             let rejectedCutoff = now.addingTimeInterval(-rejectedRetention.seconds)
-            // A job still in the table keeps its delivery (its detail shows it); SKIP LOCKED leaves rows another
+            // A job still in the table keeps its delivery (its detail shows it), and so does a payment; SKIP LOCKED leaves rows another
             // instance is pruning to it.
             return try await connection.query("""
                 WITH gone AS (
@@ -70,6 +70,7 @@ extension PostgresStore: DeliveryLog, DeliveryRecorder {
                         SELECT d.id FROM deliveries d
                         WHERE (d.received_at < \(cutoff) OR (d.verdict = 'rejected' AND d.received_at < \(rejectedCutoff)))
                           AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.delivery_id = d.id)
+                          AND NOT EXISTS (SELECT 1 FROM payments WHERE payments.delivery_id = d.id)
                         LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                     RETURNING 1)
                 SELECT count(*) FROM gone

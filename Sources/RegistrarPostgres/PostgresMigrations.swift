@@ -176,5 +176,162 @@ enum PostgresMigrations {
             "CREATE INDEX operator_actions_job ON operator_actions (job_id)",
             "CREATE TABLE heartbeat (id integer PRIMARY KEY CHECK (id = 1), at timestamptz NOT NULL)",
         ]),
+        // What the commerce features keep, as on SQLite: money as decimal text ("49.00", never a float), JSON
+        // columns as the text the core writes and reads.
+        Step(version: 2, name: "orders, codes, invoices, contracts, sales, prices, coupons, tokens, console", sql: [
+            "CREATE TABLE learner_accounts (email text PRIMARY KEY, username text NOT NULL, looked_up_at timestamptz NOT NULL)",
+            """
+            CREATE TABLE woo_orders (
+                store text COLLATE "C" NOT NULL, order_id bigint NOT NULL, newest_modified_gmt text, status text NOT NULL,
+                updated_at timestamptz NOT NULL, attention text, attention_detail text, attention_at timestamptz,
+                total text, currency text,
+                PRIMARY KEY (store, order_id))
+            """,
+            "CREATE INDEX woo_orders_attention ON woo_orders (attention_at) WHERE attention IS NOT NULL",
+            """
+            CREATE TABLE orders (
+                reference text COLLATE "C" PRIMARY KEY, email text NOT NULL, currency text NOT NULL, total text NOT NULL,
+                items text NOT NULL, status text NOT NULL, attention text, profile_id text NOT NULL, transaction_id text,
+                created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, created_by text, coupon text)
+            """,
+            "CREATE INDEX orders_attention ON orders (attention) WHERE attention IS NOT NULL",
+            "CREATE INDEX orders_created ON orders (created_at)",
+            """
+            CREATE TABLE payments (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                order_reference text COLLATE "C" NOT NULL REFERENCES orders (reference),
+                transaction_id text NOT NULL, decision text NOT NULL, amount text, currency text, outcome text NOT NULL,
+                delivery_id bigint REFERENCES deliveries (id), created_at timestamptz NOT NULL)
+            """,
+            "CREATE INDEX payments_order ON payments (order_reference)",
+            "CREATE INDEX payments_transaction ON payments (transaction_id)",
+            "CREATE INDEX payments_delivery ON payments (delivery_id)",
+            """
+            CREATE TABLE api_tokens (
+                name text PRIMARY KEY, role text NOT NULL, token_hash text NOT NULL UNIQUE, created_at timestamptz NOT NULL,
+                revoked_at timestamptz, scope text, may_set_prices boolean NOT NULL DEFAULT false)
+            """,
+            """
+            CREATE TABLE woo_catch_up (
+                store text PRIMARY KEY, cursor text, lease_holder text, lease_expires_at timestamptz,
+                last_started_at timestamptz, last_finished_at timestamptz, last_succeeded_at timestamptz,
+                last_result text, last_error text, last_listed integer NOT NULL DEFAULT 0,
+                last_recovered integer NOT NULL DEFAULT 0, recovered_total integer NOT NULL DEFAULT 0,
+                ignores_modified_after boolean NOT NULL DEFAULT false, webhooks text, webhooks_checked_at timestamptz)
+            """,
+            """
+            CREATE TABLE codes (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, code text COLLATE "C" NOT NULL UNIQUE,
+                course_id text COLLATE "C" NOT NULL, mode text, source text NOT NULL, source_ref text COLLATE "C" NOT NULL,
+                unlimited boolean NOT NULL DEFAULT false, price text NOT NULL DEFAULT '0', currency text, state text NOT NULL,
+                created_at timestamptz NOT NULL, void_reason text, voided_at timestamptz, voided_by text)
+            """,
+            "CREATE INDEX codes_source ON codes (source, source_ref)",
+            "CREATE INDEX codes_course ON codes (course_id)",
+            """
+            CREATE TABLE code_redemptions (
+                code text COLLATE "C" NOT NULL REFERENCES codes (code), email text NOT NULL, redeemed_at timestamptz NOT NULL,
+                job_id bigint, PRIMARY KEY (code, email))
+            """,
+            "CREATE INDEX code_redemptions_email ON code_redemptions (email)",
+            """
+            CREATE TABLE invoices (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, course_id text NOT NULL, mode text, seats integer NOT NULL,
+                unit_price text NOT NULL, currency text NOT NULL, total text NOT NULL, company_name text NOT NULL,
+                contact_name text, contact_email text NOT NULL, recipient_name text, recipient_email text NOT NULL,
+                po_number text, customer_reference text, internal_reference text, address text, note text,
+                created_by text NOT NULL, created_at timestamptz NOT NULL, voided_at timestamptz)
+            """,
+            """
+            CREATE TABLE invoice_transactions (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, invoice_id bigint NOT NULL REFERENCES invoices (id),
+                amount text NOT NULL, reference text, recorded_by text NOT NULL, at timestamptz NOT NULL)
+            """,
+            "CREATE INDEX invoice_transactions_invoice ON invoice_transactions (invoice_id, id)",
+            """
+            CREATE TABLE invoice_history (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, invoice_id bigint NOT NULL REFERENCES invoices (id),
+                at timestamptz NOT NULL, actor text NOT NULL, action text NOT NULL, detail text NOT NULL)
+            """,
+            "CREATE INDEX invoice_history_invoice ON invoice_history (invoice_id, id)",
+            """
+            CREATE TABLE woo_seat_refunds (
+                store text NOT NULL, order_id bigint NOT NULL, line_id bigint NOT NULL, seats integer NOT NULL,
+                updated_at timestamptz NOT NULL, PRIMARY KEY (store, order_id, line_id))
+            """,
+            """
+            CREATE TABLE code_holds (
+                order_ref text COLLATE "C" PRIMARY KEY REFERENCES orders (reference),
+                code text COLLATE "C" NOT NULL REFERENCES codes (code), email text NOT NULL,
+                expires_at timestamptz NOT NULL, state text NOT NULL DEFAULT 'held')
+            """,
+            "CREATE INDEX code_holds_code ON code_holds (code) WHERE state = 'held'",
+            """
+            CREATE TABLE organizations (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE, key text NOT NULL UNIQUE,
+                slug text NOT NULL, created_at timestamptz NOT NULL)
+            """,
+            """
+            CREATE TABLE contracts (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, org_id bigint NOT NULL REFERENCES organizations (id),
+                name text NOT NULL, slug text NOT NULL, description text, integration text NOT NULL,
+                start_date text, end_date text, max_learners integer, price text NOT NULL DEFAULT '0', currency text,
+                active boolean NOT NULL DEFAULT true, over_cap boolean NOT NULL DEFAULT false,
+                sync_generation integer NOT NULL DEFAULT 0,
+                created_by text NOT NULL, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)
+            """,
+            "CREATE INDEX contracts_org ON contracts (org_id, id)",
+            """
+            CREATE TABLE contract_runs (
+                course_id text COLLATE "C" PRIMARY KEY, contract_id bigint NOT NULL REFERENCES contracts (id), source_id text,
+                state text NOT NULL, attached boolean NOT NULL DEFAULT true, error text,
+                created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)
+            """,
+            "CREATE INDEX contract_runs_contract ON contract_runs (contract_id)",
+            """
+            CREATE TABLE contract_learners (
+                contract_id bigint NOT NULL REFERENCES contracts (id), email text NOT NULL, source text NOT NULL,
+                since timestamptz NOT NULL, PRIMARY KEY (contract_id, email))
+            """,
+            """
+            CREATE TABLE sales (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, source text NOT NULL, order_ref text COLLATE "C" NOT NULL,
+                email text NOT NULL, currency text NOT NULL, paid_at timestamptz NOT NULL, lines text NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX sales_checkout ON sales (order_ref) WHERE source = 'cybersource'",
+            "CREATE INDEX sales_order ON sales (source, order_ref)",
+            """
+            CREATE TABLE refunds (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, origin text NOT NULL, order_source text NOT NULL,
+                order_ref text COLLATE "C" NOT NULL, line integer, amount text NOT NULL, currency text NOT NULL,
+                reference text COLLATE "C", surplus boolean NOT NULL DEFAULT false, recorded_by text NOT NULL,
+                at timestamptz NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX refunds_reference ON refunds (order_source, order_ref, reference) WHERE reference IS NOT NULL",
+            "CREATE INDEX refunds_order ON refunds (order_source, order_ref)",
+            """
+            CREATE TABLE prices (
+                course_id text COLLATE "C" NOT NULL, mode text COLLATE "C" NOT NULL, currency text COLLATE "C" NOT NULL,
+                price text NOT NULL, updated_at timestamptz NOT NULL, updated_by text NOT NULL,
+                PRIMARY KEY (course_id, mode, currency))
+            """,
+            """
+            CREATE TABLE coupons (
+                code text COLLATE "C" PRIMARY KEY, kind text NOT NULL, value text NOT NULL, currency text, courses text NOT NULL,
+                expires text, max_uses integer, active boolean NOT NULL DEFAULT true, description text,
+                created_at timestamptz NOT NULL, created_by text NOT NULL)
+            """,
+            """
+            CREATE TABLE coupon_uses (
+                order_ref text COLLATE "C" PRIMARY KEY, code text COLLATE "C" NOT NULL, state text NOT NULL,
+                expires_at timestamptz NOT NULL, created_at timestamptz NOT NULL)
+            """,
+            "CREATE INDEX coupon_uses_code ON coupon_uses (code, state, expires_at)",
+            """
+            CREATE TABLE console_sessions (
+                id_hash text PRIMARY KEY, token_hash text NOT NULL, csrf text NOT NULL, created_at timestamptz NOT NULL,
+                last_seen_at timestamptz NOT NULL, ended_at timestamptz)
+            """,
+        ]),
     ]
 }

@@ -140,17 +140,22 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `work` in one READ COMMITTED transaction and returns after the commit, with the transaction's time.
-    /// A serialization failure or a deadlock (the other transaction went first) is retried from the start.
-    func transaction<T: Sendable>(_ work: (PostgresConnection, Date) async throws -> T) async throws -> T {
+    /// Runs `work` in one transaction and returns after the commit, with the transaction's time. A serialization
+    /// failure or a deadlock (the other transaction went first) is retried from the start.
+    ///
+    /// - Parameter serializable: for a read-decide-write (an order's memory, a code's redemption, a contract's
+    ///   cap): SERIALIZABLE makes it behave as on SQLite's single writer, each such transaction as if alone, and
+    ///   PostgreSQL refuses the one that would break that, which is then run again. The queue's own operations
+    ///   stay READ COMMITTED: their rows are locked explicitly.
+    func transaction<T: Sendable>(serializable: Bool = false, _ work: (PostgresConnection, Date) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 let result: T = try await client.withConnection { connection in
-                    try await connection.query("BEGIN", logger: logger)
+                    try await connection.query(serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN", logger: logger)
                     do {
-                        let now = try await self.now(on: connection)
+                        let now = try await self.clockNow(on: connection)
                         let result = try await work(connection, now)
                         try await connection.query("COMMIT", logger: logger)
                         return result
@@ -165,8 +170,9 @@ public final class PostgresStore: Sendable {
                     stats.largestBatch = max(stats.largestBatch, 1)
                 }
                 return result
-            } catch let error as PSQLError where Self.isRetryable(error) && attempt < 20 {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+            } catch let error as PSQLError where Self.isRetryable(error) && attempt < 100 {
+                // Jittered and growing, so transactions that collided do not collide again in step.
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...min(200, 4 * attempt))))
             }
         }
     }
@@ -174,11 +180,11 @@ public final class PostgresStore: Sendable {
     /// A read on its own connection, outside any transaction.
     func read<T: Sendable>(_ work: (PostgresConnection, Date) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            try await work(connection, try await self.now(on: connection))
+            try await work(connection, try await self.clockNow(on: connection))
         }
     }
 
-    private func now(on connection: PostgresConnection) async throws -> Date {
+    func clockNow(on connection: PostgresConnection) async throws -> Date {
         if let clock { return clock.now() }
         for try await now in try await connection.query("SELECT now()", logger: logger).decode(Date.self) {
             return now

@@ -21,7 +21,7 @@ struct OpenedStore: Sendable {
 }
 
 enum Backends {
-    static let all: [StoreBackend] = [sqlite]
+    static let all: [StoreBackend] = [sqlite, postgres]
 
     static let sqlite = StoreBackend(name: "SQLite") { clock, options in
         let dir = try TemporaryDirectory(prefix: "registrar-conformance")
@@ -34,34 +34,16 @@ enum Backends {
     }
 }
 
-/// What the PostgreSQL backend implements so far: the job queue, operations on jobs, the delivery ledger and
-/// health. The suites written against these alone run on every backend in `Backends.queues`.
-typealias QueueStorage = JobQueue & JobOperations & DeliveryLog & DeliveryRecorder & StoreHealth
-
-/// A backend for the queue's suites: how to open a fresh, empty store of it.
-struct QueueBackend: Sendable, CustomTestStringConvertible {
-    let name: String
-    let open: @Sendable (_ clock: any WallClock, _ options: StoreOptions) async throws -> (store: any QueueStorage, close: @Sendable () -> Void)
-    var testDescription: String { name }
-}
-
 extension Backends {
-    static let queues: [QueueBackend] = [sqliteQueue, postgres]
-
-    static let sqliteQueue = QueueBackend(name: "SQLite") { clock, options in
-        let opened = try await sqlite.open(clock, options)
-        return (opened.store, opened.close)
-    }
-
     /// A new database on the server `REGISTRAR_TEST_POSTGRES` names (`scripts/with-postgres` starts one), migrated,
     /// for each test. Without that variable the test fails saying so: the suite is not done until it passes here.
-    static let postgres = QueueBackend(name: "PostgreSQL") { clock, options in
+    static let postgres = StoreBackend(name: "PostgreSQL") { clock, options in
         let url = try await freshPostgresDatabase()
         _ = try await PostgresStore.migrate(url)
         // The system clock means the database's own; any other clock is a test's, which moves time itself.
         let store = try await PostgresStore.open(url, options: options, clock: clock is SystemWallClock ? nil : clock,
                                                  random: FixedRandom(value: 0.5), maximumConnections: 6)
-        return (store, { store.close() })
+        return OpenedStore(store: store) { store.close() }
     }
 
     /// A new, empty database on the server `REGISTRAR_TEST_POSTGRES` names.
@@ -76,17 +58,6 @@ extension Backends {
     /// Attempts, lease and backoff as the suites set them, jitter in the middle of its range.
     static func options(maxAttempts: Int, lease: Duration, base: Duration, cap: Duration) -> StoreOptions {
         StoreOptions(maxAttempts: maxAttempts, lease: lease, retry: RetryRule(backoff: BackoffPolicy(base: base, cap: cap, jitter: 0.1)))
-    }
-}
-
-extension QueueBackend {
-    /// Runs `body` with a fresh store of this backend, set up as `StoreBackend.with` sets one up.
-    func with(clock: any WallClock = SystemWallClock(), maxAttempts: Int = 5, lease: Duration = .seconds(30),
-              base: Duration = .seconds(2), cap: Duration = .seconds(60),
-              _ body: (any QueueStorage) async throws -> Void) async throws {
-        let opened = try await open(clock, Backends.options(maxAttempts: maxAttempts, lease: lease, base: base, cap: cap))
-        defer { opened.close() }
-        try await body(opened.store)
     }
 }
 

@@ -11,8 +11,8 @@ import Testing
                     httpStatus: verdict == "rejected" ? 401 : 200)
     }
 
-    @Test(arguments: Backends.queues)
-    func aRejectedDeliveryKeepsItsSizeHashAndFirstFourKilobytesOnly(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func aRejectedDeliveryKeepsItsSizeHashAndFirstFourKilobytesOnly(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             let big = [UInt8](repeating: UInt8(ascii: "z"), count: 300_000)
             let rejected = try #require(try await store.delivery(id: store.recordDelivery(delivery("rejected", body: big))))
@@ -31,8 +31,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func cardNumbersNeverReachTheLedger(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func cardNumbersNeverReachTheLedger(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             for verdict in ["rejected", "accepted"] {
                 let id = try await store.recordDelivery(delivery(verdict, body: Array("req_card_number=4111111111111111&x=1".utf8)))
@@ -44,8 +44,8 @@ import Testing
 
     /// Rejected deliveries go after `rejectedOlderThan`, the rest after `olderThan`; one a job still in the table
     /// (or a payment) refers to stays whatever its age, and goes once its job is pruned.
-    @Test(arguments: Backends.queues)
-    func pruningKeepsDeliveriesThatLiveJobsReferTo(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func pruningKeepsDeliveriesThatLiveJobsReferTo(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             let rejected = try await store.recordDelivery(delivery("rejected"))
@@ -77,8 +77,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func aDeliveryStaysWhileAJobReferringToItIsInTheTableAndGoesWithIt(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func aDeliveryStaysWhileAJobReferringToItIsInTheTableAndGoesWithIt(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             let done = try await store.enqueue([job("done")], delivery: NewDelivery(source: "cli", body: [], verdict: "accepted",
@@ -123,8 +123,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func theFootprintCountsTheDatabase(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func theFootprintCountsTheDatabase(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             let before = try await store.footprint()
             // Bytes that do not compress: PostgreSQL compresses a large value it stores.

@@ -6,8 +6,8 @@ import Testing
 
 /// `JobOperations`: what an operator sees and does, and the audit trail of it.
 @Suite struct JobOperationsConformance {
-    @Test(arguments: Backends.queues)
-    func replayResetsAttemptsAndMakesTheJobDueNow(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func replayResetsAttemptsAndMakesTheJobDueNow(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             let id = try #require(try await store.enqueue([job("a")]).jobs.first?.id)
@@ -25,8 +25,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func replayRefusesRunningSucceededAndUnknownJobs(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func replayRefusesRunningSucceededAndUnknownJobs(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             let ids = try await store.enqueue([job("ok"), job("busy")]).jobs.map(\.id)
             let claimed = try await store.claim(owner: "w", limit: 2)
@@ -43,8 +43,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func enrollOvertakenByALaterSucceededUnenrollBecomesSuperseded(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func enrollOvertakenByALaterSucceededUnenrollBecomesSuperseded(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             let key = "ann@example.com|course-v1:X+Y+Z"
             let ids = try await store.enqueue([job("enroll-1", serial: key), job("unenroll-1", kind: .unenroll, serial: key),
@@ -71,8 +71,8 @@ import Testing
 
     /// Replaying a failed enroll while a later unenroll of the same learner and course waits or runs would
     /// enroll after it (per-key order) and undo the unenroll; a failed unenroll never took effect, so it does not count.
-    @Test(arguments: Backends.queues)
-    func enrollIsSupersededByALaterUnenrollThatIsQueuedOrRunningButNotByAFailedOne(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func enrollIsSupersededByALaterUnenrollThatIsQueuedOrRunningButNotByAFailedOne(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             let key = "ann@example.com|course-v1:X+Y+Z"
             let ids = try await store.enqueue([job("enroll-1", serial: key),
@@ -99,8 +99,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func replayFailedFiltersByKindAndSince(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func replayFailedFiltersByKindAndSince(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             let first = try await store.enqueue([job("old"), job("rerun", kind: .rerun)]).jobs.map(\.id)
@@ -115,8 +115,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func cancelTakesQueuedAndFailedJobsAndRefusesTheRest(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func cancelTakesQueuedAndFailedJobsAndRefusesTheRest(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             let ids = try await store.enqueue([job("failed"), job("running"), job("queued", serial: "k"),
                                                job("behind", serial: "k")]).jobs.map(\.id)
@@ -135,8 +135,8 @@ import Testing
     }
 
     /// A cancelled job no longer holds back the later jobs of its serial key.
-    @Test(arguments: Backends.queues)
-    func cancellingTheHeadOfAKeyLetsTheNextRun(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func cancellingTheHeadOfAKeyLetsTheNextRun(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             let ids = try await store.enqueue([job("e1", serial: "k"), job("e2", serial: "k")]).jobs.map(\.id)
@@ -148,8 +148,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func listingFiltersByStateKindTextAndSinceNewestFirst(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func listingFiltersByStateKindTextAndSinceNewestFirst(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             let ids = try await store.enqueue([
@@ -173,8 +173,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func statsCountByKindAndStateAndAgeTheOldestWaitingJob(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func statsCountByKindAndStateAndAgeTheOldestWaitingJob(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             #expect(try await store.stats() == QueueStats(counts: [], oldestQueuedAge: nil, oldestDueAge: nil))
@@ -192,8 +192,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func prunedJobsKeepTheSupersededRule(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func prunedJobsKeepTheSupersededRule(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             let key = "ann@example.com|C"

@@ -6,8 +6,8 @@ import Testing
 
 /// `JobQueue`: enqueue with dedupe, claims in per-key order, outcomes, leases, rescue, pruning.
 @Suite struct JobQueueConformance {
-    @Test(arguments: Backends.queues)
-    func concurrentEnqueuesOfOneKeyMakeOneJob(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func concurrentEnqueuesOfOneKeyMakeOneJob(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             let results = try await withThrowingTaskGroup(of: EnqueueResult.self) { group in
                 for index in 0..<200 {
@@ -31,8 +31,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func claimLeasesAndCountsTheAttempt(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func claimLeasesAndCountsTheAttempt(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             _ = try await store.enqueue([job("a"), job("b"), NewJob(kind: .enroll, dedupeKey: "later", payload: "{}",
@@ -46,8 +46,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func serialKeyAllowsOneOpenJobAtATimeInCreationOrder(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func serialKeyAllowsOneOpenJobAtATimeInCreationOrder(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             _ = try await store.enqueue([
@@ -71,8 +71,8 @@ import Testing
 
     /// An operator replays an earlier failed job while a later job of the same key runs: the replayed job must
     /// wait for the running one, not run beside it.
-    @Test(arguments: Backends.queues)
-    func aReplayedEarlierJobWaitsWhileALaterJobOfItsKeyRuns(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func aReplayedEarlierJobWaitsWhileALaterJobOfItsKeyRuns(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             let key = "ann@example.com|C1"
             _ = try await store.enqueue([job("enroll-1", serial: key), job("enroll-2", serial: key)])
@@ -92,8 +92,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func finishThenClaimTakesTheNextJobOfTheKeyAtOnce(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func finishThenClaimTakesTheNextJobOfTheKeyAtOnce(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             _ = try await store.enqueue([
                 job("e1", serial: "ann@example.com|C1"),
@@ -114,8 +114,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func finishOfALostLeaseChangesNothingAndClaimsTheJobAgain(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func finishOfALostLeaseChangesNothingAndClaimsTheJobAgain(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock, lease: .seconds(10)) { store in
             _ = try await store.enqueue([job("a")])
@@ -130,8 +130,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func backoffScheduleAndRetryAfterSetTheNextRun(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func backoffScheduleAndRetryAfterSetTheNextRun(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock, maxAttempts: 10, base: .seconds(2), cap: .seconds(10)) { store in
             _ = try await store.enqueue([job("a")])
@@ -156,8 +156,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func exhaustedAttemptsFailTheJobWithAllAttemptsRecorded(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func exhaustedAttemptsFailTheJobWithAllAttemptsRecorded(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock, maxAttempts: 3) { store in
             let id = try #require(try await store.enqueue([job("a")]).jobs.first?.id)
@@ -177,8 +177,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func permanentOutcomeFailsAndRecordsStatusAndMessage(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func permanentOutcomeFailsAndRecordsStatusAndMessage(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             _ = try await store.enqueue([job("a")])
             let claimed = try #require(try await store.claim(owner: "w", limit: 1).first)
@@ -191,8 +191,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func expiredLeaseReturnsTheJobAndCountsTheAttempt(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func expiredLeaseReturnsTheJobAndCountsTheAttempt(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock, maxAttempts: 2, lease: .seconds(30)) { store in
             _ = try await store.enqueue([job("a")])
@@ -217,8 +217,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func leaseExtensionKeepsALongAttemptFromRescue(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func leaseExtensionKeepsALongAttemptFromRescue(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock, lease: .seconds(30)) { store in
             _ = try await store.enqueue([job("a")])
@@ -233,8 +233,8 @@ import Testing
     }
 
     /// Owners are matched by their exact prefix: `_` and `%` in a host name are not wildcards.
-    @Test(arguments: Backends.queues)
-    func releasedLeasesAreDueAtOnceWithoutCountingTheAttempt(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func releasedLeasesAreDueAtOnceWithoutCountingTheAttempt(_ backend: StoreBackend) async throws {
         try await backend.with { store in
             let ids = try await store.enqueue([job("a"), job("b"), job("c")]).jobs.map(\.id)
             _ = try await store.claim(owner: "host_1:1:abc/w0", limit: 1)
@@ -250,8 +250,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func pruningRemovesOnlyOldSucceededJobsAndKeepsTheirKeys(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func pruningRemovesOnlyOldSucceededJobsAndKeepsTheirKeys(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock, maxAttempts: 1) { store in
             let ids = try await store.enqueue([job("ok"), job("bad")]).jobs.map(\.id)
@@ -270,8 +270,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backends.queues)
-    func pruningWorksInBoundedBatches(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func pruningWorksInBoundedBatches(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             _ = try await store.enqueue((0..<25).map { job("j\($0)") })
@@ -285,8 +285,8 @@ import Testing
     }
 
     /// The refund handler's enqueue: an unenroll only where the line's enroll exists, live or pruned.
-    @Test(arguments: Backends.queues)
-    func conditionalJobsAreAddedOnlyWhereTheirPrerequisiteExists(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func conditionalJobsAreAddedOnlyWhereTheirPrerequisiteExists(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
         try await backend.with(clock: clock) { store in
             // enroll-live failed, so it stays in the table; enroll-pruned succeeded and only its tombstone is left.
@@ -314,8 +314,8 @@ import Testing
     }
 
     /// Idle workers wait on the doorbell; the store itself rings it whenever a commit may make a job runnable.
-    @Test(arguments: Backends.queues)
-    func theStoreRingsItsDoorbellWhenJobsMayRun(_ backend: QueueBackend) async throws {
+    @Test(arguments: Backends.all)
+    func theStoreRingsItsDoorbellWhenJobsMayRun(_ backend: StoreBackend) async throws {
         try await backend.with(maxAttempts: 1) { store in
             func rung(_ what: String, _ operation: () async throws -> Void) async throws {
                 await store.jobsAdded.wait(timeout: .milliseconds(1)) // forget an earlier ring

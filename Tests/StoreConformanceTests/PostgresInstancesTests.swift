@@ -110,6 +110,48 @@ import Testing
         }
     }
 
+    /// Forty deliveries of one order, half through each instance, at once: decided one after the other, so the
+    /// order's two lines get one enroll job each and every delivery lists those same two jobs.
+    @Test func deliveriesOfOneOrderThroughTwoInstancesAreDecidedInTurn() async throws {
+        let stores = try await Self.instances()
+        defer { stores.forEach { $0.close() } }
+        let fixture = IntakeLedgerConformance()
+        let outcomes = try await withThrowingTaskGroup(of: WooIntakeOutcome.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    try await stores[index % 2].recordWooCommerce(.prepared(fixture.order(500), rules: fixture.rules),
+                                                                  delivery: fixture.delivery("d\(index)"))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.flatMap(\.jobs).filter(\.created).count == 2)
+        #expect(Set(outcomes.map { $0.jobs.map(\.id) }).count == 1, "deliveries disagree on the order's jobs")
+        #expect(try await stores[0].jobs(JobFilter(limit: 100)).count == 2)
+        #expect(try await stores[1].deliveries(DeliveryFilter(limit: 100)).count == 40)
+    }
+
+    /// 64 learners redeem one one-time code at once, through two instances: one gets it, 63 are told it is spent,
+    /// and there is one enroll job.
+    @Test func sixtyFourRedemptionsOfOneCodeThroughTwoInstancesGrantItOnce() async throws {
+        let stores = try await Self.instances()
+        defer { stores.forEach { $0.close() } }
+        let code = try #require(try await stores[0].createCodes(NewCodes(count: 1, courseID: "course-v1:edX+DemoX+2026", mode: "verified",
+                                                                         source: "order", sourceReference: "main:727:311")).first).code
+        let outcomes = try await withThrowingTaskGroup(of: RedemptionOutcome.self) { group in
+            for index in 0..<64 {
+                group.addTask { try await stores[index % 2].redeem(code, email: "learner\(index)@example.com", checkout: nil) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let redeemed = outcomes.filter { if case .redeemed = $0 { true } else { false } }
+        let spent = outcomes.filter { if case .refused(.spent, _) = $0 { true } else { false } }
+        #expect(redeemed.count == 1 && spent.count == 63, "\(redeemed.count) redeemed, \(spent.count) refused as spent")
+        let record = try #require(try await stores[1].code(code))
+        #expect(record.state == .redeemed && record.redemptions.count == 1)
+        #expect(try await stores[1].jobs(JobFilter(kind: .enroll, limit: 100)).count == 1)
+    }
+
     @Test func aCommitOnOneInstanceWakesTheOther() async throws {
         let stores = try await Self.instances()
         defer { stores.forEach { $0.close() } }

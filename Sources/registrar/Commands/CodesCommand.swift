@@ -32,7 +32,7 @@ struct CodesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let store = try global.openStore(config)
+            let store = try await global.openStore(config)
             var filter = CodeFilter(courseID: course, state: state.flatMap(CodeState.init), limit: limit)
             if let order { (filter.source, filter.sourceReference) = ("order", order) }
             if let invoice { (filter.source, filter.sourceReference) = ("invoice", invoice) }
@@ -56,7 +56,7 @@ struct CodesCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON document.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let parsed = try CodesCommand.parse(code)
             guard let record = try await store.code(parsed) else { throw CLIError("no code \(parsed.grouped)") }
             if json { return try JSONOutput.print(CodeJSON(record)) }
@@ -82,7 +82,7 @@ struct CodesCommand: AsyncParsableCommand {
         @Option(help: "Why (kept with the code).") var reason: String?
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let parsed = try codes.map(CodesCommand.parse)
             let actor = operatorName()
             let voided = try await store.voidCodes(parsed, reason: reason ?? "voided by \(actor)", actor: actor)
@@ -101,7 +101,7 @@ struct CodesCommand: AsyncParsableCommand {
         @Option(help: "The learner who redeemed it.") var email: String
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let parsed = try CodesCommand.parse(code)
             switch try await store.revoke(parsed, email: normalizedEmail(email), actor: operatorName()) {
             case .revoked(let record, let job):

@@ -50,7 +50,7 @@ struct ContractsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let contract = try await ContractsCommand.failing {
                 var org = try await store.organization(named: organization)
                 if org == nil {
@@ -100,7 +100,7 @@ struct ContractsCommand: AsyncParsableCommand {
             if let end { changes.end = .some(end) } else if noEndDate { changes.end = .some(nil) }
             if let maxLearners { changes.maxLearners = .some(maxLearners) } else if noLearnerCap { changes.maxLearners = .some(nil) }
             if let price = try ContractsCommand.price(price) { changes.price = .some(price) } else if noPrice { changes.price = .some(nil) }
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let contract = try await ContractsCommand.failing { try await store.modifyContract(id, changes, actor: operatorName()) }
             if json { return try JSONOutput.print(ContractJSON.json(contract, now: Date())) }
             print("contract \(contract.id) modified; its codes follow (contract.sync queued)")
@@ -119,7 +119,7 @@ struct ContractsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let store = try global.openStore(config)
+            let store = try await global.openStore(config)
             if remove {
                 let runs = try await ContractsCommand.failing { try await store.removeCourseware(id, courses: courses, actor: operatorName()) }
                 return print("removed \(runs.map(\.courseID).joined(separator: ", ")) from contract \(id); their unredeemed codes go with the next sync")
@@ -148,7 +148,7 @@ struct ContractsCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let contracts = try await ContractsCommand.failing { try await store.contracts(organization: org) }
             let now = Date()
             if json { return try JSONOutput.print(contracts.map { ContractJSON.json($0, now: now) }) }
@@ -172,7 +172,7 @@ struct ContractsCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON document.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             guard let contract = try await store.contract(id) else { throw CLIError("no contract \(id)") }
             let now = Date()
             if json { return try JSONOutput.print(ContractJSON.json(contract, now: now)) }
@@ -197,7 +197,7 @@ struct ContractsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let store = try global.openStore(config)
+            let store = try await global.openStore(config)
             guard try await store.contract(id) != nil else { throw CLIError("no contract \(id)") }
             let codes = try await store.codes(CodeFilter(source: "contract", sourceReference: String(id), limit: 10_000_000))
             let csv = ContractJSON.codesCSV(codes, publicURL: config.server.publicURL)
@@ -215,7 +215,7 @@ struct ContractsCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             guard try await store.contract(id) != nil else { throw CLIError("no contract \(id)") }
             let learners = try await store.learners(of: id)
             if json { return try JSONOutput.print(learners.map(ContractJSON.json)) }
@@ -243,7 +243,7 @@ struct ContractsCommand: AsyncParsableCommand {
         @OptionGroup var learners: LearnerOptions
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let id = learners.id
             let jobs = try await ContractsCommand.failing {
                 try await store.attach(id, emails: learners.emails.map(normalizedEmail), actor: operatorName())
@@ -258,7 +258,7 @@ struct ContractsCommand: AsyncParsableCommand {
         @OptionGroup var learners: LearnerOptions
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let id = learners.id
             let jobs = try await ContractsCommand.failing {
                 try await store.detach(id, emails: learners.emails.map(normalizedEmail), actor: operatorName())

@@ -31,7 +31,7 @@ struct CouponsCommand: AsyncParsableCommand {
             case .failure(let problem): throw CLIError(problem.message)
             case .success(let made): coupon = made
             }
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             do { try await store.createCoupon(coupon, description: description, actor: operatorName()) } catch let error as CouponError {
                 throw CLIError(error.description)
             }
@@ -46,7 +46,7 @@ struct CouponsCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let records = try await store.coupons()
             if json { return try JSONOutput.print(records.map(CouponJSON.json)) }
             guard !records.isEmpty else { return print("no coupons") }
@@ -68,7 +68,7 @@ struct CouponsCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON document.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let record = try await CouponsCommand.find(code, in: store)
             if json { return try JSONOutput.print(CouponJSON.json(record)) }
             let coupon = record.coupon
@@ -90,7 +90,7 @@ struct CouponsCommand: AsyncParsableCommand {
         @Argument(help: "The code (any case).") var code: String
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let found = try await CouponsCommand.find(code, in: store)
             let record: CouponRecord
             do { record = try await store.deactivateCoupon(code: found.coupon.code, actor: operatorName()) } catch let error as CouponError {

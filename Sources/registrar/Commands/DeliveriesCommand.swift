@@ -20,7 +20,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let deliveries = try await store.deliveries(DeliveryFilter(source: source, verdict: verdict, limit: limit))
             if json { return try JSONOutput.print(deliveries.map { DeliveryJSON($0, full: false) }) }
             var table = TextTable(["ID", "RECEIVED", "SOURCE", "VERDICT", "HTTP", "JOBS", "REASON"])
@@ -41,7 +41,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON document.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             guard let delivery = try await store.delivery(id: id) else { throw CLIError("no delivery \(id)") }
             if json { return try JSONOutput.print(DeliveryJSON(delivery, full: true)) }
             print("delivery \(delivery.id)  \(delivery.source)\(delivery.channel.map { "/\($0)" } ?? "")  \(delivery.verdict) (HTTP \(delivery.httpStatus))")

@@ -54,7 +54,7 @@ struct DemoCommand: AsyncParsableCommand {
         let config = try demoConfig(database: work + "/registrar.sqlite", sandbox: sandbox.baseURL, smtpPort: sandbox.smtpPort ?? 25)
         var logger = Logger(label: "registrar") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .error
-        let daemon = try Daemon(config: config, logger: logger)
+        let daemon = try await Daemon(config: config, logger: logger)
         let token = try await daemon.store.createToken(name: "demo-storefront", role: .storefront)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let group = daemon.serviceGroup(signals: []) { port in

@@ -108,7 +108,7 @@ private func validateEmailAndCourse(_ email: String, _ course: String) throws {
 
 /// Enqueues, prints the job id, and with `--wait` follows the job to its end.
 private func enqueueByHand(_ job: NewJob, global: GlobalOptions, options: EnqueueOptions) async throws {
-    let store = try global.openStore(try global.loadConfig())
+    let store = try await global.openStore(try global.loadConfig())
     let result = try await store.enqueue([job], delivery: NewDelivery(
         source: "cli", headers: ["actor": operatorName()], body: Array(job.payload.utf8), verdict: "accepted", httpStatus: 0,
         reason: "\(job.kind) enqueued by hand"))

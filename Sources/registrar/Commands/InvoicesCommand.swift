@@ -45,7 +45,7 @@ struct InvoicesCommand: AsyncParsableCommand {
             case .success(let found): checked = found
             case .failure(let problem): throw ValidationError(problem.message)
             }
-            let store = try global.openStore(config)
+            let store = try await global.openStore(config)
             let (invoice, codes) = try await store.createInvoice(checked, actor: operatorName(), publicURL: config.server.publicURL)
             if let out { try InvoicesCommand.writeCSV(invoice, codes, to: out, publicURL: config.server.publicURL) }
             if json { return try JSONOutput.print(InvoiceJSON(invoice)) }
@@ -60,7 +60,7 @@ struct InvoicesCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let invoices = try await store.invoices(limit: limit)
             if json { return try JSONOutput.print(invoices.map(InvoiceJSON.init)) }
             var table = TextTable(["ID", "COMPANY", "COURSE RUN", "SEATS", "TOTAL", "STATUS"])
@@ -79,7 +79,7 @@ struct InvoicesCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON document.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             guard let invoice = try await store.invoice(id: id) else { throw CLIError("no invoice \(id)") }
             if json { return try JSONOutput.print(InvoiceJSON(invoice)) }
             let request = invoice.request
@@ -104,7 +104,7 @@ struct InvoicesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let store = try global.openStore(config)
+            let store = try await global.openStore(config)
             guard let invoice = try await store.invoice(id: id) else { throw CLIError("no invoice \(id)") }
             let codes = try await store.codes(CodeFilter(source: "invoice", sourceReference: String(id), limit: InvoiceRules.maxSeats))
             if let out {
@@ -141,7 +141,7 @@ struct InvoicesCommand: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             do {
                 let (invoice, voided) = try await store.voidInvoice(id: id, actor: operatorName())
                 print("invoice \(invoice.id) void; \(voided) unredeemed codes voided")
@@ -152,7 +152,7 @@ struct InvoicesCommand: AsyncParsableCommand {
     static func transaction(_ global: GlobalOptions, _ id: Int64, _ amount: String, _ reference: String?, sign: Decimal) async throws {
         guard let value = Money.parse(amount), value > 0 else { throw ValidationError("--amount \"\(amount)\" is not an amount like 49.00") }
         if let reference, ControlCharacterEscaping.containsControl(reference) { throw ValidationError("--reference holds a control character") }
-        let store = try global.openStore(try global.loadConfig())
+        let store = try await global.openStore(try global.loadConfig())
         do {
             let invoice = try await store.recordTransaction(invoice: id, amount: value * sign, reference: reference, actor: operatorName())
             print("invoice \(invoice.id): \(sign > 0 ? "payment" : "refund") of \(Money.format(value)) \(invoice.request.currency) recorded; \(invoice.status.rawValue)")

@@ -26,7 +26,7 @@ struct JobsCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let jobs = try await store.jobs(JobFilter(state: state, kind: kind.map(JobKind.init(rawValue:)), text: source,
                                                       limit: limit))
             if json { return try JSONOutput.print(jobs.map { JobJSON($0) }) }
@@ -46,7 +46,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON document.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             guard let detail = try await store.jobDetail(id: id) else { throw CLIError("no job \(id)") }
             if json { return try JSONOutput.print(JobJSON(detail.job, attempts: detail.attempts, actions: detail.actions)) }
             let job = detail.job
@@ -112,7 +112,7 @@ struct JobsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let report: OperationReport
             if failed {
                 report = try await store.replayFailed(kind: kind.map(JobKind.init(rawValue:)), since: since.flatMap { Timestamp.parse($0) },
@@ -133,7 +133,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON document.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let report = try await store.cancel(ids: ids, actor: operatorName())
             try printReport(report, verb: "cancelled", json: json)
         }
@@ -153,7 +153,7 @@ struct JobsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let stats = try await store.stats()
             if json {
                 var byState: [String: Int] = [:]

@@ -20,7 +20,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try global.loadConfig()
         guard let url = try Storage.postgresURL(config) else {
-            _ = try Storage.open(config)
+            _ = try await Storage.open(config)
             print("database \(config.database) is up to date")
             return
         }

@@ -20,7 +20,7 @@ struct OrdersCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let orders = try await store.orders(attentionOnly: attention, limit: limit)
             let flagged = attention ? try await store.storeOrdersNeedingAttention(limit: limit) : []
             if json {
@@ -60,7 +60,7 @@ struct OrdersCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON document.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             guard let order = try await store.order(reference: reference) else { throw CLIError("no order \(reference)") }
             let payments = try await store.payments(ofOrder: reference)
             let jobs = try await store.jobs(ofOrder: reference)
@@ -101,7 +101,7 @@ struct OrdersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let jobs: [EnqueuedJob]
             do { jobs = try await store.review(reference: reference, accept: accept, actor: operatorName()) } catch let error as OrderError {
                 throw CLIError(error.description)
@@ -132,7 +132,7 @@ struct OrdersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let outcome: RefundOutcome
             do {
                 outcome = try await store.recordRefund(GatewayRefund(orderRef: reference, amount: Money.parse(amount) ?? 0, line: line,
@@ -161,7 +161,7 @@ struct OrdersCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let (storeID, orderID) = FlaggedStoreOrder.parseReference(reference) else { return }
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             guard let flag = try await store.dismissStoreOrder(store: storeID, orderID: orderID, actor: operatorName(), note: note) else {
                 throw CLIError("WooCommerce order \(reference) needs no attention")
             }

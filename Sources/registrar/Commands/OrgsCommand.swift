@@ -23,7 +23,7 @@ struct OrgsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let org: Organization
             do { org = try await store.createOrganization(name: name, key: key) } catch let error as ContractError {
                 throw CLIError(error.description)
@@ -39,7 +39,7 @@ struct OrgsCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let orgs = try await store.organizations()
             if json { return try JSONOutput.print(orgs.map(ContractJSON.json)) }
             guard !orgs.isEmpty else { return print("no organizations") }

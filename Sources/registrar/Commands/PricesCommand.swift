@@ -22,7 +22,7 @@ struct PricesCommand: AsyncParsableCommand {
         func run() async throws {
             // Checked in run, not validate: a refused price is the operator's sentence and status 1, like the API's 422.
             if let problem = ListedPrice.problem(courseID: course, mode: mode, currency: currency, price: price) { throw CLIError(problem) }
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let listed = ListedPrice(courseID: course, mode: mode, currency: currency, price: Money.parse(price) ?? 0)
             let previous = try await store.setPrice(listed, actor: operatorName())
             let was = previous.map { $0.price == listed.price ? " (unchanged)" : " (was \(Money.format($0.price)) \($0.currency))" } ?? " (new)"
@@ -37,7 +37,7 @@ struct PricesCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let prices = try await store.prices(courseIDs: course.isEmpty ? nil : course)
             if json { return try JSONOutput.print(prices.map(PriceJSON.json)) }
             guard !prices.isEmpty else { return print("no prices listed") }
@@ -56,7 +56,7 @@ struct PricesCommand: AsyncParsableCommand {
         @Option(help: "Only this currency (default: every currency listed).") var currency: String?
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let removed = try await store.removePrices(courseID: course, mode: mode, currency: currency?.uppercased(), actor: operatorName())
             guard !removed.isEmpty else {
                 throw CLIError("no price is listed for \(course) \(mode)\(currency.map { " in \($0.uppercased())" } ?? "")")

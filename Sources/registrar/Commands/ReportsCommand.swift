@@ -60,7 +60,7 @@ struct ReportsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let report = try await ReportsCommand.desk(config, try global.openStore(config), lms: false)
+            let report = try await ReportsCommand.desk(config, try await global.openStore(config), lms: false)
                 .seats(courseID: course, extraStaff: try staff.emails())
             if format.json { return try JSONOutput.print(report.json) }
             if format.csv { return print(report.csv, terminator: "") }
@@ -90,7 +90,7 @@ struct ReportsCommand: AsyncParsableCommand {
             let config = try global.loadConfig()
             let audit: EnrollmentAudit
             do {
-                audit = try await ReportsCommand.desk(config, try global.openStore(config), lms: true)
+                audit = try await ReportsCommand.desk(config, try await global.openStore(config), lms: true)
                     .audit(courseID: course, extraStaff: try staff.emails())
             } catch let error as ReportError { throw CLIError(error.description) }
             if format.json { return try JSONOutput.print(audit.json) }
@@ -137,7 +137,7 @@ struct ReportsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let report = try await ReportsCommand.desk(config, try global.openStore(config), lms: false)
+            let report = try await ReportsCommand.desk(config, try await global.openStore(config), lms: false)
                 .revenue(courseID: course, period: try period())
             if format.json { return try JSONOutput.print(report.json) }
             if format.csv { return print(report.csv, terminator: "") }
@@ -165,7 +165,7 @@ struct ReportsCommand: AsyncParsableCommand {
             }
             let result: (Reconciliation, applied: Int)
             do {
-                result = try await ReportsCommand.desk(config, try global.openStore(config), lms: false)
+                result = try await ReportsCommand.desk(config, try await global.openStore(config), lms: false)
                     .reconcile(csv: text, apply: applyRefunds, actor: operatorName())
             } catch let error as ReportError { throw CLIError("\(cybersource): \(error.description)") }
             let (reconciliation, applied) = result

@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
         let config = loaded
         let logger = makeLogger(config.logging, label: "registrar")
         for warning in config.warnings { logger.warning("\(warning)") }
-        let daemon = try Daemon(config: config, logger: logger)
+        let daemon = try await Daemon(config: config, logger: logger)
         defer { daemon.close() }
         let group = daemon.serviceGroup(signals: [.sigterm, .sigint]) { port in
             logger.info("listening", metadata: ["address": "http://\(config.server.host):\(port)",

@@ -31,7 +31,7 @@ struct TokensCommand: AsyncParsableCommand {
         struct CreatedJSON: Encodable { var name: String; var role: String; var token: String; var may_set_prices: Bool }
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let token: String
             do {
                 token = try await store.createToken(name: name, role: role, scope: scope.isEmpty ? nil : scope, maySetPrices: maySetPrices)
@@ -59,7 +59,7 @@ struct TokensCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             let tokens = try await store.tokens()
             if json {
                 return try JSONOutput.print(tokens.map {
@@ -83,7 +83,7 @@ struct TokensCommand: AsyncParsableCommand {
         @Argument(help: "The token's name.") var name: String
 
         func run() async throws {
-            let store = try global.openStore(try global.loadConfig())
+            let store = try await global.openStore(try global.loadConfig())
             do { try await store.revokeToken(name: name) } catch let error as TokenError { throw CLIError(error.description) }
             print("token \(name) revoked")
         }

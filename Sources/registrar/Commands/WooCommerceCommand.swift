@@ -44,7 +44,7 @@ struct WooCommerceCommand: AsyncParsableCommand {
                 case .failure(let problem): throw CLIError(problem.message)
                 }
             }
-            let store = try global.openStore(config)
+            let store = try await global.openStore(config)
             var httpConfig = HTTPClientConfiguration()
             httpConfig.totalTimeout = .seconds(config.openedx.timeoutSeconds)
             httpConfig.caBundlePath = config.openedx.caBundle
@@ -102,7 +102,7 @@ struct WooCommerceCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let store = try global.openStore(config)
+            let store = try await global.openStore(config)
             let states = Dictionary(try await store.catchUpStates().map { ($0.store, $0) }, uniquingKeysWith: { a, _ in a })
             var rows: [StoreStatusJSON] = []
             for (id, storeConfig) in config.woocommerce.stores.sorted(by: { $0.key < $1.key }) {

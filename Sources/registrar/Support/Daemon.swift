@@ -19,7 +19,7 @@ struct Daemon {
     let handlers: Handlers
     let workers: WorkerPool
 
-    init(config: RegistrarConfig, logger: Logger) throws {
+    init(config: RegistrarConfig, logger: Logger) async throws {
         MemoryTuning.keepFreedMemory()
         FileDescriptorLimit.raiseToHardLimit(logger: logger)
         self.config = config
@@ -28,7 +28,7 @@ struct Daemon {
         self.metrics = metrics
         // For `registrar-bench intake` only: measures what group commit is worth in the real daemon.
         let groupCommit = ProcessInfo.processInfo.environment["REGISTRAR_BENCH_NO_GROUP_COMMIT"] != "1"
-        store = try Storage.open(config, groupCommit: groupCommit) { batch in metrics.groupCommit(batchSize: batch) }
+        store = try await Storage.open(config, groupCommit: groupCommit) { batch in metrics.groupCommit(batchSize: batch) }
         handlers = Handlers.production(config: config, store: store, metrics: metrics, logger: logger)
         workers = WorkerPool(
             store: store, registry: handlers.registry,

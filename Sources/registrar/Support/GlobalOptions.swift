@@ -34,8 +34,8 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    func openStore(_ config: RegistrarConfig) throws -> any RegistrarStorage {
-        try Storage.open(config)
+    func openStore(_ config: RegistrarConfig) async throws -> any RegistrarStorage {
+        try await Storage.open(config)
     }
 }
 

@@ -8,13 +8,13 @@ import RegistrarStore
 /// protocols.
 enum Storage {
     static func open(_ config: RegistrarConfig, groupCommit: Bool = true,
-                     onCommit: @escaping @Sendable (Int) -> Void = { _ in }) throws -> any RegistrarStorage {
-        if PostgresURL.isPostgres(config.database) {
-            throw CLIError("""
-                database: this version runs serve and the operator commands on SQLite only. Its PostgreSQL backend holds \
-                the job queue, job operations and the delivery ledger, not yet orders, codes, contracts, tokens or \
-                reports; `registrar migrate` prepares a PostgreSQL database for it. Give the path of an SQLite file.
-                """)
+                     onCommit: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> any RegistrarStorage {
+        if let url = try postgresURL(config) {
+            do {
+                return try await PostgresStore.open(url, options: StoreOptions(jobs: config.jobs))
+            } catch {
+                throw CLIError("database \(url): \(error)")
+            }
         }
         do {
             return try SQLiteStore(path: config.database, options: StoreOptions(jobs: config.jobs), groupCommit: groupCommit,
