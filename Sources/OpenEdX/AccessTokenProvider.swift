@@ -17,7 +17,7 @@ actor AccessTokenProvider {
 
     private let settings: OpenEdXSettings
     private let http: CurlHTTPClient
-    private let pacer: RequestPacer
+    private let pacer: any RequestPacing
     private var current: Token?
     private var refreshing: Task<Token, any Error>?
     private(set) var refreshes = 0
@@ -26,7 +26,7 @@ actor AccessTokenProvider {
     /// - Parameter pacer: the API calls' pacer. A token request takes a slot too: when the LMS is down every
     ///   attempt fails at its token, and unpaced, workers with a backlog went through thousands of failing
     ///   attempts a second (a log line and a commit each) and would meet the LMS with them as it came back.
-    init(settings: OpenEdXSettings, http: CurlHTTPClient, pacer: RequestPacer,
+    init(settings: OpenEdXSettings, http: CurlHTTPClient, pacer: any RequestPacing,
          observe: @escaping @Sendable (_ status: Int?) -> Void) {
         self.settings = settings
         self.http = http

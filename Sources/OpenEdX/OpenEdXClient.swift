@@ -9,14 +9,15 @@ public final class OpenEdXClient: Sendable {
     public let settings: OpenEdXSettings
     private let http: CurlHTTPClient
     private let tokens: AccessTokenProvider
-    private let pacer: RequestPacer
+    private let pacer: any RequestPacing
     private let observe: @Sendable (_ endpoint: String, _ status: Int?) -> Void
 
-    public init(settings: OpenEdXSettings, http: CurlHTTPClient,
+    /// - Parameter pacer: what paces the calls; by default this process's own, at `settings.requestsPerMinute`.
+    public init(settings: OpenEdXSettings, http: CurlHTTPClient, pacer: (any RequestPacing)? = nil,
                 observe: @escaping @Sendable (_ endpoint: String, _ status: Int?) -> Void = { _, _ in }) {
         self.settings = settings
         self.http = http
-        let pacer = RequestPacer(requestsPerMinute: settings.requestsPerMinute)
+        let pacer = pacer ?? RequestPacer(requestsPerMinute: settings.requestsPerMinute)
         self.pacer = pacer
         self.tokens = AccessTokenProvider(settings: settings, http: http, pacer: pacer) { status in
             observe("oauth2.access_token", status)

@@ -1,15 +1,26 @@
 import Synchronization
 
+/// What paces the client's calls: this process's own `RequestPacer`, or a budget shared with other instances.
+public protocol RequestPacing: Sendable {
+    /// Waits for this caller's slot. Throws only when the task is cancelled (or a shared budget cannot be reached).
+    func acquire() async throws
+    /// Holds back every caller until `duration` from now (a 429's Retry-After).
+    func pause(for duration: Duration)
+    /// How much longer every call waits because of a 429; nil when none does.
+    var pausedFor: Duration? { get }
+}
+
 /// Client-side pacing just under `requestsPerMinute`: each request takes the next free slot, one every
 /// `60 s / rate` (plus 1 %), so a burst of jobs is spread out instead of meeting the LMS's staff throttle.
 /// A 429 pauses every caller until the server's Retry-After has passed.
-public final class RequestPacer: Sendable {
+public final class RequestPacer: RequestPacing {
     private struct State {
         var nextSlot: ContinuousClock.Instant
         var pausedUntil: ContinuousClock.Instant
     }
 
-    private let interval: Duration
+    /// The time between two slots.
+    public let interval: Duration
     private let state: Mutex<State>
 
     public init(requestsPerMinute: Int) {

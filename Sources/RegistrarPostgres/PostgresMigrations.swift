@@ -333,5 +333,13 @@ enum PostgresMigrations {
                 last_seen_at timestamptz NOT NULL, ended_at timestamptz)
             """,
         ]),
+        Step(version: 3, name: "leaders and the shared Open edX budget", sql: [
+            "CREATE TABLE registrar_leaders (role text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL)",
+            """
+            CREATE TABLE openedx_budget (
+                id integer PRIMARY KEY CHECK (id = 1), next_slot timestamptz NOT NULL, paused_until timestamptz NOT NULL)
+            """,
+            "INSERT INTO openedx_budget (id, next_slot, paused_until) VALUES (1, '-infinity', '-infinity')",
+        ]),
     ]
 }

@@ -25,10 +25,14 @@ public struct MaintenanceLoop: Service {
     private let rescueInterval: Duration
     private let retention: Retention
     private let logger: Logger
+    private let leads: @Sendable () async -> Bool
 
+    /// - Parameter leads: whether this instance does the once-a-minute pruning now (with several instances on one
+    ///   database, only the elected one does; rescue is safe anywhere and runs on each).
     public init(store: any JobQueue & DeliveryLog & StoreHealth, retention: Retention, logger: Logger,
-                rescueInterval: Duration? = nil) {
+                rescueInterval: Duration? = nil, leads: @escaping @Sendable () async -> Bool = { true }) {
         self.store = store
+        self.leads = leads
         self.retention = retention
         self.logger = logger
         // Check several times per lease so a crashed job waits little longer than its lease.
@@ -54,7 +58,9 @@ public struct MaintenanceLoop: Service {
         } catch {
             logger.error("lease rescue failed", metadata: ["error": "\(error)"])
         }
-        guard prune else { return }
+        // Asked every round, so a leader keeps its term between prunes.
+        let leading = await leads()
+        guard prune, leading else { return }
         await pruneAll("succeeded jobs") { try await store.pruneSucceeded(olderThan: retention.succeededJobs) }
         await pruneAll("deliveries") {
             try await store.pruneDeliveries(olderThan: retention.deliveries, rejectedOlderThan: retention.rejectedDeliveries,

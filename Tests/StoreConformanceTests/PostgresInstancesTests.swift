@@ -193,3 +193,44 @@ private final class RunLedger: Sendable {
 
     let state = Mutex(State())
 }
+
+/// What instances on one database share: the maintenance lead and the Open edX budget.
+@Suite struct PostgresSharingTests {
+    @Test func oneInstanceLeadsAndAnotherTakesOverWhenItsTermRunsOut() async throws {
+        let stores = try await PostgresInstancesTests.instances()
+        defer { stores.forEach { $0.close() } }
+        #expect(try await stores[0].lead("maintenance", holder: "a", term: .seconds(2)))
+        #expect(try await !stores[1].lead("maintenance", holder: "b", term: .seconds(2)), "two leaders at once")
+        #expect(try await stores[0].lead("maintenance", holder: "a", term: .seconds(2)), "the leader lost its own lead")
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(try await stores[1].lead("maintenance", holder: "b", term: .seconds(30)), "nobody took over a lapsed lead")
+        #expect(try await !stores[0].lead("maintenance", holder: "a", term: .seconds(30)))
+    }
+
+    /// Two instances taking slots at once share one budget: 20 calls 100 ms apart take at least 1.9 s between them
+    /// (a budget per instance would let them through in 0.9 s).
+    @Test func twoInstancesShareOneRequestBudget() async throws {
+        let stores = try await PostgresInstancesTests.instances()
+        defer { stores.forEach { $0.close() } }
+        let started = ContinuousClock.now
+        let times = try await withThrowingTaskGroup(of: ContinuousClock.Instant.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    try await Task.sleep(for: try await stores[index % 2].takeSlot(interval: .milliseconds(100)))
+                    return ContinuousClock.now
+                }
+            }
+            return try await group.reduce(into: [ContinuousClock.Instant]()) { $0.append($1) }
+        }
+        let span = times.max()! - started
+        #expect(span >= .milliseconds(1850), "20 slots of 100 ms shared by two instances were all taken within \(span)")
+    }
+
+    @Test func aPauseOnOneInstanceHoldsBackTheOther() async throws {
+        let stores = try await PostgresInstancesTests.instances()
+        defer { stores.forEach { $0.close() } }
+        try await stores[0].pauseEveryone(for: .seconds(3))
+        let wait = try await stores[1].takeSlot(interval: .milliseconds(100))
+        #expect(wait >= .milliseconds(2500) && wait <= .seconds(3), "a slot after a 3 s pause waits \(wait)")
+    }
+}

@@ -46,7 +46,7 @@ struct Daemon {
             succeededJobs: .seconds(config.jobs.retentionDays * 86400),
             deliveries: .seconds(config.deliveries.retentionDays * 86400),
             rejectedDeliveries: .seconds(config.deliveries.rejectedRetentionDays * 86400),
-            minimumFreeBytes: Int64(config.databaseMinFreeMB) << 20), logger: logger)
+            minimumFreeBytes: Int64(config.databaseMinFreeMB) << 20), logger: logger, leads: Self.leadership(store, logger: logger))
         let workers = self.workers
         let readiness = Readiness(store: store, workersRunning: { !workers.isStopping })
         let openedx = handlers.openedx
@@ -63,6 +63,21 @@ struct Daemon {
             services: [.init(service: maintenance), .init(service: catchUp), .init(service: workers), .init(service: app)],
             gracefulShutdownSignals: signals,
             logger: logger))
+    }
+
+    /// With several instances on one database, the one that holds the lead prunes; it renews the lead on every
+    /// maintenance round (5 s), so another takes over within its 15 s term if it stops.
+    static func leadership(_ store: any RegistrarStorage, logger: Logger) -> @Sendable () async -> Bool {
+        guard let leadership = store as? any Leadership else { return { true } }
+        let holder = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        return {
+            do {
+                return try await leadership.lead("maintenance", holder: holder, term: .seconds(15))
+            } catch {
+                logger.warning("could not ask for the maintenance lead", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
     }
 
     func close() {

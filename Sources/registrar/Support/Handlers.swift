@@ -24,7 +24,11 @@ struct Handlers {
     static func production(config: RegistrarConfig, store: any RegistrarStorage, metrics: RegistrarMetrics, logger: Logger)
         -> Handlers {
         let client = httpClient(config)
-        let openedx = OpenEdXClient(settings: OpenEdXSettings(config.openedx), http: client) { endpoint, status in
+        // Instances sharing a database share one budget: together they stay under openedx.requests_per_minute.
+        let pacer = (store as? any SharedPacing).map {
+            SharedRequestPacer(budget: $0, requestsPerMinute: config.openedx.requestsPerMinute, logger: logger)
+        }
+        let openedx = OpenEdXClient(settings: OpenEdXSettings(config.openedx), http: client, pacer: pacer) { endpoint, status in
             metrics.outboundCall(target: "openedx", endpoint: endpoint, status: status)
         }
         var registry = HandlerRegistry()
