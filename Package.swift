@@ -237,7 +237,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "registrar", "Sandbox", "CurlHTTP", "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "TestSupport",
+                "registrar", "Sandbox", "CurlHTTP", "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "RegistrarPostgres",
+                "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -371,11 +371,12 @@ final class DeliveryJournal: Sendable {
     var snapshot: State { state.withLock { $0 } }
 }
 
-/// Where `serve` listens right now; nil while it is down.
+/// Where `serve` listens right now; nil while it is down. With several instances, a load balancer's pick: any
+/// one of those up.
 final class LiveEndpoint: Sendable {
-    private let url = Mutex<String?>(nil)
-    func set(_ value: String?) { url.withLock { $0 = value } }
-    var current: String? { url.withLock { $0 } }
+    private let urls = Mutex<[Int: String]>([:])
+    func set(_ value: String?, instance: Int = 0) { urls.withLock { $0[instance] = value } }
+    var current: String? { urls.withLock { $0.values.randomElement() } }
 }
 
 /// Posts deliveries the way WooCommerce's Hookshot does.
