@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RegistrarCore
 import Sandbox
 
 /// `intake`: signed WooCommerce order webhooks from 64 keep-alive connections (SwiftNIO client by default,
@@ -14,8 +15,10 @@ struct IntakeCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var load: IntakeLoadOptions
     @Option(parsing: .upToNextOption,
-            help: "Runs to make: serve, in-process-on, in-process-off (default), serve-off (needs REGISTRAR_BENCH_NO_GROUP_COMMIT in serve).")
+            help: "Runs to make: serve, in-process-on, in-process-off (default), serve-off (needs REGISTRAR_BENCH_NO_GROUP_COMMIT in serve), serve-postgres (needs --database).")
     var runs: [IntakeVariant] = IntakeVariant.defaultRuns
+    @Option(help: "A PostgreSQL server for serve-postgres runs (a new database each): postgres://user@host:port/postgres?sslmode=disable.")
+    var database: String?
 
     func run() async throws {
         let clock = ContinuousClock.now
@@ -24,8 +27,9 @@ struct IntakeCommand: AsyncParsableCommand {
         let binary = runs.contains(where: \.isServe) ? try locateRegistrarBinary(load.registrar) : nil
         let sandbox = try await startSandbox(courses: [.init(id: "course-v1:edX+DemoX+Demo_Course", modes: ["audit", "verified"]),
                                                        .init(id: "course-v1:edX+DemoX+2026", modes: ["audit"])])
-        let environment = IntakeEnvironment(webhooks: webhooks, sandbox: sandbox, registrarBinary: binary,
+        var environment = IntakeEnvironment(webhooks: webhooks, sandbox: sandbox, registrarBinary: binary,
                                             workParent: common.workDir, keep: common.keep, logLevel: load.logLevel)
+        environment.postgres = try database.map { try PostgresURL.parse($0) }
         report.set("connections", "\(load.connections) keep-alive (\(load.client.label)), closed loop")
         report.set("measured", load.measuredDescription + " per run, after a \(load.warmupSeconds) s warm-up")
         report.set("delivery", "order.updated, \(webhooks.body(orderID: 1_000_000).count) B (fixture order 727 with a unique id and email), HMAC-SHA256 signed; 2 enroll jobs each")

@@ -2,6 +2,7 @@ import CurlHTTP
 import Foundation
 import Logging
 import RegistrarCore
+import RegistrarPostgres
 import RegistrarSQLite
 import RegistrarStore
 import Sandbox
@@ -17,10 +18,12 @@ enum IntakeVariant: String, CaseIterable, Sendable, Codable {
     case inProcessOn = "in-process-on"
     /// The same with `SQLiteStore(groupCommit: false)`: one BEGIN IMMEDIATE … COMMIT per delivery.
     case inProcessOff = "in-process-off"
+    /// `registrar serve` on a new PostgreSQL database (`--database`): PostgreSQL batches flushes itself.
+    case servePostgres = "serve-postgres"
 
-    var groupCommit: Bool { self != .inProcessOff && self != .serveOff }
-    var isServe: Bool { self == .serve || self == .serveOff }
-    var place: String { isServe ? "registrar serve (child process)" : "in-process" }
+    var groupCommit: Bool { self == .serve || self == .inProcessOn }
+    var isServe: Bool { self == .serve || self == .serveOff || self == .servePostgres }
+    var place: String { self == .servePostgres ? "registrar serve on PostgreSQL" : isServe ? "registrar serve (child process)" : "in-process" }
 
     static let defaultRuns: [IntakeVariant] = [.serve, .inProcessOn, .inProcessOff]
     static let noGroupCommitVariable = "REGISTRAR_BENCH_NO_GROUP_COMMIT"
@@ -68,18 +71,28 @@ struct IntakeEnvironment {
     var keep: Bool
     var logLevel: String
     var idleSeconds: Double = 0
+    /// The PostgreSQL server for `serve-postgres` runs: each gets a new database on it.
+    var postgres: PostgresURL?
 }
 
 enum IntakeRunner {
     static func run(_ variant: IntakeVariant, load: IntakeLoadSettings, environment: IntakeEnvironment) async throws -> IntakeRun {
         let work = try WorkDirectory(parent: environment.workParent, scenario: "intake-\(variant.rawValue)", keep: environment.keep)
-        let database = work.file("registrar.sqlite")
+        var database = work.file("registrar.sqlite")
+        var postgres: PostgresURL?
+        if variant == .servePostgres {
+            guard let server = environment.postgres else { throw BenchError("serve-postgres needs --database postgres://…") }
+            let url = try await PostgresAdmin.createDatabase("bench_intake_" + UUID().uuidString.prefix(8).lowercased(), on: server)
+            _ = try await PostgresStore.migrate(url)
+            postgres = url
+            database = "\"\(url)\""
+        }
         let configText = serveConfiguration(database: database, sandboxURL: environment.sandbox.baseURL,
                                             logLevel: environment.logLevel)
         let logPath = work.file("registrar.log")
         var settings = load
         switch variant {
-        case .serve, .serveOff:
+        case .serve, .serveOff, .servePostgres:
             guard let binary = environment.registrarBinary else { throw BenchError("no registrar binary") }
             let configPath = work.file("registrar.yaml")
             try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -98,7 +111,7 @@ enum IntakeRunner {
             let writes = await scrapeWriteStats(serve.baseURL)
             let status = serve.stop()
             if status != 0 { throw BenchError("registrar serve exited with status \(status); log: \(logPath)") }
-            let counts = try await countDelivered(database: database)
+            let counts = if let postgres { try await countDelivered(postgres: postgres) } else { try await countDelivered(database: database) }
             // serve's own counters say whether it batched: the only proof the switch took effect.
             let batched = writes.map { $0.transactions > 0 && Double($0.writes) / Double($0.transactions) > 1.05 } ?? true
             return IntakeRun(variant: variant, groupCommit: batched, load: result, recordedDeliveries: counts.deliveries,
@@ -129,6 +142,13 @@ enum IntakeRunner {
     static func countDelivered(database: String) async throws -> (deliveries: Int, jobs: Int) {
         let store = try SQLiteStore(path: database, options: StoreOptions(jobs: JobsConfig()))
         defer { try? store.close() }
+        let counts = try await store.benchmarkCounts()
+        return (counts.acceptedDeliveries, counts.jobs)
+    }
+
+    static func countDelivered(postgres url: PostgresURL) async throws -> (deliveries: Int, jobs: Int) {
+        let store = try await PostgresStore.open(url, options: StoreOptions(jobs: JobsConfig()))
+        defer { store.close() }
         let counts = try await store.benchmarkCounts()
         return (counts.acceptedDeliveries, counts.jobs)
     }

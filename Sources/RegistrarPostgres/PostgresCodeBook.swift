@@ -33,7 +33,7 @@ extension PostgresStore: CodeBook {
 
     public func redeem(_ code: RegistrationCode, email: String, checkout: CodeCheckout?) async throws -> RedemptionOutcome {
         let outcome = try await write { tx -> RedemptionOutcome in
-            guard let record = try await CodeRows.record(code, in: tx) else { return .unknownCode }
+            guard let record = try await CodeRows.lockForRedemption(code, in: tx) else { return .unknownCode }
             var facts = record.facts
             // Only a priced code's seat is ever held: a free code's redemption reads nothing more.
             let holds = record.price > 0 ? try await CodeHolds.live(code, in: tx) : []
@@ -76,7 +76,7 @@ extension PostgresStore: CodeBook {
 
     public func revoke(_ code: RegistrationCode, email: String, actor: String) async throws -> RevokeOutcome {
         let outcome = try await write { tx -> RevokeOutcome in
-            guard let record = try await CodeRows.record(code, in: tx) else { return .unknownCode }
+            guard let record = try await CodeRows.record(code, lock: true, in: tx) else { return .unknownCode }
             guard record.redemptions.contains(where: { $0.email == email }) else { return .notRedeemedBy(record) }
             try await CodeRows.void([code], reason: "revoked: \(email) unenrolled", actor: actor, in: tx)
             let job = NewJob(kind: .unenroll, dedupeKey: RedemptionRules.enrollKey(code: code, email: email) + ":unenroll",
@@ -140,9 +140,21 @@ enum CodeRows {
             """)
     }
 
-    static func record(_ code: RegistrationCode, in tx: Tx) async throws -> CodeRecord? {
-        guard let row = try await tx.row("SELECT * FROM codes WHERE code = \(code.value)") else { return nil }
+    static func record(_ code: RegistrationCode, lock: Bool = false, in tx: Tx) async throws -> CodeRecord? {
+        guard let row = try await tx.row("SELECT * FROM codes WHERE code = \(code.value)\(unescaped: lock ? " FOR UPDATE" : "")") else {
+            return nil
+        }
         return try await records([row], in: tx).first
+    }
+
+    /// The code, locked, and its contract's row too for a contract's code (whose cap counts every code's
+    /// learners): whatever decides about a redemption reads them after anyone else deciding about them is done.
+    static func lockForRedemption(_ code: RegistrationCode, in tx: Tx) async throws -> CodeRecord? {
+        guard let record = try await record(code, lock: true, in: tx) else { return nil }
+        if record.source == "contract", let id = Int64(record.sourceReference) {
+            try await tx.run("SELECT 1 FROM contracts WHERE id = \(id) FOR UPDATE")
+        }
+        return record
     }
 
     static func records(_ rows: [PostgresRandomAccessRow], in tx: Tx) async throws -> [CodeRecord] {
@@ -224,6 +236,10 @@ enum Seats {
     }
 
     static func apply(_ grant: Line, deliveryID: Int64?, in tx: Tx) async throws -> Outcome {
+        // The line's codes locked first, then read: a redemption of one of them is either done and seen, or waits.
+        try await tx.run("""
+            SELECT 1 FROM codes WHERE source = 'order' AND source_ref = \(grant.sourceReference) AND state <> 'void' FOR UPDATE
+            """)
         let live = try await tx.rows("""
             SELECT c.id, c.code, (SELECT string_agg(r.email, ' ') FROM code_redemptions r WHERE r.code = c.code) AS redeemed_by
             FROM codes c WHERE c.source = 'order' AND c.source_ref = \(grant.sourceReference) AND c.state <> 'void' ORDER BY c.id

@@ -9,6 +9,7 @@ extension PostgresStore: ContractBook {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ContractError.invalid("the organization's name is empty") }
         return try await write { tx in
+            try await tx.lock("organizations")
             if try await tx.exists("SELECT 1 FROM organizations WHERE name = \(trimmed)") { throw ContractError.organizationTaken("the name \(trimmed)") }
             if try await tx.exists("SELECT 1 FROM organizations WHERE key = \(key)") { throw ContractError.organizationTaken("the key \(key)") }
             guard let id = try await tx.value("""
@@ -53,7 +54,9 @@ extension PostgresStore: ContractBook {
 
     public func modifyContract(_ id: Int64, _ changes: ContractChanges, actor: String) async throws -> Contract {
         try await write { tx in
-            guard let row = try await tx.row("SELECT * FROM contracts WHERE id = \(id)") else { throw ContractError.unknownContract(id) }
+            guard let row = try await tx.row("SELECT * FROM contracts WHERE id = \(id) FOR UPDATE") else {
+                throw ContractError.unknownContract(id)
+            }
             let terms = changes.applied(to: try ContractRows.terms(row))
             if let problem = terms.problem { throw ContractError.invalid(problem) }
             try await tx.run("""
@@ -93,7 +96,9 @@ extension PostgresStore: ContractBook {
 
     public func addCourseware(_ id: Int64, runs: [ContractRunRequest], actor: String) async throws -> [ContractRun] {
         try await write { tx in
-            guard try await tx.exists("SELECT 1 FROM contracts WHERE id = \(id)") else { throw ContractError.unknownContract(id) }
+            guard try await tx.exists("SELECT 1 FROM contracts WHERE id = \(id) FOR UPDATE") else { throw ContractError.unknownContract(id) }
+            // A run may be new: two contracts asking for it at once take turns, and the second finds it owned.
+            for course in Set(runs.map(\.courseID)).sorted() { try await tx.lock("run:" + course) }
             for run in runs {
                 // Another contract's run, even one it removed: its codes and learners stay that contract's.
                 if let owner = try await tx.value("SELECT contract_id FROM contract_runs WHERE course_id = \(run.courseID)", as: Int64.self),
@@ -128,7 +133,7 @@ extension PostgresStore: ContractBook {
 
     public func removeCourseware(_ id: Int64, courses: [String], actor: String) async throws -> [ContractRun] {
         try await write { tx in
-            guard try await tx.exists("SELECT 1 FROM contracts WHERE id = \(id)") else { throw ContractError.unknownContract(id) }
+            guard try await tx.exists("SELECT 1 FROM contracts WHERE id = \(id) FOR UPDATE") else { throw ContractError.unknownContract(id) }
             for course in courses {
                 guard try await tx.exists("""
                     UPDATE contract_runs SET attached = false, updated_at = \(tx.now) WHERE course_id = \(course) AND contract_id = \(id)
@@ -154,7 +159,8 @@ extension PostgresStore: ContractBook {
 
     public func attach(_ id: Int64, emails: [String], actor: String) async throws -> [EnqueuedJob] {
         let jobs = try await write { tx -> [EnqueuedJob] in
-            guard let cap = try await tx.value("SELECT max_learners FROM contracts WHERE id = \(id)", as: Int?.self) else {
+            // The contract's row locked: redemptions of its codes, which count against the same cap, wait.
+            guard let cap = try await tx.value("SELECT max_learners FROM contracts WHERE id = \(id) FOR UPDATE", as: Int?.self) else {
                 throw ContractError.unknownContract(id)
             }
             let runs: [String] = try await tx.rows("""
@@ -229,7 +235,7 @@ extension PostgresStore: ContractBook {
 
     public func setRunState(_ courseID: String, _ state: ContractRunState, error: String?) async throws {
         try await write { tx in
-            let before = try await tx.row("SELECT contract_id, state, attached FROM contract_runs WHERE course_id = \(courseID)")
+            let before = try await tx.row("SELECT contract_id, state, attached FROM contract_runs WHERE course_id = \(courseID) FOR UPDATE")
             try await tx.run("""
                 UPDATE contract_runs SET state = \(state.rawValue), error = \(error), updated_at = \(tx.now) WHERE course_id = \(courseID)
                 """)
@@ -360,7 +366,7 @@ enum ContractRows {
 
     /// `contract.sync`: the plan of `ContractSync` over the contract's runs and live codes, applied.
     static func sync(_ id: Int64, in tx: Tx) async throws -> ContractSyncOutcome {
-        guard let row = try await tx.row("SELECT * FROM contracts WHERE id = \(id)") else { throw ContractError.unknownContract(id) }
+        guard let row = try await tx.row("SELECT * FROM contracts WHERE id = \(id) FOR UPDATE") else { throw ContractError.unknownContract(id) }
         let terms = try terms(row)
         var runs = try await tx.rows("SELECT course_id, attached FROM contract_runs WHERE contract_id = \(id) ORDER BY course_id")
             .map { ContractSync.Run(courseID: try $0.value("course_id"), attached: try $0.value("attached")) }

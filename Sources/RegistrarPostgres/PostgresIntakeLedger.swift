@@ -7,6 +7,7 @@ extension PostgresStore: IntakeLedger {
     public func recordWooCommerce(_ intake: WooIntake, delivery: NewDelivery) async throws -> WooIntakeOutcome {
         let keys = intake.keys ?? Self.keys(of: intake)
         let outcome = try await write { tx -> WooIntakeOutcome in
+            if let keys { try await tx.lock(WooOrders.lockKey(store: keys.store, orderID: keys.orderID)) }
             let decided = try await WooOrders.decide(intake, keys: keys, in: tx)
             return try await WooOrders.take(decided, delivery: delivery, of: intake, in: tx)
         }
@@ -17,6 +18,7 @@ extension PostgresStore: IntakeLedger {
     public func reconcileWooCommerce(_ intake: WooIntake, deliveryID: Int64?) async throws -> WooIntakeOutcome {
         let keys = intake.keys ?? Self.keys(of: intake)
         let outcome = try await write { tx -> WooIntakeOutcome in
+            if let keys { try await tx.lock(WooOrders.lockKey(store: keys.store, orderID: keys.orderID)) }
             let decided = try await WooOrders.decide(intake, keys: keys, in: tx)
             let (jobs, seatNotes) = try await WooOrders.apply(decided, of: intake.payload, storeID: intake.rules.store.id,
                                                               deliveryID: deliveryID, in: tx)
@@ -34,6 +36,9 @@ extension PostgresStore: IntakeLedger {
 
     public func refundSeats(_ refunds: [SeatRefund], deliveryID: Int64?) async throws -> [String] {
         try await write { tx in
+            for key in Set(refunds.map { WooOrders.lockKey(store: $0.grant.store, orderID: $0.grant.orderID) }).sorted() {
+                try await tx.lock(key)
+            }
             var notes: [String] = []
             for refund in refunds { notes += try await Seats.refund(refund, deliveryID: deliveryID, in: tx) }
             return notes
@@ -47,9 +52,12 @@ extension PostgresStore: IntakeLedger {
 }
 
 /// What the store knows about WooCommerce orders, read and written inside intake's transaction. Two deliveries of
-/// one order racing each other on two instances both read the order's row and keys, and both write them: under
-/// SERIALIZABLE one of them is refused and decided again after the other, as SQLite's one writer would have it.
+/// one order racing each other on two instances take the order's lock (`lockKey`) first, so the second decides
+/// against what the first committed, as SQLite's one writer would have it.
 enum WooOrders {
+    /// The lock every transaction deciding about one store order takes first; the order's row may not exist yet.
+    static func lockKey(store: String, orderID: Int) -> String { "woo:\(store):\(orderID)" }
+
     struct Decided {
         let decision: WooDecision
         /// Dedupe keys looked up in this transaction and found on no job.
@@ -176,7 +184,11 @@ extension PostgresStore: CatchUpLedger {
                 }
                 var memory = WooOrderMemory()
                 var absentKeys = Set<String>()
-                if let keys = intake.keys ?? Self.keys(of: intake) { (memory, absentKeys) = try await WooOrders.recall(keys, in: tx) }
+                if let keys = intake.keys ?? Self.keys(of: intake) {
+                    // Webhook deliveries of the order may be decided on another instance right now: in turn.
+                    try await tx.lock(WooOrders.lockKey(store: keys.store, orderID: keys.orderID))
+                    (memory, absentKeys) = try await WooOrders.recall(keys, in: tx)
+                }
                 if memory.hasSeen(modifiedGMT: order.order?.dateModifiedGMT) {
                     outcomes.append(CatchUpOrderOutcome(orderID: order.order?.id, alreadySeen: true, deliveryID: nil, decision: nil, jobs: []))
                     continue

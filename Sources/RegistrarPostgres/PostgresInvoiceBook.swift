@@ -49,7 +49,7 @@ extension PostgresStore: InvoiceBook {
 
     public func recordTransaction(invoice id: Int64, amount: Decimal, reference: String?, actor: String) async throws -> Invoice {
         try await write { tx in
-            guard let invoice = try await InvoiceRows.invoice(id, in: tx) else { throw InvoiceError.notFound(id) }
+            guard let invoice = try await InvoiceRows.invoice(id, lock: true, in: tx) else { throw InvoiceError.notFound(id) }
             guard invoice.voidedAt == nil else { throw InvoiceError.void(id) }
             try await tx.run("""
                 INSERT INTO invoice_transactions (invoice_id, amount, reference, recorded_by, at)
@@ -65,7 +65,7 @@ extension PostgresStore: InvoiceBook {
 
     public func voidInvoice(id: Int64, actor: String) async throws -> (Invoice, voidedCodes: Int) {
         try await write { tx in
-            guard let invoice = try await InvoiceRows.invoice(id, in: tx) else { throw InvoiceError.notFound(id) }
+            guard let invoice = try await InvoiceRows.invoice(id, lock: true, in: tx) else { throw InvoiceError.notFound(id) }
             guard invoice.voidedAt == nil else { return (invoice, 0) }
             try await tx.run("UPDATE invoices SET voided_at = \(tx.now) WHERE id = \(id)")
             // Unredeemed codes only: a learner who redeemed keeps the seat (an operator revokes it if need be).
@@ -89,8 +89,8 @@ enum InvoiceRows {
             """)
     }
 
-    static func invoice(_ id: Int64, in tx: Tx) async throws -> Invoice? {
-        guard let r = try await tx.row("SELECT * FROM invoices WHERE id = \(id)") else { return nil }
+    static func invoice(_ id: Int64, lock: Bool = false, in tx: Tx) async throws -> Invoice? {
+        guard let r = try await tx.row("SELECT * FROM invoices WHERE id = \(id)\(unescaped: lock ? " FOR UPDATE" : "")") else { return nil }
         let request = InvoiceRequest(courseID: try r.value("course_id"), mode: try r.value("mode"), seats: try r.value("seats"),
                                      unitPrice: try r.value("unit_price"), currency: try r.value("currency"),
                                      companyName: try r.value("company_name"), contactName: try r.value("contact_name"),

@@ -7,6 +7,8 @@ extension PostgresStore: OrderBook {
     @discardableResult
     public func createOrder(_ order: NewOrder) async throws -> Order {
         let (stored, jobs) = try await write { tx -> (Order, [EnqueuedJob]) in
+            // The reference may be new: two storefront calls with it take turns, and the second is refused.
+            try await tx.lock("order:" + order.reference)
             if try await tx.exists("SELECT 1 FROM orders WHERE reference = \(order.reference)") {
                 throw OrderError.referenceTaken(order.reference)
             }
@@ -66,7 +68,7 @@ extension PostgresStore: OrderBook {
 
     public func applyPayment(_ callback: VerifiedCallback, delivery: NewDelivery) async throws -> AppliedPayment {
         let applied = try await write { tx -> AppliedPayment in
-            guard let order = try await OrderRows.order(callback.referenceNumber, in: tx) else {
+            guard let order = try await OrderRows.order(callback.referenceNumber, lock: true, in: tx) else {
                 var unknown = delivery
                 unknown.verdict = "rejected"
                 unknown.httpStatus = 404
@@ -115,7 +117,7 @@ extension PostgresStore: OrderBook {
 
     public func review(reference: String, accept: Bool, actor: String) async throws -> [EnqueuedJob] {
         let jobs = try await write { tx -> [EnqueuedJob] in
-            guard let order = try await OrderRows.order(reference, in: tx) else { throw OrderError.notFound(reference) }
+            guard let order = try await OrderRows.order(reference, lock: true, in: tx) else { throw OrderError.notFound(reference) }
             guard order.status == .inReview else { throw OrderError.notInReview(reference, order.status) }
             try await tx.audit(actor: actor, action: accept ? "review.accept" : "review.reject", jobID: nil, detail: "order \(reference)")
             try await tx.run("""
@@ -175,8 +177,9 @@ enum OrderRows {
             """)
     }
 
-    static func order(_ reference: String, in tx: Tx) async throws -> Order? {
-        try await tx.row("SELECT * FROM orders WHERE reference = \(reference)").map(order)
+    /// - Parameter lock: `FOR UPDATE`, for an operation deciding about the order (a payment, a review, a refund).
+    static func order(_ reference: String, lock: Bool = false, in tx: Tx) async throws -> Order? {
+        try await tx.row("SELECT * FROM orders WHERE reference = \(reference)\(unescaped: lock ? " FOR UPDATE" : "")").map(order)
     }
 
     static func order(_ r: PostgresRandomAccessRow) throws -> Order {
@@ -253,7 +256,7 @@ enum CodeHolds {
             SELECT code, email, state, expires_at FROM code_holds WHERE order_ref = \(reference) AND state IN ('held', 'released')
             """),
               case .success(let code) = RegistrationCode.parse(try row.value("code", as: String.self)),
-              let record = try await CodeRows.record(code, in: tx) else { return [] }
+              let record = try await CodeRows.lockForRedemption(code, in: tx) else { return [] }
         let email: String = try row.value("email")
         var facts = record.facts
         facts.heldBy = try await live(code, in: tx).map(\.email)

@@ -6,6 +6,7 @@ import RegistrarStore
 extension PostgresStore: PriceList {
     public func setPrice(_ price: ListedPrice, actor: String) async throws -> ListedPrice? {
         try await write { tx -> ListedPrice? in
+            try await tx.lock("prices")
             let before = try await Self.prices(course: price.courseID, mode: price.mode, currency: price.currency, in: tx).first
             try await tx.run("""
                 INSERT INTO prices (course_id, mode, currency, price, updated_at, updated_by)
@@ -22,6 +23,7 @@ extension PostgresStore: PriceList {
 
     public func removePrices(courseID: String, mode: String, currency: String?, actor: String) async throws -> [ListedPrice] {
         try await write { tx -> [ListedPrice] in
+            try await tx.lock("prices")
             let removed = try await Self.prices(course: courseID, mode: mode, currency: currency?.uppercased(), in: tx)
             for price in removed {
                 try await tx.run("DELETE FROM prices WHERE course_id = \(price.courseID) AND mode = \(price.mode) AND currency = \(price.currency)")
@@ -64,6 +66,7 @@ extension PostgresStore: CouponBook {
     public func createCoupon(_ coupon: Coupon, description: String?, actor: String) async throws {
         let courses = try JSONText.encode(coupon.courses)
         try await write { tx in
+            try await tx.lock("coupon:" + coupon.code)
             if try await tx.exists("SELECT 1 FROM coupons WHERE code = \(coupon.code)") { throw CouponError.codeTaken(coupon.code) }
             let (kind, value, currency): (String, Decimal, String?) = switch coupon.kind {
             case .percent(let percent): ("percent", percent, nil)
@@ -114,7 +117,7 @@ extension PostgresStore: CouponBook {
 enum CouponUses {
     static func reserve(_ typed: String, for order: NewOrder, in tx: Tx) async throws -> (items: [OrderItem], total: Decimal, code: String) {
         let code = CouponDefinition.normalizedCode(typed) ?? typed
-        let record = try await coupon(code, in: tx)
+        let record = try await coupon(code, lock: true, in: tx)
         let day = Timestamp.format(tx.now).prefix(10)
         switch CouponRules.apply(record?.coupon, code: code, to: order.items, currency: order.currency, day: String(day),
                                  uses: record?.uses ?? 0) {
@@ -139,8 +142,11 @@ enum CouponUses {
         try await tx.run("UPDATE coupon_uses SET state = 'released' WHERE order_ref = \(reference) AND state <> 'released'")
     }
 
-    static func coupon(_ code: String, in tx: Tx) async throws -> CouponRecord? {
-        guard let row = try await tx.row("SELECT * FROM coupons WHERE code = \(code)") else { return nil }
+    /// - Parameter lock: `FOR UPDATE`, for a reservation: racing orders count the coupon's uses one after another.
+    static func coupon(_ code: String, lock: Bool = false, in tx: Tx) async throws -> CouponRecord? {
+        guard let row = try await tx.row("SELECT * FROM coupons WHERE code = \(code)\(unescaped: lock ? " FOR UPDATE" : "")") else {
+            return nil
+        }
         return try await record(row, in: tx)
     }
 

@@ -39,6 +39,7 @@ extension PostgresStore: RefundBook {
         guard !amounts.isEmpty else { return }
         let orderRef = WooKeys.saleReference(store: store, order: orderID)
         try await write { tx in
+            try await tx.lock(WooOrders.lockKey(store: store, orderID: orderID))
             let prefix = "\(refundID):"
             guard try await tx.value("""
                 SELECT count(*) FROM refunds WHERE order_source = 'woocommerce' AND order_ref = \(orderRef)
@@ -72,7 +73,7 @@ extension PostgresStore: RefundBook {
 
     /// Decides and applies one refund inside the caller's transaction.
     static func record(_ refund: GatewayRefund, actor: String, in tx: Tx) async throws -> RefundOutcome {
-        guard let order = try await OrderRows.order(refund.orderRef, in: tx) else { throw OrderError.notFound(refund.orderRef) }
+        guard let order = try await OrderRows.order(refund.orderRef, lock: true, in: tx) else { throw OrderError.notFound(refund.orderRef) }
         let lines = try await SalesRows.checkoutLines(orderRef: refund.orderRef, in: tx)
         let earlier = try await SalesRows.refunds(source: .cybersource, orderRef: refund.orderRef, in: tx)
         let taken = try await SalesRows.taken(orderRef: refund.orderRef, in: tx)

@@ -140,20 +140,16 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `work` in one transaction and returns after the commit, with the transaction's time. A serialization
-    /// failure or a deadlock (the other transaction went first) is retried from the start.
-    ///
-    /// - Parameter serializable: for a read-decide-write (an order's memory, a code's redemption, a contract's
-    ///   cap): SERIALIZABLE makes it behave as on SQLite's single writer, each such transaction as if alone, and
-    ///   PostgreSQL refuses the one that would break that, which is then run again. The queue's own operations
-    ///   stay READ COMMITTED: their rows are locked explicitly.
-    func transaction<T: Sendable>(serializable: Bool = false, _ work: (PostgresConnection, Date) async throws -> T) async throws -> T {
+    /// Runs `work` in one READ COMMITTED transaction and returns after the commit, with the transaction's time.
+    /// A deadlock (two transactions took the same locks in another order) or a serialization failure is retried
+    /// from the start.
+    func transaction<T: Sendable>(_ work: (PostgresConnection, Date) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 let result: T = try await client.withConnection { connection in
-                    try await connection.query(serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN", logger: logger)
+                    try await connection.query("BEGIN", logger: logger)
                     do {
                         let now = try await self.clockNow(on: connection)
                         let result = try await work(connection, now)

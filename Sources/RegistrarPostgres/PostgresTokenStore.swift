@@ -9,6 +9,7 @@ extension PostgresStore: TokenStore {
         let hash = TokenSecret.hash(token)
         let scopeText = try scope.map { try JSONText.encode($0) }
         try await write { tx in
+            try await tx.lock("token:" + name)
             if let revoked = try await tx.value("SELECT revoked_at IS NOT NULL FROM api_tokens WHERE name = \(name)", as: Bool.self) {
                 guard revoked else { throw TokenError.nameTaken(name) }
                 try await tx.run("DELETE FROM api_tokens WHERE name = \(name)")

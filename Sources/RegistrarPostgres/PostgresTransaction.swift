@@ -46,6 +46,13 @@ struct Tx: Sendable {
         try await count(query) > 0
     }
 
+    /// Holds every other transaction that asks for the same `key` back until this one ends: for a fact whose row
+    /// may not exist yet (a WooCommerce order's first delivery, a new reference). Where the row exists, its
+    /// `FOR UPDATE` lock does this, and also holds back writers that only update it.
+    func lock(_ key: String) async throws {
+        try await run("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 1))")
+    }
+
     /// Inserts jobs inside this transaction (see `PostgresStore.insert`).
     func insert(_ jobs: [NewJob], deliveryID: Int64?) async throws -> [EnqueuedJob] {
         let enqueued = try await store.insert(jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, on: connection)
@@ -59,9 +66,12 @@ struct Tx: Sendable {
 }
 
 extension PostgresStore {
-    /// A write that reads, decides and writes: SERIALIZABLE, run again when PostgreSQL refuses it.
+    /// A write that reads, decides and writes, in one READ COMMITTED transaction. Each such operation first locks
+    /// what its decision rests on (the order, the code, the contract: `FOR UPDATE` on its row, or `Tx.lock` where
+    /// the row may be new), so two instances deciding about the same thing take turns, each reading what the other
+    /// committed, as SQLite's one writer has them; different things go side by side.
     func write<T: Sendable>(_ work: (Tx) async throws -> T) async throws -> T {
-        try await transaction(serializable: true) { connection, now in
+        try await transaction { connection, now in
             try await work(Tx(connection: connection, logger: self.logger, now: now, store: self))
         }
     }
