@@ -215,7 +215,7 @@ let package = Package(
         // The `registrar` binary as an operator runs it (it depends on the executable so that it is built first).
         .testTarget(
             name: "RegistrarCLITests",
-            dependencies: ["registrar", "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "TestSupport"]
+            dependencies: ["registrar", "RegistrarCore", "RegistrarStore", "RegistrarSQLite", "RegistrarPostgres", "TestSupport"]
         ),
         .testTarget(
             name: "CurlHTTPTests",

@@ -13,6 +13,7 @@ struct Registrar: AsyncParsableCommand {
             ServeCommand.self,
             CheckConfigCommand.self,
             MigrateCommand.self,
+            StoreCommand.self,
             JobsCommand.self,
             DeliveriesCommand.self,
             WooCommerceCommand.self,
