@@ -235,6 +235,11 @@ extension PostgresStore: ContractBook {
 
     public func setRunState(_ courseID: String, _ state: ContractRunState, error: String?) async throws {
         try await write { tx in
+            // The contract first, as attach and detach lock it: a learner attached meanwhile is either seen here or
+            // sees the run ready.
+            if let contract = try await tx.value("SELECT contract_id FROM contract_runs WHERE course_id = \(courseID)", as: Int64.self) {
+                try await tx.run("SELECT 1 FROM contracts WHERE id = \(contract) FOR UPDATE")
+            }
             let before = try await tx.row("SELECT contract_id, state, attached FROM contract_runs WHERE course_id = \(courseID) FOR UPDATE")
             try await tx.run("""
                 UPDATE contract_runs SET state = \(state.rawValue), error = \(error), updated_at = \(tx.now) WHERE course_id = \(courseID)

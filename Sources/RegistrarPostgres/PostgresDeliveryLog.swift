@@ -59,6 +59,17 @@ extension PostgresStore: DeliveryLog, DeliveryRecorder {
 
     public func pruneDeliveries(olderThan retention: Duration, rejectedOlderThan rejectedRetention: Duration, limit: Int)
         async throws -> Int {
+        do {
+            return try await pruneDeliveryBatch(olderThan: retention, rejectedOlderThan: rejectedRetention, limit: limit)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+            // A job referring to one of them committed after this batch looked: it stays, and the next round
+            // (which sees the job) prunes the rest.
+            return 0
+        }
+    }
+
+    private func pruneDeliveryBatch(olderThan retention: Duration, rejectedOlderThan rejectedRetention: Duration, limit: Int)
+        async throws -> Int {
         try await transaction { connection, now in
             let cutoff = now.addingTimeInterval(-retention.seconds)
             let rejectedCutoff = now.addingTimeInterval(-rejectedRetention.seconds)

@@ -170,7 +170,8 @@ extension PostgresStore: CatchUpLedger {
                                   leaseUntil: Date) async throws -> [CatchUpOrderOutcome] {
         let outcomes = try await write { tx -> [CatchUpOrderOutcome] in
             // Expired but not yet taken by anyone: still this holder's to use.
-            guard try await tx.value("SELECT lease_holder FROM woo_catch_up WHERE store = \(store)", as: String?.self) == .some(holder) else {
+            // Locked: an instance taking over an expired lease waits for this page, or this page finds it taken.
+            guard try await tx.value("SELECT lease_holder FROM woo_catch_up WHERE store = \(store) FOR UPDATE", as: String?.self) == .some(holder) else {
                 throw CatchUpLeaseLost(store: store)
             }
             var outcomes: [CatchUpOrderOutcome] = []
@@ -209,7 +210,8 @@ extension PostgresStore: CatchUpLedger {
                 }
             }
             try await tx.run("""
-                UPDATE woo_catch_up SET lease_expires_at = \(leaseUntil), recovered_total = recovered_total + \(recovered) WHERE store = \(store)
+                UPDATE woo_catch_up SET lease_expires_at = \(leaseUntil), recovered_total = recovered_total + \(recovered)
+                WHERE store = \(store) AND lease_holder = \(holder)
                 """)
             return outcomes
         }

@@ -147,6 +147,8 @@ extension PostgresStore: OrderBook {
 
     public func dismissStoreOrder(store: String, orderID: Int, actor: String, note: String?) async throws -> FlaggedStoreOrder? {
         try await write { tx -> FlaggedStoreOrder? in
+            // A delivery of the order flagging it anew meanwhile is either seen here or comes after.
+            try await tx.lock(WooOrders.lockKey(store: store, orderID: orderID))
             guard let row = try await tx.row("""
                 SELECT store, order_id, attention, attention_detail, attention_at FROM woo_orders
                 WHERE store = \(store) AND order_id = \(orderID) AND attention IS NOT NULL

@@ -118,13 +118,16 @@ extension PostgresStore {
         }
     }
 
-    /// After the rows: identity sequences moved past the copied ids, and every dedupe key, live or pruned, in
-    /// the one table that keeps them unique here.
-    public func finishCopy() async throws {
+    /// After the rows: identity sequences moved past every id the source ever gave (`lastIDs`, which counts rows
+    /// since pruned: an id is never given twice, or a pruned job's key would name a new job), and every dedupe key,
+    /// live or pruned, in the one table that keeps them unique here.
+    public func finishCopy(lastIDs: [String: Int64]) async throws {
         try await transaction { connection, _ in
             for table in CopiedTable.all where table.key == ["id"] {
+                let floor = lastIDs[table.name] ?? 0
                 try await connection.query(PostgresQuery(unsafeSQL: """
-                    SELECT setval(pg_get_serial_sequence('\(table.name)', 'id'), coalesce(max(id), 0) + 1, false) FROM \(table.name)
+                    SELECT setval(pg_get_serial_sequence('\(table.name)', 'id'), greatest(coalesce(max(id), 0), \(floor)) + 1, false)
+                    FROM \(table.name)
                     """), logger: self.logger)
             }
             try await connection.query("""

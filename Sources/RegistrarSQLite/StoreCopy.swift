@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RegistrarCore
 import RegistrarStore
 
 /// The SQLite side of `registrar store copy`: tables read in key order, a page at a time, values as stored.
@@ -20,7 +21,7 @@ extension SQLiteStore {
             }
             sql += " ORDER BY \(keys) LIMIT \(limit)"
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
-            return CopiedRows(columns: columns, rows: rows.map { row in
+            var copied = CopiedRows(columns: columns, rows: rows.map { row in
                 columns.indices.map { index in
                     let value = row[index] as DatabaseValue
                     if dates.contains(columns[index]), let date = Date.fromDatabaseValue(value) { return .date(date) }
@@ -33,6 +34,33 @@ extension SQLiteStore {
                     }
                 }
             })
+            if table.name == "deliveries" { Self.maskOldBodies(&copied) }
+            return copied
+        }
+    }
+
+    /// Deliveries stored before v9 kept no size and may hold a card number this backend masks as it reads them:
+    /// they are copied as it shows them, masked, with their size.
+    private static func maskOldBodies(_ page: inout CopiedRows) {
+        guard let size = page.columns.firstIndex(of: "body_size"), let body = page.columns.firstIndex(of: "body") else { return }
+        for index in page.rows.indices where page.rows[index][size] == .null {
+            let bytes: [UInt8] = switch page.rows[index][body] {
+            case .blob(let bytes): bytes
+            case .text(let text): Array(text.utf8)
+            default: []
+            }
+            let masked = CardNumberMasking.masked(bytes)
+            page.rows[index][body] = .blob(masked)
+            page.rows[index][size] = .integer(Int64(masked.count))
+        }
+    }
+
+    /// The last id each AUTOINCREMENT table gave, pruned rows' included: the copy's sequences start after them.
+    public func copySequences() async throws -> [String: Int64] {
+        try await read { db in
+            var sequences: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, seq FROM sqlite_sequence") { sequences[row["name"]] = row["seq"] }
+            return sequences
         }
     }
 

@@ -63,26 +63,31 @@ struct StoreCommand: AsyncParsableCommand {
             var results: [(table: String, source: TableChecksum, target: TableChecksum)] = []
             for table in CopiedTable.all {
                 let kinds = try await target.copyKinds(table)
-                var written = TableChecksum()
-                var columns: [String] = []
                 var after: [CopiedValue]?
                 while true {
                     let page = try await source.copyRows(table, after: after, limit: batch)
-                    columns = page.columns
                     guard !page.rows.isEmpty else { break }
-                    let pageKinds = try page.columns.map { column -> CopiedKind in
-                        guard let kind = kinds[column] else { throw CLIError("\(table.name).\(column) has no column in \(url)") }
-                        return kind
+                    if let missing = page.columns.first(where: { kinds[$0] == nil }) {
+                        throw CLIError("\(table.name).\(missing) has no column in \(url)")
                     }
-                    for row in page.rows { written.add(row, kinds: pageKinds) }
                     try await target.copyIn(table, page, kinds: kinds)
                     after = Self.key(of: page.rows.last!, table: table, columns: page.columns)
                     if page.rows.count < batch { break }
                 }
-                let read = try await Self.readBack(table, from: target, kinds: kinds, columns: columns, batch: batch)
-                results.append((table.name, written, read))
             }
-            try await target.finishCopy()
+            try await target.finishCopy(lastIDs: try await source.copySequences())
+            // Both read again from the start, after the copy: a row written to the source meanwhile (serve left
+            // running) shows as a difference instead of going missing unseen.
+            for table in CopiedTable.all {
+                let kinds = try await target.copyKinds(table)
+                let (read, columns) = try await Self.checksum(table, batch: batch, kinds: kinds) { after in
+                    try await source.copyRows(table, after: after, limit: batch)
+                }
+                let (copied, _) = try await Self.checksum(table, batch: batch, kinds: kinds) { after in
+                    try await target.copyRows(table, after: after, limit: batch, kinds: kinds, columns: columns)
+                }
+                results.append((table.name, read, copied))
+            }
             var mismatched: [String] = []
             for result in results {
                 let same = result.source == result.target
@@ -100,17 +105,19 @@ struct StoreCommand: AsyncParsableCommand {
             table.key.compactMap { key in columns.firstIndex(of: key).map { row[$0] } }
         }
 
-        private static func readBack(_ table: CopiedTable, from target: PostgresStore, kinds: [String: CopiedKind], columns: [String],
-                                     batch: Int) async throws -> TableChecksum {
+        /// A table's checksum from one backend, page by page in key order; and its columns, in the source's order.
+        private static func checksum(_ table: CopiedTable, batch: Int, kinds: [String: CopiedKind],
+                                     page read: ([CopiedValue]?) async throws -> CopiedRows) async throws -> (TableChecksum, [String]) {
             var checksum = TableChecksum()
-            guard !columns.isEmpty else { return checksum }
-            let columnKinds = columns.map { kinds[$0] ?? .text }
             var after: [CopiedValue]?
+            var columns: [String] = []
             while true {
-                let page = try await target.copyRows(table, after: after, limit: batch, kinds: kinds, columns: columns)
+                let page = try await read(after)
+                columns = page.columns
+                let columnKinds = page.columns.map { kinds[$0] ?? .text }
                 for row in page.rows { checksum.add(row, kinds: columnKinds) }
-                guard page.rows.count == batch, let last = page.rows.last else { return checksum }
-                after = key(of: last, table: table, columns: columns)
+                guard page.rows.count == batch, let last = page.rows.last else { return (checksum, columns) }
+                after = key(of: last, table: table, columns: page.columns)
             }
         }
     }
