@@ -79,12 +79,7 @@ extension PostgresStore: CodeBook {
             guard let record = try await CodeRows.record(code, lock: true, in: tx) else { return .unknownCode }
             guard record.redemptions.contains(where: { $0.email == email }) else { return .notRedeemedBy(record) }
             try await CodeRows.void([code], reason: "revoked: \(email) unenrolled", actor: actor, in: tx)
-            let job = NewJob(kind: .unenroll, dedupeKey: RedemptionRules.enrollKey(code: code, email: email) + ":unenroll",
-                             serialKey: SerialKey.enrollment(email: email, courseID: record.courseID),
-                             payload: UnenrollPayload(email: email, courseID: record.courseID,
-                                                      orderReference: record.sourceReference).jsonText,
-                             source: "code:\(code.logSafe)")
-            let jobs = try await tx.insert([job], deliveryID: nil)
+            let jobs = try await tx.insert([record.revokeJob(email: email)], deliveryID: nil)
             try await tx.audit(actor: actor, action: "revoke", jobID: jobs[0].id, detail: "code \(code.logSafe) revoked for \(email)")
             guard let updated = try await CodeRows.record(code, in: tx) else { return .unknownCode }
             return .revoked(updated, unenrollJobID: jobs[0].id)
@@ -118,12 +113,7 @@ enum CodeRows {
     static func recordRedemption(_ record: CodeRecord, email: String, orderReference: String?, deliveryID: Int64?,
                                  in tx: Tx) async throws -> [EnqueuedJob] {
         let code = record.code
-        let job = NewJob(kind: .enroll, dedupeKey: RedemptionRules.enrollKey(code: code, email: email),
-                         serialKey: SerialKey.enrollment(email: email, courseID: record.courseID),
-                         payload: EnrollPayload(email: email, courseID: record.courseID, mode: record.mode,
-                                                orderReference: orderReference).jsonText,
-                         source: "code:\(code.logSafe)")
-        let jobs = try await tx.insert([job], deliveryID: deliveryID)
+        let jobs = try await tx.insert([record.enrollJob(email: email, orderReference: orderReference)], deliveryID: deliveryID)
         try await tx.run("INSERT INTO code_redemptions (code, email, redeemed_at, job_id) VALUES (\(code.value), \(email), \(tx.now), \(jobs[0].id))")
         try await ContractRows.recordLearner(for: record, email: email, in: tx)
         let state = RedemptionRules.stateAfterRedemption(unlimited: record.unlimited)
@@ -187,32 +177,12 @@ enum Seats {
         var shortfall: String?
     }
 
-    /// One order line's seats, whatever sold them.
-    struct Line {
-        var sourceReference: String
-        var courseID: String
-        var mode: String?
-        var seats: Int
-        var buyerEmail: String?
-        var orderNumber: String
-        var lineID: Int
-        var actor: String
-        var voidReason: String
-        var mailKey: (Int) -> String
-    }
-
     /// A WooCommerce seat line, less the seats its refunds gave back. A shortfall flags the order once.
     static func apply(_ grant: SeatGrant, deliveryID: Int64?, in tx: Tx) async throws -> [String] {
         let refunded = try await tx.value("""
             SELECT seats FROM woo_seat_refunds WHERE store = \(grant.store) AND order_id = \(grant.orderID) AND line_id = \(grant.lineID)
             """, as: Int.self) ?? 0
-        let reason = grant.seats == 0 ? "order \(grant.orderNumber) refunded"
-            : refunded > 0 ? "order \(grant.orderNumber): \(refunded) of the \(grant.seats) seats of line \(grant.lineID) refunded"
-            : "order \(grant.orderNumber) now has \(grant.seats) seats on line \(grant.lineID)"
-        let line = Line(sourceReference: grant.sourceReference, courseID: grant.courseID, mode: grant.mode,
-                        seats: max(0, grant.seats - refunded), buyerEmail: grant.buyerEmail, orderNumber: grant.orderNumber,
-                        lineID: grant.lineID, actor: "woocommerce:\(grant.store)", voidReason: reason,
-                        mailKey: { WooKeys.seatCodes(store: grant.store, order: grant.orderID, line: grant.lineID, liveAfter: $0) })
+        let line = SeatLine(grant, refunded: refunded)
         let outcome = try await apply(line, deliveryID: deliveryID, in: tx)
         if let shortfall = outcome.shortfall {
             try await tx.run("""
@@ -235,7 +205,7 @@ enum Seats {
         return try await apply(refund.grant, deliveryID: deliveryID, in: tx)
     }
 
-    static func apply(_ grant: Line, deliveryID: Int64?, in tx: Tx) async throws -> Outcome {
+    static func apply(_ grant: SeatLine, deliveryID: Int64?, in tx: Tx) async throws -> Outcome {
         // The line's codes locked first, then read: a redemption of one of them is either done and seen, or waits.
         try await tx.run("""
             SELECT 1 FROM codes WHERE source = 'order' AND source_ref = \(grant.sourceReference) AND state <> 'void' FOR UPDATE
@@ -249,34 +219,17 @@ enum Seats {
             return SeatRules.LiveCode(id: try r.value("id"), code: code, redeemedBy: redeemed)
         }
         let plan = SeatRules.plan(seats: grant.seats, live: live)
-        var outcome = Outcome()
-        let line = "line \(grant.lineID) (\(grant.courseID))"
+        var made: [CodeRecord] = []
         if plan.create > 0 {
-            let made = try await CodeRows.create(NewCodes(count: plan.create, courseID: grant.courseID, mode: grant.mode, source: "order",
-                                                          sourceReference: grant.sourceReference), in: tx)
-            outcome.notes.append("\(line): \(made.count == 1 ? "1 code" : "\(made.count) codes") for the buyer to hand out (\(live.count + made.count) in all)")
+            made = try await CodeRows.create(NewCodes(count: plan.create, courseID: grant.courseID, mode: grant.mode, source: "order",
+                                                      sourceReference: grant.sourceReference), in: tx)
             if let email = grant.buyerEmail {
-                let mail = CodesMailPayload(to: email, orderNumber: grant.orderNumber, courseID: grant.courseID, mode: grant.mode,
-                                            codes: made.map(\.code.grouped))
-                _ = try await tx.insert([NewJob(kind: .mail, dedupeKey: grant.mailKey(live.count + made.count),
-                                                payload: mail.jsonText, source: grant.actor)], deliveryID: deliveryID)
-            } else {
-                outcome.notes.append("\(line): the order has no billing email, so its codes are only in `registrar codes list --order \(grant.sourceReference)`")
+                _ = try await tx.insert([grant.mailJob(to: email, made: made.map(\.code), liveAfter: live.count + made.count)],
+                                        deliveryID: deliveryID)
             }
         }
-        if !plan.void.isEmpty {
-            try await CodeRows.void(plan.void, reason: grant.voidReason, actor: grant.actor, in: tx)
-            outcome.notes.append("\(line): \(plan.void.count == 1 ? "1 unredeemed code" : "\(plan.void.count) unredeemed codes") voided (\(grant.voidReason))")
-        }
-        if !plan.redeemedBeyond.isEmpty {
-            func summary(_ show: (RegistrationCode) -> String) -> String {
-                let who = plan.redeemedBeyond.map { "\(show($0.code)) by \($0.redeemedBy.joined(separator: ", "))" }
-                let count = plan.redeemedBeyond.count
-                return "\(line) gave back \(count) more \(count == 1 ? "seat" : "seats") than it has unredeemed codes; redeemed: \(who.joined(separator: "; ")); nobody was unenrolled (registrar codes revoke CODE --email E)"
-            }
-            outcome.shortfall = summary(\.grouped)
-            outcome.notes.append("\(OrderAttention.refundExceedsUnredeemedSeats.rawValue): \(summary(\.logSafe))")
-        }
-        return outcome
+        if !plan.void.isEmpty { try await CodeRows.void(plan.void, reason: grant.voidReason, actor: grant.actor, in: tx) }
+        let report = grant.report(plan: plan, made: made.count, liveBefore: live.count)
+        return Outcome(notes: report.notes, shortfall: report.shortfall)
     }
 }

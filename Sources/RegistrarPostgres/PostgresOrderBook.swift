@@ -211,7 +211,7 @@ enum OrderRows {
         if paysForCode(order) { jobs += try await CodeHolds.complete(order: order.reference, deliveryID: deliveryID, in: tx) }
         let snapshot = order.snapshot
         for (index, item) in OrderFulfilment.seatItems(of: snapshot) {
-            _ = try await Seats.apply(Seats.Line(
+            _ = try await Seats.apply(SeatLine(
                 sourceReference: OrderFulfilment.seatSource(reference: snapshot.reference, index: index), courseID: item.courseID,
                 mode: item.mode, seats: item.quantity, buyerEmail: snapshot.email, orderNumber: snapshot.reference, lineID: index,
                 actor: source, voidReason: "order \(snapshot.reference) now has \(item.quantity) seats on item \(index)",
@@ -299,19 +299,13 @@ enum SalesRows {
     /// Records paid lines: one row per order. A hosted-checkout order's row is kept once (a second payment finds it).
     static func record(_ lines: [SaleLine], json: String? = nil, in tx: Tx) async throws {
         guard !lines.isEmpty else { return }
-        var groups: [(first: SaleLine, lines: [SaleLine])] = []
-        for line in lines {
-            if let index = groups.firstIndex(where: { $0.first.source == line.source && $0.first.orderRef == line.orderRef }) {
-                groups[index].lines.append(line)
-            } else {
-                groups.append((line, [line]))
-            }
-        }
+        let groups = SaleLine.byOrder(lines)
         for group in groups {
-            let text = groups.count == 1 ? json ?? SaleLine.linesJSON(group.lines) : SaleLine.linesJSON(group.lines)
+            let first = group[0]
+            let text = groups.count == 1 ? json ?? SaleLine.linesJSON(group) : SaleLine.linesJSON(group)
             try await tx.run("""
                 INSERT INTO sales (source, order_ref, email, currency, paid_at, lines)
-                VALUES (\(group.first.source.rawValue), \(group.first.orderRef), \(group.first.email), \(group.first.currency), \(tx.now), \(text))
+                VALUES (\(first.source.rawValue), \(first.orderRef), \(first.email), \(first.currency), \(tx.now), \(text))
                 ON CONFLICT DO NOTHING
                 """)
         }

@@ -96,7 +96,7 @@ extension PostgresStore: RefundBook {
                         notes.append("line \(line.line) (\(line.courseID)) refunded whole: \(line.email) is unenrolled")
                     }
                 case .codes:
-                    let outcome = try await Seats.apply(Seats.Line(
+                    let outcome = try await Seats.apply(SeatLine(
                         sourceReference: OrderFulfilment.seatSource(reference: refund.orderRef, index: line.line), courseID: line.courseID,
                         mode: line.mode, seats: 0, buyerEmail: line.email, orderNumber: refund.orderRef, lineID: line.line, actor: source,
                         voidReason: "order \(refund.orderRef) line \(line.line) refunded",

@@ -86,12 +86,7 @@ extension SQLiteStore: CodeBook {
             guard let record = try CodeTable.record(code, in: db) else { return .unknownCode }
             guard record.redemptions.contains(where: { $0.email == email }) else { return .notRedeemedBy(record) }
             try CodeTable.void([code], reason: "revoked: \(email) unenrolled", actor: actor, now: now, in: db)
-            let job = NewJob(kind: .unenroll, dedupeKey: RedemptionRules.enrollKey(code: code, email: email) + ":unenroll",
-                             serialKey: SerialKey.enrollment(email: email, courseID: record.courseID),
-                             payload: UnenrollPayload(email: email, courseID: record.courseID,
-                                                      orderReference: record.sourceReference).jsonText,
-                             source: "code:\(code.logSafe)")
-            let jobs = try JobTable.insert([job], deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
+            let jobs = try JobTable.insert([record.revokeJob(email: email)], deliveryID: nil, defaultMaxAttempts: maxAttempts, now: now, in: db)
             try db.execute(sql: "INSERT INTO operator_actions (at, actor, action, job_id, detail) VALUES (?, ?, 'revoke', ?, ?)",
                            arguments: [StoredDate.text(now), actor, jobs[0].id, "code \(code.logSafe) revoked for \(email)"])
             guard let updated = try CodeTable.record(code, in: db) else { return .unknownCode }
@@ -129,12 +124,7 @@ enum CodeTable {
     static func recordRedemption(_ record: CodeRecord, email: String, orderReference: String?, deliveryID: Int64?, maxAttempts: Int,
                                  now: Date, in db: Database) throws -> [EnqueuedJob] {
         let code = record.code
-        let job = NewJob(kind: .enroll, dedupeKey: RedemptionRules.enrollKey(code: code, email: email),
-                         serialKey: SerialKey.enrollment(email: email, courseID: record.courseID),
-                         payload: EnrollPayload(email: email, courseID: record.courseID, mode: record.mode,
-                                                orderReference: orderReference).jsonText,
-                         source: "code:\(code.logSafe)")
-        let jobs = try JobTable.insert([job], deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
+        let jobs = try JobTable.insert([record.enrollJob(email: email, orderReference: orderReference)], deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, in: db)
         try db.cachedStatement(sql: "INSERT INTO code_redemptions (code, email, redeemed_at, job_id) VALUES (?, ?, ?, ?)")
             .execute(arguments: [code.value, email, StoredDate.text(now), jobs[0].id])
         try ContractTables.recordLearner(for: record, email: email, now: now, in: db)

@@ -200,7 +200,7 @@ extension SQLiteStore: OrderBook {
     private static func makeSeats(_ order: OrderSnapshot, actor: String, deliveryID: Int64?, maxAttempts: Int, now: Date,
                                   in db: Database) throws {
         for (index, item) in OrderFulfilment.seatItems(of: order) {
-            _ = try SeatLedger.apply(SeatLedger.Seats(
+            _ = try SeatLedger.apply(SeatLine(
                 sourceReference: OrderFulfilment.seatSource(reference: order.reference, index: index), courseID: item.courseID,
                 mode: item.mode, seats: item.quantity, buyerEmail: order.email, orderNumber: order.reference, lineID: index,
                 actor: actor, voidReason: "order \(order.reference) now has \(item.quantity) seats on item \(index)", mailKey: { OrderFulfilment.seatMailKey(reference: order.reference, index: index, liveAfter: $0) }),

@@ -94,7 +94,7 @@ extension SQLiteStore: RefundBook {
                         notes.append("line \(line.line) (\(line.courseID)) refunded whole: \(line.email) is unenrolled")
                     }
                 case .codes:
-                    let outcome = try SeatLedger.apply(SeatLedger.Seats(
+                    let outcome = try SeatLedger.apply(SeatLine(
                         sourceReference: OrderFulfilment.seatSource(reference: refund.orderRef, index: line.line), courseID: line.courseID,
                         mode: line.mode, seats: 0, buyerEmail: line.email, orderNumber: refund.orderRef, lineID: line.line, actor: source,
                         voidReason: "order \(refund.orderRef) line \(line.line) refunded",

@@ -11,21 +11,15 @@ enum SalesTable {
     /// `json`: the lines already written as `SaleLine.linesJSON` does, when they are one order's.
     static func record(_ lines: [SaleLine], paidAt: Date, json: String? = nil, in db: Database) throws {
         guard !lines.isEmpty else { return }
-        var groups: [(first: SaleLine, lines: [SaleLine])] = []
-        for line in lines {
-            if let index = groups.firstIndex(where: { $0.first.source == line.source && $0.first.orderRef == line.orderRef }) {
-                groups[index].lines.append(line)
-            } else {
-                groups.append((line, [line]))
-            }
-        }
+        let groups = SaleLine.byOrder(lines)
         let statement = try db.cachedStatement(sql: """
             INSERT INTO sales (source, order_ref, email, currency, paid_at, lines) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """)
         let paid = StoredDate.text(paidAt)
         for group in groups {
-            try statement.execute(arguments: [group.first.source.rawValue, group.first.orderRef, group.first.email, group.first.currency,
-                                              paid, groups.count == 1 ? json ?? SaleLine.linesJSON(group.lines) : SaleLine.linesJSON(group.lines)])
+            let first = group[0]
+            try statement.execute(arguments: [first.source.rawValue, first.orderRef, first.email, first.currency,
+                                              paid, groups.count == 1 ? json ?? SaleLine.linesJSON(group) : SaleLine.linesJSON(group)])
         }
     }
 

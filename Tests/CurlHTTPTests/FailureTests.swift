@@ -61,8 +61,9 @@ struct FailureTests {
                 Issue.record("expected .timeout, got \(String(describing: error))")
                 return
             }
-            // The per-request override wins over the client default.
-            let response = try await client.execute(HTTPRequest(url: server.url("/slow/500"), timeout: .seconds(5)))
+            // The per-request override wins over the client default (the answer takes 500 ms; the override leaves a
+            // busy machine room to send it).
+            let response = try await client.execute(HTTPRequest(url: server.url("/slow/500"), timeout: .seconds(30)))
             #expect(response.bodyText == "done")
         }
     }

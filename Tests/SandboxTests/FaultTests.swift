@@ -12,7 +12,9 @@ import Testing
             let throttled = try await h.enroll(token, ["user": "alice", "course_details": ["course_id": .string(demoCourse)]])
             #expect(throttled.status == 429)
             let retryAfter = try #require(throttled.header("Retry-After").flatMap(Int.init))
-            #expect((50...60).contains(retryAfter))
+            // The wait until the first of the three calls leaves the 60 s window: a little under 60 s, less on a
+            // machine slow enough to take seconds over the three calls.
+            #expect((1...60).contains(retryAfter))
             #expect(throttled.json == ["detail": .string("Request was throttled. Expected available in \(retryAfter) seconds.")])
             #expect(await h.sandbox.ledger().isEmpty)
             // Tokens and the store are not throttled.

@@ -157,6 +157,20 @@ extension SaleLine {
 
 extension SaleLine {
     /// The lines of one order as the store keeps them: what differs from line to line, as a JSON array.
+    /// The lines grouped by the order they belong to (source and reference), orders and lines in the order given:
+    /// a store keeps one row per order.
+    public static func byOrder(_ lines: [SaleLine]) -> [[SaleLine]] {
+        var groups: [[SaleLine]] = []
+        for line in lines {
+            if let index = groups.firstIndex(where: { $0[0].source == line.source && $0[0].orderRef == line.orderRef }) {
+                groups[index].append(line)
+            } else {
+                groups.append([line])
+            }
+        }
+        return groups
+    }
+
     public static func linesJSON(_ lines: [SaleLine]) -> String {
         JSONValue.array(lines.map { line in
             var fields: [String: JSONValue] = [
