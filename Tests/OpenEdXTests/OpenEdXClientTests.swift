@@ -252,9 +252,9 @@ import Testing
         let elapsed = ContinuousClock.now - start
         // 21 calls at 10/s need at least 2 s between the first and the last.
         #expect(elapsed >= .milliseconds(1990), "21 paced calls took only \(elapsed)")
-        // Only catches a pacer far slower than asked (20 calls at 1/s would take 20 s); a loaded machine
-        // running the whole suite adds seconds of its own (8.9 s once for 11 calls).
-        #expect(elapsed < .seconds(15))
+        // Only catches a pacer far slower than asked (20 calls at one every 5 s would take 100 s); a loaded machine
+        // running the whole suite adds seconds of its own (28 s once for these 21).
+        #expect(elapsed < .seconds(60))
         await harness.shutdown()
     }
 }

@@ -38,13 +38,26 @@ extension Backends {
     /// A new database on the server `REGISTRAR_TEST_POSTGRES` names (`scripts/with-postgres` starts one), migrated,
     /// for each test. Without that variable the test fails saying so: the suite is not done until it passes here.
     static let postgres = StoreBackend(name: "PostgreSQL") { clock, options in
-        let url = try await freshPostgresDatabase()
-        _ = try await PostgresStore.migrate(url)
-        // The system clock means the database's own; any other clock is a test's, which moves time itself.
-        let store = try await PostgresStore.open(url, options: options, clock: clock is SystemWallClock ? nil : clock,
-                                                 random: FixedRandom(value: 0.5), maximumConnections: 6)
-        return OpenedStore(store: store) { store.close() }
+        await postgresSlots.acquire()
+        do {
+            let url = try await freshPostgresDatabase()
+            _ = try await PostgresStore.migrate(url)
+            // The system clock means the database's own; any other clock is a test's, which moves time itself.
+            let store = try await PostgresStore.open(url, options: options, clock: clock is SystemWallClock ? nil : clock,
+                                                     random: FixedRandom(value: 0.5), maximumConnections: 6)
+            return OpenedStore(store: store) {
+                store.close()
+                Task { await postgresSlots.release() }
+            }
+        } catch {
+            await postgresSlots.release()
+            throw error
+        }
     }
+
+    /// At most four PostgreSQL-backed tests at once: each makes a database and keeps a pool, and all of them at once
+    /// left the two cores to PostgreSQL while timing-sensitive tests ran beside them.
+    static let postgresSlots = TestSlots(4)
 
     /// A new, empty database on the server `REGISTRAR_TEST_POSTGRES` names.
     static func freshPostgresDatabase() async throws -> PostgresURL {
@@ -84,5 +97,25 @@ func runAll(_ store: any JobQueue, _ outcome: (ClaimedJob) -> HandlerOutcome) as
         let claimed = try await store.claim(owner: "w", limit: 10)
         if claimed.isEmpty { return }
         for job in claimed { try await store.finish(job, outcome: outcome(job)) }
+    }
+}
+
+/// A counting semaphore for tests: at most `count` holders at once, the rest wait in turn.
+actor TestSlots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { free = count }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
     }
 }
