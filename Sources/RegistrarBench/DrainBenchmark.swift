@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import OpenEdX
 import RegistrarCore
+import RegistrarPostgres
 import RegistrarSQLite
 import RegistrarStore
 import RegistrarWorker
@@ -11,7 +12,9 @@ import Sandbox
 
 /// `drain`: a backlog of enroll jobs worked off by the real worker pool, EnrollHandler, OpenEdXClient and
 /// libcurl client against the sandbox, all in this process. With `--throttle` the sandbox enforces the LMS's
-/// staff throttle and the client paces itself at the same rate, the production set-up.
+/// staff throttle and the client paces itself at the same rate, the production set-up. With `--database` the
+/// store is a new PostgreSQL database instead of a SQLite file, and `--instances 2` splits the workers over two
+/// stores on it (two connection pools, as two `serve` processes have).
 struct DrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drain",
@@ -31,6 +34,10 @@ struct DrainCommand: AsyncParsableCommand {
     var coldLearners = false
     @Option(help: "Give up waiting for the backlog after this many seconds.")
     var timeoutSeconds = 600.0
+    @Option(help: "A PostgreSQL server to run on instead of SQLite (a new database): postgres://user@host:port/postgres?sslmode=disable.")
+    var database: String?
+    @Option(help: "Store instances on the PostgreSQL database, the workers split between them (1 or 2; needs --database).")
+    var instances = 1
 
     func validate() throws {
         if let jobs, !(1...1_000_000).contains(jobs) { throw ValidationError("--jobs must be 1…1,000,000") }
@@ -38,12 +45,20 @@ struct DrainCommand: AsyncParsableCommand {
         guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be 1…1024") }
         if let throttle, !(1...100_000).contains(throttle) { throw ValidationError("--throttle must be 1…100000 per minute") }
         guard (1...3600).contains(timeoutSeconds) else { throw ValidationError("--timeout-seconds must be 1…3600") }
+        guard (1...2).contains(instances) else { throw ValidationError("--instances must be 1 or 2") }
+        if instances > 1 && database == nil { throw ValidationError("--instances 2 needs --database") }
+        // Two pools' clients pace separately here; `serve` shares the budget through the database.
+        if instances > 1 && throttle != nil { throw ValidationError("--throttle runs one instance") }
     }
+
+    /// What a drain run asks of its stores.
+    typealias DrainStore = JobQueue & JobOperations & LearnerCache
 
     func run() async throws {
         let clock = ContinuousClock.now
         let count = jobs ?? (throttle == nil ? 5000 : 180)
-        let scenario = throttle.map { "drain-throttle\($0)" } ?? (latencyMs == 0 ? "drain" : "drain-latency\(latencyMs)ms")
+        let backend = database == nil ? "" : instances == 1 ? "-postgres" : "-postgres-x\(instances)"
+        let scenario = (throttle.map { "drain-throttle\($0)" } ?? (latencyMs == 0 ? "drain" : "drain-latency\(latencyMs)ms")) + backend
         var report = Report(scenario: scenario)
         let course = "course-v1:Bench+Drain+2026"
         let users = (0..<count).map { SandboxSeed.User(username: "bench\($0)", email: "bench\($0)@bench.example.com") }
@@ -52,7 +67,22 @@ struct DrainCommand: AsyncParsableCommand {
         let work = try WorkDirectory(parent: common.workDir, scenario: scenario, keep: common.keep)
         var jobsConfig = JobsConfig()
         jobsConfig.concurrency = concurrency
-        let store = try SQLiteStore(path: work.file("registrar.sqlite"), options: StoreOptions(jobs: jobsConfig))
+        let stores: [any DrainStore]
+        let closeStores: () throws -> Void
+        if let database {
+            let url = try await PostgresAdmin.createDatabase("bench_drain_" + UUID().uuidString.prefix(8).lowercased(),
+                                                             on: try PostgresURL.parse(database))
+            _ = try await PostgresStore.migrate(url)
+            var opened: [PostgresStore] = []
+            for _ in 0..<instances { opened.append(try await PostgresStore.open(url, options: StoreOptions(jobs: jobsConfig))) }
+            stores = opened
+            closeStores = { opened.forEach { $0.close() } }
+        } else {
+            let sqlite = try SQLiteStore(path: work.file("registrar.sqlite"), options: StoreOptions(jobs: jobsConfig))
+            stores = [sqlite]
+            closeStores = { try sqlite.close() }
+        }
+        let store = stores[0]
 
         if !coldLearners {
             // All at once: the group-committing writer takes them in a few transactions.
@@ -79,23 +109,31 @@ struct DrainCommand: AsyncParsableCommand {
                                                               clientID: "registrar-worker", clientSecret: Secret("sandbox-secret"),
                                                               requestsPerMinute: requestsPerMinute),
                                     http: client)
-        var registry = HandlerRegistry()
-        registry.register(.enroll, EnrollHandler(store: store, client: openedx, unknownLearner: .allow))
         let logger = FileLogHandler.logger(label: "registrar", path: work.file("registrar.log"), level: .info)
-        let pool = WorkerPool(store: store, registry: registry,
-                              options: .init(concurrency: concurrency, pollInterval: .seconds(1)), logger: logger)
+        let pools = stores.enumerated().map { index, store in
+            var registry = HandlerRegistry()
+            registry.register(.enroll, EnrollHandler(store: store, client: openedx, unknownLearner: .allow))
+            // The workers split between the instances; the first takes the odd one.
+            let share = concurrency / stores.count + (index < concurrency % stores.count ? 1 : 0)
+            return WorkerPool(store: store, registry: registry, options: .init(concurrency: max(1, share), pollInterval: .seconds(1)),
+                              logger: logger)
+        }
 
         report.set("jobs", "\(Format.grouped(count)) enroll jobs queued before the workers start (one transaction), distinct learners")
         report.set("workers", "\(concurrency) (WorkerPool: claim → EnrollHandler → OpenEdXClient → CurlHTTPClient → finish)")
         report.set("sandbox", "in this process; latency \(latencyMs) ms per API answer; throttle \(throttle.map { "\($0)/min (sliding 60 s)" } ?? "off")")
         report.set("client pacing", throttle.map { "\($0) requests/min (openedx.requests_per_minute)" } ?? "lifted (6,000,000/min)")
         report.set("learners", coldLearners ? "not cached: account lookup + enroll per job" : "usernames cached: one enroll call per job")
-        report.set("store", "WAL, synchronous=FULL, group commit on; claim and finish each commit")
+        if database != nil {
+            report.set("store", "PostgreSQL (new database), synchronous_commit=on, \(instances) instance\(instances == 1 ? "" : "s, workers split between them"); claim and finish each commit")
+        } else {
+            report.set("store", "SQLite, WAL, synchronous=FULL, group commit on; claim and finish each commit")
+        }
         print("drain: \(count) jobs, \(concurrency) workers, latency \(latencyMs) ms\(throttle.map { ", throttle \($0)/min" } ?? "")…")
 
         let started = Date()
         let startInstant = ContinuousClock.now
-        let running = Task { try await pool.run() }
+        let running = pools.map { pool in Task { try await pool.run() } }
         let deadline = startInstant + .milliseconds(Int64(timeoutSeconds * 1000))
         var finished = false
         var lastPrint = startInstant
@@ -113,8 +151,8 @@ struct DrainCommand: AsyncParsableCommand {
             }
             try await Task.sleep(for: .milliseconds(throttle == nil ? 50 : 250))
         }
-        pool.stop()
-        try await running.value
+        pools.forEach { $0.stop() }
+        for task in running { try await task.value }
 
         // Every job with its attempts, read through the store's operations after the run.
         let details = try await withThrowingTaskGroup(of: JobDetail?.self) { group in
@@ -135,7 +173,7 @@ struct DrainCommand: AsyncParsableCommand {
         let ledger = await sandbox.ledger()
         let stats = await sandbox.stats()
         await sandbox.stop()
-        try store.close()
+        try closeStores()
 
         var result = DrainResult.compute(jobs: rows, ledger: ledger, stats: stats, started: started, count: count,
                                          finished: finished)

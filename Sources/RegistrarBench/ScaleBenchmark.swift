@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import RegistrarCore
+import RegistrarPostgres
 import RegistrarSQLite
 import RegistrarStore
 
 /// `scale`: does a job's claim and finish stay as fast with a million jobs in the table as with ten thousand?
 /// The table is filled in steps (10k → 100k → 1M) with history shaped like production's — mostly succeeded,
-/// some failed, some queued waiting out a backoff — then the same enqueue → claim → finish cycle is timed.
+/// some failed, some queued waiting out a backoff — then the same enqueue → claim → finish cycle is timed. With
+/// `--database` the table is in a new PostgreSQL database instead of a SQLite file.
 struct ScaleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scale",
@@ -22,6 +24,8 @@ struct ScaleCommand: AsyncParsableCommand {
     var cycles = 1000
     @Option(help: "Cycles run before measuring at each size (not counted).")
     var warmupCycles = 20
+    @Option(help: "A PostgreSQL server to run on instead of SQLite (a new database): postgres://user@host:port/postgres?sslmode=disable.")
+    var database: String?
 
     func validate() throws {
         guard (1...10_000_000).contains(max) else { throw ValidationError("--max must be 1…10,000,000") }
@@ -38,14 +42,26 @@ struct ScaleCommand: AsyncParsableCommand {
         let levels = sizes.filter { $0 <= max }.sorted()
         guard !levels.isEmpty else { throw ValidationError("no size ≤ --max \(max)") }
         let work = try WorkDirectory(parent: common.workDir, scenario: "scale", keep: common.keep)
-        let path = work.file("registrar.sqlite")
-        let store = try SQLiteStore(path: path, options: StoreOptions(jobs: JobsConfig()))
+        let store: any ScaleStore
+        if let database {
+            let url = try await PostgresAdmin.createDatabase("bench_scale_" + UUID().uuidString.prefix(8).lowercased(),
+                                                             on: try PostgresURL.parse(database))
+            _ = try await PostgresStore.migrate(url)
+            store = try await PostgresStore.open(url, options: StoreOptions(jobs: JobsConfig()))
+        } else {
+            store = try SQLiteStore(path: work.file("registrar.sqlite"), options: StoreOptions(jobs: JobsConfig()))
+        }
 
         report.set("sizes", levels.map(Format.grouped).joined(separator: ", ") + " jobs in the table")
         report.set("history", "95 % succeeded, 2 % failed, 3 % queued in backoff (due in a day); 50 course runs; spread over 30 days")
         report.set("cycle", "enqueue 1 job → claim(limit 1) → finish(success), one caller, \(cycles) cycles (+\(warmupCycles) warm-up) per size")
-        report.set("store", "WAL, synchronous=FULL: every enqueue, claim and finish is a flushed commit")
-        report.set("fill", "one INSERT … SELECT over a recursive CTE per step, in one transaction; WAL checkpointed (TRUNCATE) before measuring")
+        if database != nil {
+            report.set("store", "PostgreSQL (new database), synchronous_commit=on: every enqueue, claim and finish is a flushed commit")
+            report.set("fill", "one INSERT … SELECT over generate_series per step, in one transaction; VACUUM ANALYZE and CHECKPOINT before measuring")
+        } else {
+            report.set("store", "SQLite, WAL, synchronous=FULL: every enqueue, claim and finish is a flushed commit")
+            report.set("fill", "one INSERT … SELECT over a recursive CTE per step, in one transaction; WAL checkpointed (TRUNCATE) before measuring")
+        }
 
         var steps: [ScaleStep] = []
         var inTable = 0
@@ -87,12 +103,12 @@ struct ScaleCommand: AsyncParsableCommand {
                     cycle.append((t3 - t1).inMilliseconds)
                 }
             }
-            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+            let size = Int(try await store.footprint().databaseBytes)
             steps.append(ScaleStep(jobsInTable: level, fillSeconds: fillSeconds, databaseBytes: size,
                                    enqueue: LatencyStats(milliseconds: enqueue), claim: LatencyStats(milliseconds: claim),
                                    finish: LatencyStats(milliseconds: finish), claimAndFinish: LatencyStats(milliseconds: cycle)))
         }
-        try store.close()
+        try store.closeForBenchmark()
 
         report.table("Latency per call, ms (p50 / p99)",
                      columns: ["jobs in table", "claim", "finish", "claim + finish", "claim + finish max", "enqueue", "db size", "fill time"],
@@ -127,4 +143,19 @@ struct ScaleStep: Codable, Sendable {
     var claim: LatencyStats
     var finish: LatencyStats
     var claimAndFinish: LatencyStats
+}
+
+/// What `scale` asks of a store: the queue, its size, and the benchmark's bulk fill.
+protocol ScaleStore: JobQueue, StoreHealth {
+    func benchmarkFillHistory(from: Int, through: Int) async throws
+    func benchmarkCheckpoint() async throws
+    func closeForBenchmark() throws
+}
+
+extension SQLiteStore: ScaleStore {
+    func closeForBenchmark() throws { try close() }
+}
+
+extension PostgresStore: ScaleStore {
+    func closeForBenchmark() throws { close() }
 }

@@ -6,6 +6,10 @@ import RegistrarStore
 extension PostgresStore: IntakeLedger {
     public func recordWooCommerce(_ intake: WooIntake, delivery: NewDelivery) async throws -> WooIntakeOutcome {
         let keys = intake.keys ?? Self.keys(of: intake)
+        if let keys, let taken = try await WooOrders.takeNew(intake, keys: keys, delivery: delivery, in: self) {
+            jobsMayRun(taken.jobs.contains(where: \.created))
+            return taken
+        }
         let outcome = try await write { tx -> WooIntakeOutcome in
             if let keys { try await tx.lock(WooOrders.lockKey(store: keys.store, orderID: keys.orderID)) }
             let decided = try await WooOrders.decide(intake, keys: keys, in: tx)
@@ -70,13 +74,12 @@ enum WooOrders {
         let prefix = keys.prefix
         // Keys compare as bytes (COLLATE "C"): everything starting with "…:" sorts before "…;".
         let end = String(prefix.dropLast()) + ";"
-        let newest = try await tx.value("""
-            SELECT newest_modified_gmt FROM woo_orders WHERE store = \(keys.store) AND order_id = \(keys.orderID)
-            """, as: String?.self) ?? nil
-        let found = Set(try await tx.rows("""
-            SELECT dedupe_key FROM dedupe_keys WHERE dedupe_key >= \(prefix) AND dedupe_key < \(end)
-            """).map { try $0.value("dedupe_key", as: String.self) })
-        return keys.memory(newestModifiedGMT: newest, foundKeys: found)
+        guard let row = try await tx.row("""
+            SELECT (SELECT newest_modified_gmt FROM woo_orders WHERE store = \(keys.store) AND order_id = \(keys.orderID)) AS newest,
+                   ARRAY(SELECT dedupe_key FROM dedupe_keys WHERE dedupe_key >= \(prefix) AND dedupe_key < \(end)) AS found
+            """) else { throw StoreError.corrupt("the order's memory query returned no row") }
+        return keys.memory(newestModifiedGMT: try row.value("newest", as: String?.self),
+                           foundKeys: Set(try row.value("found", as: [String].self)))
     }
 
     static func decide(_ intake: WooIntake, keys: WooOrderKeys?, in tx: Tx) async throws -> Decided {
@@ -101,7 +104,7 @@ enum WooOrders {
         let decision = decided.decision
         let jobs = try await tx.insert(decision.jobs, deliveryID: deliveryID)
         if case .order(let order) = payload, decision.verdict != .stale {
-            try await tx.run("""
+            tx.send("""
                 INSERT INTO woo_orders (store, order_id, newest_modified_gmt, status, updated_at, total, currency)
                 VALUES (\(storeID), \(order.id), \(decision.newestModifiedGMT), \(order.status), \(tx.now), \(order.totalText), \(order.currency))
                 ON CONFLICT (store, order_id) DO UPDATE SET
@@ -129,19 +132,81 @@ enum WooOrders {
         return (jobs, seatNotes)
     }
 
+    /// The delivery as recorded: with its decision's verdict and reason.
+    static func recorded(_ delivery: NewDelivery, deciding decision: WooDecision) -> NewDelivery {
+        var delivery = delivery
+        delivery.verdict = decision.verdict.rawValue
+        let reason = ([decision.reason].compactMap { $0 } + decision.notes).joined(separator: "; ")
+        delivery.reason = reason.isEmpty ? nil : CardNumberMasking.masked(reason)
+        return delivery
+    }
+
+    /// The first delivery of an order, taken as `take` would take it, in one call of `registrar_take_new_order`
+    /// (one round trip: `BEGIN`, the call and `COMMIT` are sent together). Nil, with nothing written, when the
+    /// store knows something of the order (the function finds its memory not empty) or the decision is one the
+    /// function does not make (seats, refunds, jobs due later, lines sold without a job): `take` then decides.
+    static func takeNew(_ intake: WooIntake, keys: WooOrderKeys, delivery: NewDelivery, in store: PostgresStore) async throws
+        -> WooIntakeOutcome? {
+        guard let decision = intake.speculation, case .order(let order) = intake.payload, decision.seats.isEmpty,
+              decision.refunds.isEmpty, decision.jobs.allSatisfy({ $0.runAt == nil }),
+              Set(decision.jobs.map(\.dedupeKey)).count == decision.jobs.count,
+              decision.sales.allSatisfy({ sale in decision.jobs.contains { $0.dedupeKey == sale.enrollKey } }),
+              SaleLine.byOrder(decision.sales).count <= 1
+        else { return nil }
+        let row = recorded(delivery, deciding: decision)
+        let stored = row.stored
+        let jobs = decision.jobs
+        let sale = decision.sales.first
+        let prefix = keys.prefix
+        let end = String(prefix.dropLast()) + ";"
+        let maxAttempts = store.options.maxAttempts
+        let storeID = intake.rules.store.id
+        let order_ = decision.verdict == .stale ? nil : order
+        let call: PostgresQuery = try """
+            SELECT taken_delivery, taken_jobs FROM registrar_take_new_order(
+                \(lockKey(store: keys.store, orderID: keys.orderID)), \(storeID), \(Int64(order.id)), \(prefix), \(end),
+                \(store.clock?.now())::timestamptz,
+                \(row.source), \(row.channel), \(JSONText.encode(strings: row.storedHeaders))::jsonb, \(Data(stored.bytes)),
+                \(Int32(clamping: stored.size)), \(stored.sha256), \(row.verdict), \(Int32(clamping: row.httpStatus)), \(row.reason),
+                \(Set(jobs.compactMap(\.serialKey)).sorted())::text[], \(jobs.map(\.kind.rawValue))::text[],
+                \(jobs.map(\.dedupeKey))::text[], \(jobs.map { $0.serialKey ?? "" })::text[], \(jobs.map(\.payload))::text[],
+                \(jobs.map { Int32(clamping: $0.maxAttempts ?? maxAttempts) })::integer[], \(jobs.map(\.source))::text[],
+                \(decision.newestModifiedGMT), \(order_?.status), \(order_?.totalText), \(order_?.currency),
+                \(sale?.source.rawValue), \(sale?.orderRef), \(sale?.email), \(sale?.currency),
+                \(sale == nil ? nil : decision.salesJSON ?? SaleLine.linesJSON(decision.sales)))
+            """
+        let taken: (Int64, [Int64])? = try await store.retrying {
+            try await store.client.withConnection { connection in
+                let pipeline = Pipeline(connection: connection, logger: store.logger)
+                pipeline.send("BEGIN ISOLATION LEVEL READ COMMITTED")
+                let answer = pipeline.send(call)
+                pipeline.send("COMMIT")
+                if let failure = await pipeline.firstFailure() {
+                    _ = try? await connection.query("ROLLBACK", logger: store.logger)
+                    throw failure
+                }
+                guard let first = try await answer.get().rows.first else { return nil }
+                return try first.decode((Int64, [Int64]).self)
+            }
+        }
+        guard let (deliveryID, ids) = taken else { return nil }
+        guard ids.count == jobs.count else { throw StoreError.corrupt("a new order's intake returned \(ids.count) job ids for \(jobs.count) jobs") }
+        // Other instances' idle workers, as `Tx.insert` wakes them.
+        if !ids.isEmpty { store.wakeOthers.ring() }
+        return WooIntakeOutcome(deliveryID: deliveryID, decision: decision,
+                                jobs: zip(jobs, ids).map { EnqueuedJob(id: $1, dedupeKey: $0.dedupeKey, created: true, state: .queued) })
+    }
+
     /// Records a delivery of an order fact with the verdict and reason of its decision, and applies the decision.
     static func take(_ decided: Decided, delivery: NewDelivery, of intake: WooIntake, in tx: Tx) async throws -> WooIntakeOutcome {
-        var delivery = delivery
-        delivery.verdict = decided.decision.verdict.rawValue
-        let reason = ([decided.decision.reason].compactMap { $0 } + decided.decision.notes).joined(separator: "; ")
-        delivery.reason = reason.isEmpty ? nil : CardNumberMasking.masked(reason)
+        let delivery = recorded(delivery, deciding: decided.decision)
         let deliveryID = try await tx.store.insertDelivery(delivery, receivedAt: tx.now, on: tx.connection)
         let (jobs, seatNotes) = try await apply(decided, of: intake.payload, storeID: intake.rules.store.id, deliveryID: deliveryID, in: tx)
         var decision = decided.decision
         let ids = jobs.map(\.id)
         if !ids.isEmpty || !seatNotes.isEmpty {
             let notes = seatNotes.isEmpty ? nil : seatNotes.joined(separator: "; ")
-            try await tx.run("""
+            tx.send("""
                 UPDATE deliveries SET job_ids = \(ids),
                        reason = CASE WHEN \(notes)::text IS NULL THEN reason ELSE coalesce(reason || '; ', '') || \(notes) END
                 WHERE id = \(deliveryID)

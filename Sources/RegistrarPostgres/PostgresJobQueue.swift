@@ -6,14 +6,13 @@ import RegistrarStore
 extension PostgresStore: JobQueue {
     public func enqueue(_ jobs: [NewJob], delivery: NewDelivery?) async throws -> EnqueueResult {
         let maxAttempts = options.maxAttempts
-        let result = try await transaction { connection, now in
+        let result = try await transaction { connection, now, pipeline in
             var deliveryID: Int64?
             if let delivery { deliveryID = try await self.insertDelivery(delivery, receivedAt: now, on: connection) }
             let enqueued = try await self.insert(jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now,
                                                  on: connection)
             if let deliveryID {
-                try await connection.query("UPDATE deliveries SET job_ids = \(enqueued.map(\.id)) WHERE id = \(deliveryID)",
-                                           logger: self.logger)
+                pipeline.send("UPDATE deliveries SET job_ids = \(enqueued.map(\.id)) WHERE id = \(deliveryID)")
             }
             try await self.notifyIf(enqueued.contains(where: \.created), on: connection)
             return EnqueueResult(deliveryID: deliveryID, jobs: enqueued)
@@ -43,26 +42,51 @@ extension PostgresStore: JobQueue {
     /// commit, across instances: claims run a key's jobs by id.
     func insert(_ jobs: [NewJob], deliveryID: Int64?, defaultMaxAttempts: Int, now: Date, on connection: PostgresConnection)
         async throws -> [EnqueuedJob] {
-        for key in Set(jobs.compactMap(\.serialKey)).sorted() {
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
+        guard !jobs.isEmpty else { return [] }
+        // One statement for the locks, sent ahead: the insert behind it runs once they are all held.
+        let serialKeys = Set(jobs.compactMap(\.serialKey)).sorted()
+        let locked: EventLoopFuture<PostgresQueryResult>? = serialKeys.isEmpty ? nil : connection.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(\(serialKeys)::text[]) AS k", logger: logger)
+        // A key twice in one call is one job, as if enqueued twice.
+        var seen = Set<String>()
+        let batch = jobs.filter { seen.insert($0.dedupeKey).inserted }
+        // The keys are claimed in dedupe_keys first, in the jobs' order (their ids follow it): a concurrent enqueue of
+        // the same key waits for this transaction, then finds the job; a pruned job's key stays there.
+        var created: [String: Int64] = [:]
+        do {
+            let rows = try await connection.query("""
+            WITH input AS (
+                SELECT * FROM unnest(\(batch.map(\.kind.rawValue))::text[], \(batch.map(\.dedupeKey))::text[],
+                                     \(batch.map { $0.serialKey ?? "" })::text[], \(batch.map(\.payload))::text[],
+                                     \(batch.map { Int32(clamping: $0.maxAttempts ?? defaultMaxAttempts) })::integer[],
+                                     \(batch.map { $0.runAt ?? now })::timestamptz[], \(batch.map(\.source))::text[])
+                    WITH ORDINALITY AS t(kind, dedupe_key, serial_key, payload, max_attempts, run_at, source, n)),
+            k AS (
+                INSERT INTO dedupe_keys (dedupe_key, job_id)
+                SELECT dedupe_key, nextval(pg_get_serial_sequence('jobs', 'id')) FROM input ORDER BY n
+                ON CONFLICT (dedupe_key) DO NOTHING
+                RETURNING dedupe_key, job_id)
+            INSERT INTO jobs (id, kind, state, dedupe_key, serial_key, payload, max_attempts, run_at, source, delivery_id,
+                              created_at, updated_at)
+            SELECT k.job_id, i.kind, 'queued', i.dedupe_key, nullif(i.serial_key, ''), i.payload::jsonb, i.max_attempts,
+                   i.run_at, i.source, \(deliveryID), \(now), \(now)
+            FROM k JOIN input i ON i.dedupe_key = k.dedupe_key
+            RETURNING id, dedupe_key
+            """, logger: logger)
+            for try await (id, key) in rows.decode((Int64, String).self) { created[key] = id }
+        } catch {
+            // A deadlock over the locks aborted the transaction, and the insert failed only for that: report the
+            // deadlock, which is retried.
+            if let locked { _ = try await locked.get() }
+            throw error
         }
+        if let locked { _ = try await locked.get() }
         var result: [EnqueuedJob] = []
         for job in jobs {
-            // The key is claimed in dedupe_keys first: a concurrent enqueue of the same key waits for this
-            // transaction, then finds the job; a pruned job's key stays there.
-            let inserted = try await connection.query("""
-                WITH k AS (INSERT INTO dedupe_keys (dedupe_key, job_id)
-                           VALUES (\(job.dedupeKey), nextval(pg_get_serial_sequence('jobs', 'id')))
-                           ON CONFLICT (dedupe_key) DO NOTHING RETURNING job_id)
-                INSERT INTO jobs (id, kind, state, dedupe_key, serial_key, payload, max_attempts, run_at, source, delivery_id,
-                                  created_at, updated_at)
-                SELECT job_id, \(job.kind.rawValue), 'queued', \(job.dedupeKey), \(job.serialKey), \(job.payload)::jsonb,
-                       \(job.maxAttempts ?? defaultMaxAttempts), \(job.runAt ?? now), \(job.source), \(deliveryID), \(now), \(now)
-                FROM k
-                RETURNING id
-                """, logger: logger).first(Int64.self)
-            if let id = inserted {
-                result.append(EnqueuedJob(id: id, dedupeKey: job.dedupeKey, created: true, state: .queued))
+            if let id = created[job.dedupeKey] {
+                // The first of a key twice in one call created it; the second finds it.
+                let first = !result.contains { $0.dedupeKey == job.dedupeKey }
+                result.append(EnqueuedJob(id: id, dedupeKey: job.dedupeKey, created: first, state: .queued))
             } else if let existing = try await existingJob(dedupeKey: job.dedupeKey, on: connection) {
                 result.append(existing)
             } else {
@@ -136,10 +160,11 @@ extension PostgresStore: JobQueue {
 
     public func finish(_ claimed: ClaimedJob, outcome: HandlerOutcome, thenClaim limit: Int) async throws
         -> (state: JobState?, next: [ClaimedJob]) {
-        let result = try await transaction { connection, now -> (state: JobState?, next: [ClaimedJob]) in
+        let result = try await transaction { connection, now, pipeline -> (state: JobState?, next: [ClaimedJob]) in
             let step = self.options.retry.nextStep(for: outcome, attempts: claimed.job.attempts,
                                                    maxAttempts: claimed.job.maxAttempts, now: now, unitRandom: self.random.next())
-            let state = try await self.recordOutcome(of: claimed, outcome: outcome, step: step, now: now, on: connection)
+            let state = try await self.recordOutcome(of: claimed, outcome: outcome, step: step, now: now, on: connection,
+                                                     pipeline: pipeline)
             // A finished job may unblock the next one of its key, here or on another instance.
             try await self.notifyIf(state != nil && claimed.job.serialKey != nil, on: connection)
             return (state, try await self.claim(owner: claimed.owner, limit: limit, now: now, on: connection))
@@ -148,8 +173,9 @@ extension PostgresStore: JobQueue {
         return result
     }
 
+    /// The attempt's and the job's updates are sent ahead: the claim after them, or the commit, waits for them.
     private func recordOutcome(of claimed: ClaimedJob, outcome: HandlerOutcome, step: NextStep, now: Date,
-                               on connection: PostgresConnection) async throws -> JobState? {
+                               on connection: PostgresConnection, pipeline: Pipeline) async throws -> JobState? {
         let durationMS = Int32(clamping: max(0, Int((now.timeIntervalSince(claimed.startedAt) * 1000).rounded())))
         let status = outcome.httpStatus.map(Int32.init(clamping:))
         // Locks the row: a rescue by another instance waits, or has already moved the job on.
@@ -159,40 +185,40 @@ extension PostgresStore: JobQueue {
             FOR UPDATE
             """, logger: logger).first(Int32.self) != nil
         guard stillOurs else {
-            try await connection.query("""
+            pipeline.send("""
                 UPDATE job_attempts SET duration_ms = \(durationMS), outcome = \(outcome.label), http_status = \(status),
                        error = 'lease lost before the attempt finished; its result was not applied: ' || \(outcome.message ?? "")
                 WHERE id = \(claimed.attemptID)
-                """, logger: logger)
+                """)
             return nil
         }
         let error: String? = if case .success = outcome { nil } else { outcome.message }
-        try await connection.query("""
+        pipeline.send("""
             UPDATE job_attempts SET duration_ms = \(durationMS), outcome = \(outcome.label), http_status = \(status),
                    error = \(error)
             WHERE id = \(claimed.attemptID)
-            """, logger: logger)
+            """)
         switch step {
         case .succeed(let detail):
-            try await connection.query("""
+            pipeline.send("""
                 UPDATE jobs SET state = 'succeeded', result = \(detail), last_http_status = \(status), lease_owner = NULL,
                                 lease_expires_at = NULL, updated_at = \(now), finished_at = \(now)
                 WHERE id = \(claimed.job.id)
-                """, logger: logger)
+                """)
             return .succeeded
         case .retry(let at, let reason):
-            try await connection.query("""
+            pipeline.send("""
                 UPDATE jobs SET state = 'queued', run_at = \(at), last_error = \(reason), last_http_status = \(status),
                                 lease_owner = NULL, lease_expires_at = NULL, updated_at = \(now)
                 WHERE id = \(claimed.job.id)
-                """, logger: logger)
+                """)
             return .queued
         case .fail(let reason):
-            try await connection.query("""
+            pipeline.send("""
                 UPDATE jobs SET state = 'failed', last_error = \(reason), last_http_status = \(status), lease_owner = NULL,
                                 lease_expires_at = NULL, updated_at = \(now), finished_at = \(now)
                 WHERE id = \(claimed.job.id)
-                """, logger: logger)
+                """)
             return .failed
         }
     }

@@ -341,5 +341,63 @@ enum PostgresMigrations {
             """,
             "INSERT INTO openedx_budget (id, next_slot, paused_until) VALUES (1, '-infinity', '-infinity')",
         ]),
+        // The first delivery of a store order in one statement, so intake's commonest write is one round trip
+        // (`WooOrders.takeNew`): the order's lock, the check that nothing is known of it, and the writes
+        // `WooOrders.take` makes for such an order. Nothing is written, and no row returned, when anything is known.
+        Step(version: 4, name: "a new order's intake in one call", sql: [
+            """
+            CREATE FUNCTION registrar_take_new_order(
+                lock_key text, order_store text, order_number bigint, keys_from text, keys_to text, taken_at timestamptz,
+                d_source text, d_channel text, d_headers jsonb, d_body bytea, d_body_size integer, d_body_sha256 text,
+                d_verdict text, d_http_status integer, d_reason text,
+                serial_keys text[], j_kinds text[], j_keys text[], j_serials text[], j_payloads text[], j_max_attempts integer[],
+                j_sources text[],
+                o_newest text, o_status text, o_total text, o_currency text,
+                s_source text, s_order_ref text, s_email text, s_currency text, s_lines text)
+            RETURNS TABLE (taken_delivery bigint, taken_jobs bigint[])
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                t timestamptz := coalesce(taken_at, now());
+                d bigint;
+                ids bigint[];
+            BEGIN
+                PERFORM pg_advisory_xact_lock(hashtextextended(lock_key, 1));
+                IF EXISTS (SELECT 1 FROM woo_orders w
+                           WHERE w.store = order_store AND w.order_id = order_number AND w.newest_modified_gmt IS NOT NULL)
+                   OR EXISTS (SELECT 1 FROM dedupe_keys k WHERE k.dedupe_key >= keys_from AND k.dedupe_key < keys_to)
+                   OR EXISTS (SELECT 1 FROM dedupe_keys k WHERE k.dedupe_key = ANY (j_keys)) THEN
+                    RETURN;
+                END IF;
+                PERFORM pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(serial_keys) AS k;
+                ids := ARRAY(SELECT nextval(pg_get_serial_sequence('jobs', 'id')) FROM generate_series(1, cardinality(j_keys)));
+                INSERT INTO deliveries (source, channel, received_at, headers, body, body_size, body_sha256, verdict,
+                                        http_status, reason, job_ids)
+                VALUES (d_source, d_channel, t, d_headers, d_body, d_body_size, d_body_sha256, d_verdict, d_http_status,
+                        d_reason, ids)
+                RETURNING id INTO d;
+                INSERT INTO dedupe_keys (dedupe_key, job_id) SELECT * FROM unnest(j_keys, ids);
+                INSERT INTO jobs (id, kind, state, dedupe_key, serial_key, payload, max_attempts, run_at, source, delivery_id,
+                                  created_at, updated_at)
+                SELECT u.id, u.kind, 'queued', u.key, nullif(u.serial, ''), u.payload::jsonb, u.max_attempts, t, u.source, d, t, t
+                FROM unnest(ids, j_kinds, j_keys, j_serials, j_payloads, j_max_attempts, j_sources)
+                    AS u(id, kind, key, serial, payload, max_attempts, source);
+                IF o_status IS NOT NULL THEN
+                    INSERT INTO woo_orders (store, order_id, newest_modified_gmt, status, updated_at, total, currency)
+                    VALUES (order_store, order_number, o_newest, o_status, t, o_total, o_currency)
+                    ON CONFLICT (store, order_id) DO UPDATE SET
+                        newest_modified_gmt = coalesce(excluded.newest_modified_gmt, woo_orders.newest_modified_gmt),
+                        status = excluded.status, updated_at = excluded.updated_at,
+                        total = coalesce(woo_orders.total, excluded.total), currency = coalesce(woo_orders.currency, excluded.currency);
+                END IF;
+                IF s_order_ref IS NOT NULL THEN
+                    INSERT INTO sales (source, order_ref, email, currency, paid_at, lines)
+                    VALUES (s_source, s_order_ref, s_email, s_currency, t, s_lines)
+                    ON CONFLICT DO NOTHING;
+                END IF;
+                RETURN QUERY SELECT d, ids;
+            END
+            $$
+            """,
+        ]),
     ]
 }

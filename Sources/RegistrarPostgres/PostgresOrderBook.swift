@@ -303,7 +303,7 @@ enum SalesRows {
         for group in groups {
             let first = group[0]
             let text = groups.count == 1 ? json ?? SaleLine.linesJSON(group) : SaleLine.linesJSON(group)
-            try await tx.run("""
+            tx.send("""
                 INSERT INTO sales (source, order_ref, email, currency, paid_at, lines)
                 VALUES (\(first.source.rawValue), \(first.orderRef), \(first.email), \(first.currency), \(tx.now), \(text))
                 ON CONFLICT DO NOTHING

@@ -173,34 +173,63 @@ public final class PostgresStore: Sendable {
     /// A deadlock (two transactions took the same locks in another order) or a serialization failure is retried
     /// from the start.
     func transaction<T: Sendable>(_ work: (PostgresConnection, Date) async throws -> T) async throws -> T {
-        var attempt = 0
+        try await transaction { connection, now, _ in try await work(connection, now) }
+    }
+
+    /// `transaction`, with the statements `work` sends ahead (`Pipeline`) settled before the commit is counted.
+    func transaction<T: Sendable>(_ work: (PostgresConnection, Date, Pipeline) async throws -> T) async throws -> T {
+        try await retrying {
+            try await client.withConnection { connection in
+                // Named, not left to the server's default: under REPEATABLE READ a transaction that waited for a
+                // lock would decide on what it saw before the wait.
+                try await self.inTransaction("BEGIN ISOLATION LEVEL READ COMMITTED", on: connection, work)
+            }
+        }
+    }
+
+    /// Runs a write transaction (`attempt`) again when it failed on a deadlock or a serialization failure, and
+    /// counts it once it committed.
+    func retrying<T: Sendable>(_ attempt: () async throws -> T) async throws -> T {
+        var attempts = 0
         while true {
-            attempt += 1
+            attempts += 1
             do {
-                let result: T = try await client.withConnection { connection in
-                    // Named, not left to the server's default: under REPEATABLE READ a transaction that waited for a
-                    // lock would decide on what it saw before the wait.
-                    try await connection.query("BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
-                    do {
-                        let now = try await self.clockNow(on: connection)
-                        let result = try await work(connection, now)
-                        try await connection.query("COMMIT", logger: logger)
-                        return result
-                    } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
-                        throw error
-                    }
-                }
+                let result = try await attempt()
                 writes.withLock { stats in
                     stats.transactions += 1
                     stats.writes += 1
                     stats.largestBatch = max(stats.largestBatch, 1)
                 }
                 return result
-            } catch let error as PSQLError where Self.isRetryable(error) && attempt < 100 {
+            } catch let error as PSQLError where Self.isRetryable(error) && attempts < 100 {
                 // Jittered and growing, so transactions that collided do not collide again in step.
-                try await Task.sleep(for: .milliseconds(Int.random(in: 1...min(200, 4 * attempt))))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...min(200, 4 * attempts))))
             }
+        }
+    }
+
+    /// Begins with `begin`, runs `work`, commits. `BEGIN` is sent ahead of the clock's query and `COMMIT` behind
+    /// whatever `work` sent ahead: the connection runs them in order, so only the answers anyone reads are waited
+    /// for one by one. A statement sent ahead that failed leaves the transaction aborted, and its `COMMIT` then
+    /// rolls back: the failure is what this throws.
+    nonisolated(nonsending) func inTransaction<T: Sendable>(_ begin: PostgresQuery, on connection: PostgresConnection,
+                                    _ work: (PostgresConnection, Date, Pipeline) async throws -> T) async throws -> T {
+        let pipeline = Pipeline(connection: connection, logger: logger)
+        pipeline.send(begin)
+        do {
+            let now = try await clockNow(on: connection)
+            try await pipeline.settle()
+            let result = try await work(connection, now, pipeline)
+            pipeline.send("COMMIT")
+            try await pipeline.settle()
+            return result
+        } catch {
+            // A statement sent ahead that failed made the later ones fail ("transaction is aborted"): its failure is
+            // the one to report (a deadlock is retried).
+            let failure = await pipeline.firstFailure() ?? error
+            // Behind everything sent ahead, so nothing of this transaction runs after it.
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw failure
         }
     }
 

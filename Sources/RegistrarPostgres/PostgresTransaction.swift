@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import RegistrarCore
 import RegistrarStore
+import Synchronization
 
 /// A connection inside one transaction, its time and the store's settings: what the row helpers that read and
 /// write inside a caller's transaction are given (GRDB's `Database` plays this part on SQLite).
@@ -12,11 +13,20 @@ struct Tx: Sendable {
     /// The transaction's time: the database's clock, or a test's.
     let now: Date
     let store: PostgresStore
+    /// Statements sent ahead of their answers; the commit waits for them.
+    let pipeline: Pipeline
 
     var maxAttempts: Int { store.options.maxAttempts }
 
     func run(_ query: PostgresQuery) async throws {
         try await connection.query(query, logger: logger)
+    }
+
+    /// Sends a statement whose answer nobody reads (an insert or update that cannot change what this transaction
+    /// decides) without waiting for it: the next statement that is waited for, or the commit, runs after it, and
+    /// its failure fails the transaction.
+    func send(_ query: PostgresQuery) {
+        pipeline.send(query)
     }
 
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
@@ -49,8 +59,9 @@ struct Tx: Sendable {
     /// Holds every other transaction that asks for the same `key` back until this one ends: for a fact whose row
     /// may not exist yet (a WooCommerce order's first delivery, a new reference). Where the row exists, its
     /// `FOR UPDATE` lock does this, and also holds back writers that only update it.
+    /// Sent ahead: the statement after it runs once the lock is held.
     func lock(_ key: String) async throws {
-        try await run("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 1))")
+        send("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 1))")
     }
 
     /// Inserts jobs inside this transaction (see `PostgresStore.insert`).
@@ -71,24 +82,58 @@ extension PostgresStore {
     /// the row may be new), so two instances deciding about the same thing take turns, each reading what the other
     /// committed, as SQLite's one writer has them; different things go side by side.
     func write<T: Sendable>(_ work: (Tx) async throws -> T) async throws -> T {
-        try await transaction { connection, now in
-            try await work(Tx(connection: connection, logger: self.logger, now: now, store: self))
+        try await transaction { connection, now, pipeline in
+            try await work(Tx(connection: connection, logger: self.logger, now: now, store: self, pipeline: pipeline))
         }
     }
 
     /// Reads in one snapshot (REPEATABLE READ, read only), so a page assembled from several queries is consistent.
     func snapshot<T: Sendable>(_ work: (Tx) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
-            do {
-                let now = try await self.clockNow(on: connection)
-                let result = try await work(Tx(connection: connection, logger: self.logger, now: now, store: self))
-                try await connection.query("COMMIT", logger: self.logger)
-                return result
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: self.logger)
-                throw error
+            try await self.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", on: connection) { connection, now, pipeline in
+                try await work(Tx(connection: connection, logger: self.logger, now: now, store: self, pipeline: pipeline))
             }
         }
+    }
+}
+
+/// Statements sent on a transaction's connection without waiting for their answers. postgres-nio queues a
+/// connection's statements and sends each when the server is done with the one before, on the connection's event
+/// loop, so a run of statements sent ahead costs the server's time for each but only one wait here.
+final class Pipeline: Sendable {
+    private let connection: PostgresConnection
+    private let logger: Logger
+    private let sent = Mutex<[EventLoopFuture<PostgresQueryResult>]>([])
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Sends `query`; its answer is there for a caller that reads it once `settle` has returned.
+    @discardableResult
+    func send(_ query: PostgresQuery) -> EventLoopFuture<PostgresQueryResult> {
+        let answer: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        sent.withLock { $0.append(answer) }
+        return answer
+    }
+
+    /// Waits for every statement sent so far; throws the first one's failure.
+    func settle() async throws {
+        if let failure = await firstFailure() { throw failure }
+    }
+
+    /// Waits for every statement sent so far and returns the first one's failure: once one fails, the ones after
+    /// it fail only because the transaction is aborted.
+    func firstFailure() async -> (any Error)? {
+        let answers = sent.withLock { sent in
+            defer { sent.removeAll() }
+            return sent
+        }
+        var failure: (any Error)?
+        for answer in answers {
+            do { _ = try await answer.get() } catch { failure = failure ?? error }
+        }
+        return failure
     }
 }
