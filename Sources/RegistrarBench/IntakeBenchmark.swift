@@ -15,7 +15,7 @@ struct IntakeCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var load: IntakeLoadOptions
     @Option(parsing: .upToNextOption,
-            help: "Runs to make: serve, in-process-on, in-process-off (default), serve-off (needs REGISTRAR_BENCH_NO_GROUP_COMMIT in serve), serve-postgres (needs --database).")
+            help: "Runs to make: serve, in-process-on, in-process-off (default), serve-off (needs REGISTRAR_BENCH_NO_GROUP_COMMIT in serve), serve-postgres and serve-postgres-x2 (two serves on one database; both need --database).")
     var runs: [IntakeVariant] = IntakeVariant.defaultRuns
     @Option(help: "A PostgreSQL server for serve-postgres runs (a new database each): postgres://user@host:port/postgres?sslmode=disable.")
     var database: String?
@@ -81,8 +81,11 @@ struct IntakeCommand: AsyncParsableCommand {
             ?? results.first
         if let headline {
             let label = headline.variant.rawValue
-            report.target("throughput (\(label))", "≥ 5,000 deliveries/s", measured: Format.rate(headline.load.deliveriesPerSecond) + "/s",
-                          pass: headline.load.deliveriesPerSecond >= 5000)
+            // One PostgreSQL instance's target (issue 19) is lower than SQLite's.
+            let target = headline.variant.onPostgres ? 3000.0 : 5000.0
+            report.target("throughput (\(label))", "≥ \(Format.grouped(Int(target))) deliveries/s",
+                          measured: Format.rate(headline.load.deliveriesPerSecond) + "/s",
+                          pass: headline.load.deliveriesPerSecond >= target)
             report.target("p99 latency (\(label))", "≤ 50 ms", measured: Format.ms(headline.load.latency.p99) + " ms",
                           pass: headline.load.latency.p99 <= 50)
         }

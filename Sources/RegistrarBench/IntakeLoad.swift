@@ -4,6 +4,9 @@ import Synchronization
 /// How hard and how long to push an intake endpoint.
 struct IntakeLoadSettings: Sendable {
     var url: String
+    /// Further servers of the same endpoint (other instances behind a load balancer): the connections are split
+    /// evenly between `url` and these.
+    var moreURLs: [String] = []
     var connections: Int
     var client: LoadClientKind = .nio
     /// Stops sending new requests after this long (the measured phase only).
@@ -78,12 +81,17 @@ struct Lane: Sendable {
 /// one is answered (closed loop: the offered load adapts to what the server sustains, so latency is the
 /// server's, not a queue in the generator). Every phase ends by itself: by time, by count, or both.
 func runIntakeLoad(_ settings: IntakeLoadSettings, webhooks: WooOrderWebhooks) async throws -> IntakeLoadResult {
-    let client: any LoadClient = switch settings.client {
-    case .nio: try NIOLoadClient(url: settings.url, connections: settings.connections, requests: webhooks,
-                                 expectedStatus: settings.expectedStatus)
-    case .curl: CurlLoadClient(url: settings.url, connections: settings.connections, webhooks: webhooks,
-                               expectedStatus: settings.expectedStatus)
+    let urls = [settings.url] + settings.moreURLs
+    var clients: [any LoadClient] = []
+    for (index, url) in urls.enumerated() {
+        let connections = settings.connections / urls.count + (index < settings.connections % urls.count ? 1 : 0)
+        let client: any LoadClient = switch settings.client {
+        case .nio: try NIOLoadClient(url: url, connections: connections, requests: webhooks, expectedStatus: settings.expectedStatus)
+        case .curl: CurlLoadClient(url: url, connections: connections, webhooks: webhooks, expectedStatus: settings.expectedStatus)
+        }
+        clients.append(client)
     }
+    let client: any LoadClient = clients.count == 1 ? clients[0] : SplitLoadClient(clients: clients)
     let orders = SharedCounter(settings.firstOrderID)
 
     var warmupRequests = 0
@@ -117,6 +125,35 @@ func runIntakeLoad(_ settings: IntakeLoadSettings, webhooks: WooOrderWebhooks) a
                             deliveriesPerSecond: Double(latencies.count) / max(elapsed, 0.001),
                             latency: LatencyStats(milliseconds: latencies), warmupRequests: warmupRequests,
                             warmupDurable: warmupDurable, connectionsOpened: opened, nextOrderID: orders.peek())
+}
+
+/// One load spread over several servers: each part runs its own connections to its own server, at once, with
+/// order ids from the one counter.
+struct SplitLoadClient: LoadClient {
+    let clients: [any LoadClient]
+
+    func run(until deadline: ContinuousClock.Instant, budget: Int?, orders: SharedCounter) async -> [Lane] {
+        await withTaskGroup(of: [Lane].self) { group in
+            // A budget is split like the connections.
+            for (index, client) in clients.enumerated() {
+                let share = budget.map { $0 / clients.count + (index < $0 % clients.count ? 1 : 0) }
+                group.addTask { await client.run(until: deadline, budget: share, orders: orders) }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+
+    var connectionsOpened: Int {
+        get async {
+            var total = 0
+            for client in clients { total += await client.connectionsOpened }
+            return total
+        }
+    }
+
+    func shutdown() async {
+        for client in clients { await client.shutdown() }
+    }
 }
 
 /// A shared counter for the load loops.

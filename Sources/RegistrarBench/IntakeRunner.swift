@@ -20,10 +20,21 @@ enum IntakeVariant: String, CaseIterable, Sendable, Codable {
     case inProcessOff = "in-process-off"
     /// `registrar serve` on a new PostgreSQL database (`--database`): PostgreSQL batches flushes itself.
     case servePostgres = "serve-postgres"
+    /// Two `registrar serve` processes on one new PostgreSQL database, the connections split between them (as a
+    /// load balancer in front of two instances would).
+    case servePostgresPair = "serve-postgres-x2"
 
     var groupCommit: Bool { self == .serve || self == .inProcessOn }
-    var isServe: Bool { self == .serve || self == .serveOff || self == .servePostgres }
-    var place: String { self == .servePostgres ? "registrar serve on PostgreSQL" : isServe ? "registrar serve (child process)" : "in-process" }
+    var isServe: Bool { self == .serve || self == .serveOff || onPostgres }
+    var onPostgres: Bool { self == .servePostgres || self == .servePostgresPair }
+    var instances: Int { self == .servePostgresPair ? 2 : 1 }
+    var place: String {
+        switch self {
+        case .servePostgres: "registrar serve on PostgreSQL"
+        case .servePostgresPair: "two registrar serves on one PostgreSQL"
+        default: isServe ? "registrar serve (child process)" : "in-process"
+        }
+    }
 
     static let defaultRuns: [IntakeVariant] = [.serve, .inProcessOn, .inProcessOff]
     static let noGroupCommitVariable = "REGISTRAR_BENCH_NO_GROUP_COMMIT"
@@ -80,8 +91,8 @@ enum IntakeRunner {
         let work = try WorkDirectory(parent: environment.workParent, scenario: "intake-\(variant.rawValue)", keep: environment.keep)
         var database = work.file("registrar.sqlite")
         var postgres: PostgresURL?
-        if variant == .servePostgres {
-            guard let server = environment.postgres else { throw BenchError("serve-postgres needs --database postgres://…") }
+        if variant.onPostgres {
+            guard let server = environment.postgres else { throw BenchError("\(variant.rawValue) needs --database postgres://…") }
             let url = try await PostgresAdmin.createDatabase("bench_intake_" + UUID().uuidString.prefix(8).lowercased(), on: server)
             _ = try await PostgresStore.migrate(url)
             postgres = url
@@ -92,25 +103,40 @@ enum IntakeRunner {
         let logPath = work.file("registrar.log")
         var settings = load
         switch variant {
-        case .serve, .serveOff, .servePostgres:
+        case .serve, .serveOff, .servePostgres, .servePostgresPair:
             guard let binary = environment.registrarBinary else { throw BenchError("no registrar binary") }
             let configPath = work.file("registrar.yaml")
             try configText.write(toFile: configPath, atomically: true, encoding: .utf8)
             let extra = variant == .serveOff ? [IntakeVariant.noGroupCommitVariable: "1"] : [:]
-            let serve = try ServeProcess(binary: binary, configPath: configPath, logPath: logPath, environment: extra)
-            defer { serve.stop() }
+            let logPaths = variant.instances == 1 ? [logPath] : (1...variant.instances).map { work.file("registrar-\($0).log") }
+            let serves = try logPaths.map { try ServeProcess(binary: binary, configPath: configPath, logPath: $0, environment: extra) }
+            defer { serves.forEach { _ = $0.stop() } }
+            let serve = serves[0]
             if environment.idleSeconds > 0 { try await Task.sleep(for: .seconds(environment.idleSeconds)) }
             let idle = serve.memory
             settings.url = serve.baseURL + "/webhooks/woocommerce/main"
+            settings.moreURLs = serves.dropFirst().map { $0.baseURL + "/webhooks/woocommerce/main" }
             let sampler = MemorySampler(pid: serve.pid)
-            let cpuBefore = (ProcessCPU.seconds(pid: serve.pid), ProcessCPU.seconds(pid: getpid()))
+            // Every instance's CPU: the figure per delivery is the pair's.
+            func serveCPU() -> Double? {
+                let each = serves.map { ProcessCPU.seconds(pid: $0.pid) }
+                return each.contains { $0 == nil } ? nil : each.reduce(0) { $0 + ($1 ?? 0) }
+            }
+            let cpuBefore = (serveCPU(), ProcessCPU.seconds(pid: getpid()))
             let result = try await runIntakeLoad(settings, webhooks: environment.webhooks)
-            let cpuAfter = (ProcessCPU.seconds(pid: serve.pid), ProcessCPU.seconds(pid: getpid()))
+            let cpuAfter = (serveCPU(), ProcessCPU.seconds(pid: getpid()))
             let sampledPeak = await sampler.finish()
             let after = serve.memory
-            let writes = await scrapeWriteStats(serve.baseURL)
-            let status = serve.stop()
-            if status != 0 { throw BenchError("registrar serve exited with status \(status); log: \(logPath)") }
+            var writes: (transactions: Int, writes: Int)? = (0, 0)
+            for each in serves {
+                if let counted = await scrapeWriteStats(each.baseURL), let sum = writes {
+                    writes = (sum.transactions + counted.transactions, sum.writes + counted.writes)
+                } else { writes = nil }
+            }
+            for (each, path) in zip(serves, logPaths) {
+                let status = each.stop()
+                if status != 0 { throw BenchError("registrar serve exited with status \(status); log: \(path)") }
+            }
             let counts = if let postgres { try await countDelivered(postgres: postgres) } else { try await countDelivered(database: database) }
             // serve's own counters say whether it batched: the only proof the switch took effect.
             let batched = writes.map { $0.transactions > 0 && Double($0.writes) / Double($0.transactions) > 1.05 } ?? true

@@ -25,6 +25,9 @@ public final class PostgresStore: Sendable {
     private let notifying: Mutex<Task<Void, Never>?> = Mutex(nil)
     let writes = Mutex(WriteStats())
 
+    /// The schema version this build needs (`registrar migrate` brings a database to it).
+    public static var schemaVersion: Int { PostgresMigrations.latest }
+
     /// The channel every instance listens on; a commit that makes a job runnable notifies it.
     static let wakeChannel = "registrar_jobs"
 

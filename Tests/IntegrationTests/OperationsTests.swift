@@ -2,6 +2,7 @@ import CurlHTTP
 import Foundation
 import Logging
 import RegistrarCore
+import RegistrarPostgres
 import RegistrarSQLite
 import RegistrarStore
 import Sandbox
@@ -59,6 +60,23 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
                      "no failed jobs", "+ 0 unexplained", "49.00 EUR gross, 0.00 discounts, 49.00 refunded, 0.00 net"] {
             #expect(result.output.contains(line), "demo output lacks \"\(line)\"")
         }
+    }
+
+    @Test func theDemoRunsOnPostgreSQLInADatabaseItDropsAfterwards() async throws {
+        guard let text = ProcessInfo.processInfo.environment["REGISTRAR_TEST_POSTGRES"] else {
+            throw PostgresURL.Invalid("REGISTRAR_TEST_POSTGRES is not set: run the tests as `scripts/with-postgres swift test`")
+        }
+        let result = try await runToEnd(["demo", "--fixtures", fixturePath(""), "--database", text])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("jobs succeeded: the paid lines were enrolled once"), "\(result.output)")
+        // "database  PostgreSQL 127.0.0.1:PORT/registrar_demo_xxxxxxxx, schema N (registrar migrate)"
+        let line = try #require(result.output.split(separator: "\n").first { $0.contains("database") && $0.contains("PostgreSQL") })
+        let name = try #require(line.split(separator: "/").last?.split(separator: ",").first.map(String.init))
+        #expect(name.hasPrefix("registrar_demo_") && line.contains("schema \(PostgresStore.schemaVersion)"), "\(line)")
+        // Dropped: a database of that name can be made again.
+        let server = try PostgresURL.parse(text)
+        _ = try await PostgresAdmin.createDatabase(name, on: server)
+        try await PostgresAdmin.dropDatabase(name, on: server)
     }
 
     @Test func operatorCommandsEnqueueByHandAndWaitForTheOutcome() async throws {

@@ -3,6 +3,7 @@ import CurlHTTP
 import Foundation
 import Logging
 import RegistrarCore
+import RegistrarPostgres
 import RegistrarServer
 import RegistrarStore
 import Sandbox
@@ -16,6 +17,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "The fixtures folder (default: ./fixtures, or the one next to the build).") var fixtures: String?
     @Flag(help: "Keep the temporary database and print its path.") var keep = false
+    @Option(help: "A PostgreSQL server (postgres://USER@HOST:PORT/DB?sslmode=…) to run the demo on instead of a SQLite file: in a new database made and migrated there, dropped at the end.")
+    var database: String?
 
     static let webhookSecret = "demo-webhook-secret"
     static let profileID = "0000001"
@@ -51,7 +54,30 @@ struct DemoCommand: AsyncParsableCommand {
         try await sandbox.addWooWebhook(["id": 12, "name": "Registrar", "status": "active", "topic": "order.updated",
                                          "delivery_url": "https://registrar.example.edu/webhooks/woocommerce/main"])
 
-        let config = try demoConfig(database: work + "/registrar.sqlite", sandbox: sandbox.baseURL, smtpPort: sandbox.smtpPort ?? 25)
+        // The store: a SQLite file in the work directory, or a new database on the PostgreSQL server given.
+        var storeSetting = work + "/registrar.sqlite"
+        var storeShown = storeSetting
+        var postgres: (server: PostgresURL, database: PostgresURL)?
+        var passwordFile: String?
+        if let database {
+            let server = try PostgresURL.parse(database)
+            // The pool's start-up chatter is not the demo's to show.
+            var quiet = Logger(label: "registrar.postgres")
+            quiet.logLevel = .error
+            let made = try await PostgresAdmin.createDatabase("registrar_demo_" + UUID().uuidString.prefix(8).lowercased(), on: server,
+                                                              logger: quiet)
+            let schema = try await PostgresStore.migrate(made, logger: quiet)
+            postgres = (server, made)
+            storeSetting = "\"\(made)\""
+            storeShown = "PostgreSQL \(made.host):\(made.port)/\(made.database), schema \(schema.to) (registrar migrate)"
+            if let password = made.password {
+                passwordFile = work + "/database-password"
+                FileManager.default.createFile(atPath: work + "/database-password", contents: Data(password.utf8),
+                                               attributes: [.posixPermissions: 0o600])
+            }
+        }
+        let config = try demoConfig(database: storeSetting, passwordFile: passwordFile, sandbox: sandbox.baseURL,
+                                    smtpPort: sandbox.smtpPort ?? 25)
         var logger = Logger(label: "registrar") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .error
         let daemon = try await Daemon(config: config, logger: logger)
@@ -71,7 +97,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("Registrar demo")
         print("  sandbox LMS and store  \(sandbox.baseURL)")
         print("  registrar serve        \(base)")
-        print("  database               \(work)/registrar.sqlite\(keep ? "" : " (removed at the end; --keep keeps it)")")
+        print("  database               \(storeShown)\(keep ? "" : " (removed at the end; --keep keeps it)")")
         print("")
 
         var steps: [(what: String, status: String, answer: String, jobs: String)] = []
@@ -233,6 +259,11 @@ struct DemoCommand: AsyncParsableCommand {
         _ = try? await running.value
         daemon.close()
         await sandbox.stop()
+        if let postgres, !keep {
+            var quiet = Logger(label: "registrar.postgres")
+            quiet.logLevel = .error
+            try? await PostgresAdmin.dropDatabase(postgres.database.database, on: postgres.server, logger: quiet)
+        }
 
         let allSucceeded = jobs.allSatisfy { $0.state == .succeeded }
         let summary = ledger.map { "\($0.action.rawValue) \($0.user ?? "") \($0.courseID)" }
@@ -264,9 +295,9 @@ struct DemoCommand: AsyncParsableCommand {
         throw CLIError("cannot find the fixtures folder (looked in \(candidates.joined(separator: ", "))): run from the repository, or pass --fixtures DIR")
     }
 
-    private func demoConfig(database: String, sandbox: String, smtpPort: Int) throws -> RegistrarConfig {
+    private func demoConfig(database: String, passwordFile: String?, sandbox: String, smtpPort: Int) throws -> RegistrarConfig {
         let yaml = """
-            database: \(database)
+            database: \(database)\(passwordFile.map { "\ndatabase_password_file: \($0)" } ?? "")
             server: {host: 127.0.0.1, port: 0, rejections_per_minute: 2}
             openedx: {lms_url: \(sandbox), studio_url: \(sandbox), client_secret: sandbox-secret, requests_per_minute: 6000}
             woocommerce:
