@@ -180,10 +180,11 @@ enum WooOrders {
                 let pipeline = Pipeline(connection: connection, logger: store.logger)
                 pipeline.send("BEGIN ISOLATION LEVEL READ COMMITTED")
                 let answer = pipeline.send(call)
-                pipeline.send("COMMIT")
-                if let failure = await pipeline.firstFailure() {
+                do {
+                    try await pipeline.commit()
+                } catch {
                     _ = try? await connection.query("ROLLBACK", logger: store.logger)
-                    throw failure
+                    throw error
                 }
                 guard let first = try await answer.get().rows.first else { return nil }
                 return try first.decode((Int64, [Int64]).self)

@@ -360,6 +360,7 @@ enum PostgresMigrations {
                 t timestamptz := coalesce(taken_at, now());
                 d bigint;
                 ids bigint[];
+                claimed integer;
             BEGIN
                 PERFORM pg_advisory_xact_lock(hashtextextended(lock_key, 1));
                 IF EXISTS (SELECT 1 FROM woo_orders w
@@ -375,7 +376,13 @@ enum PostgresMigrations {
                 VALUES (d_source, d_channel, t, d_headers, d_body, d_body_size, d_body_sha256, d_verdict, d_http_status,
                         d_reason, ids)
                 RETURNING id INTO d;
-                INSERT INTO dedupe_keys (dedupe_key, job_id) SELECT * FROM unnest(j_keys, ids);
+                INSERT INTO dedupe_keys (dedupe_key, job_id) SELECT * FROM unnest(j_keys, ids) ON CONFLICT DO NOTHING;
+                -- A key claimed since the check above, by a writer that does not take the order's lock: undone and
+                -- retried as a serialization failure, when the check sends the delivery the general way.
+                GET DIAGNOSTICS claimed = ROW_COUNT;
+                IF claimed <> cardinality(j_keys) THEN
+                    RAISE EXCEPTION 'a job key of order % was taken meanwhile', order_number USING ERRCODE = 'serialization_failure';
+                END IF;
                 INSERT INTO jobs (id, kind, state, dedupe_key, serial_key, payload, max_attempts, run_at, source, delivery_id,
                                   created_at, updated_at)
                 SELECT u.id, u.kind, 'queued', u.key, nullif(u.serial, ''), u.payload::jsonb, u.max_attempts, t, u.source, d, t, t

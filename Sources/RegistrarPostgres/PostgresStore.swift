@@ -223,8 +223,7 @@ public final class PostgresStore: Sendable {
             let now = try await clockNow(on: connection)
             try await pipeline.settle()
             let result = try await work(connection, now, pipeline)
-            pipeline.send("COMMIT")
-            try await pipeline.settle()
+            try await pipeline.commit()
             return result
         } catch {
             // A statement sent ahead that failed made the later ones fail ("transaction is aborted"): its failure is

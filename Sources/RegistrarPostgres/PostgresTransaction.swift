@@ -18,8 +18,12 @@ struct Tx: Sendable {
 
     var maxAttempts: Int { store.options.maxAttempts }
 
+    /// Runs `query` to its end. Its whole answer is read: postgres-nio answers a statement that returns rows as soon
+    /// as their description arrives, so a `SELECT … FOR UPDATE` that then failed (a deadlock while it waited) would
+    /// otherwise go unnoticed.
     func run(_ query: PostgresQuery) async throws {
-        try await connection.query(query, logger: logger)
+        let answer: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        _ = try await answer.get()
     }
 
     /// Sends a statement whose answer nobody reads (an insert or update that cannot change what this transaction
@@ -121,6 +125,21 @@ final class Pipeline: Sendable {
     /// Waits for every statement sent so far; throws the first one's failure.
     func settle() async throws {
         if let failure = await firstFailure() { throw failure }
+    }
+
+    /// Sends `COMMIT` behind everything sent and waits for all of it. PostgreSQL answers the `COMMIT` of an
+    /// aborted transaction with "ROLLBACK" and no error: whatever failure made it so, this throws.
+    func commit() async throws {
+        let answer = send("COMMIT")
+        try await settle()
+        let tag = try await answer.get().metadata.command
+        guard tag == "COMMIT" else { throw RolledBack(tag: tag) }
+    }
+
+    /// A `COMMIT` that did not commit.
+    struct RolledBack: Error, CustomStringConvertible {
+        let tag: String
+        var description: String { "the transaction was rolled back: the server answered \(tag) to COMMIT" }
     }
 
     /// Waits for every statement sent so far and returns the first one's failure: once one fails, the ones after
