@@ -71,15 +71,19 @@ enum WooOrders {
     /// The order's memory (the newest timestamp accepted, and every dedupe key of its jobs, live or pruned), and
     /// the dedupe keys it looked for and found no job for.
     static func recall(_ keys: WooOrderKeys, in tx: Tx) async throws -> (memory: WooOrderMemory, absentKeys: Set<String>) {
-        let prefix = keys.prefix
-        // Keys compare as bytes (COLLATE "C"): everything starting with "…:" sorts before "…;".
-        let end = String(prefix.dropLast()) + ";"
+        let (prefix, end) = keyRange(keys)
         guard let row = try await tx.row("""
             SELECT (SELECT newest_modified_gmt FROM woo_orders WHERE store = \(keys.store) AND order_id = \(keys.orderID)) AS newest,
                    ARRAY(SELECT dedupe_key FROM dedupe_keys WHERE dedupe_key >= \(prefix) AND dedupe_key < \(end)) AS found
             """) else { throw StoreError.corrupt("the order's memory query returned no row") }
         return keys.memory(newestModifiedGMT: try row.value("newest", as: String?.self),
                            foundKeys: Set(try row.value("found", as: [String].self)))
+    }
+
+    /// Every dedupe key of the order's jobs is ≥ the first and < the second. Keys compare as bytes (COLLATE "C"):
+    /// everything starting with "…:" sorts before "…;".
+    static func keyRange(_ keys: WooOrderKeys) -> (from: String, to: String) {
+        (keys.prefix, String(keys.prefix.dropLast()) + ";")
     }
 
     static func decide(_ intake: WooIntake, keys: WooOrderKeys?, in tx: Tx) async throws -> Decided {
@@ -157,11 +161,11 @@ enum WooOrders {
         let stored = row.stored
         let jobs = decision.jobs
         let sale = decision.sales.first
-        let prefix = keys.prefix
-        let end = String(prefix.dropLast()) + ";"
+        let (prefix, end) = keyRange(keys)
         let maxAttempts = store.options.maxAttempts
         let storeID = intake.rules.store.id
-        let order_ = decision.verdict == .stale ? nil : order
+        // A stale delivery leaves the order's row as it is (as `apply` does).
+        let newerOrder = decision.verdict == .stale ? nil : order
         let call: PostgresQuery = try """
             SELECT taken_delivery, taken_jobs FROM registrar_take_new_order(
                 \(lockKey(store: keys.store, orderID: keys.orderID)), \(storeID), \(Int64(order.id)), \(prefix), \(end),
@@ -171,7 +175,7 @@ enum WooOrders {
                 \(Set(jobs.compactMap(\.serialKey)).sorted())::text[], \(jobs.map(\.kind.rawValue))::text[],
                 \(jobs.map(\.dedupeKey))::text[], \(jobs.map { $0.serialKey ?? "" })::text[], \(jobs.map(\.payload))::text[],
                 \(jobs.map { Int32(clamping: $0.maxAttempts ?? maxAttempts) })::integer[], \(jobs.map(\.source))::text[],
-                \(decision.newestModifiedGMT), \(order_?.status), \(order_?.totalText), \(order_?.currency),
+                \(decision.newestModifiedGMT), \(newerOrder?.status), \(newerOrder?.totalText), \(newerOrder?.currency),
                 \(sale?.source.rawValue), \(sale?.orderRef), \(sale?.email), \(sale?.currency),
                 \(sale == nil ? nil : decision.salesJSON ?? SaleLine.linesJSON(decision.sales)))
             """
