@@ -184,12 +184,7 @@ enum WooOrders {
                 let pipeline = Pipeline(connection: connection, logger: store.logger)
                 pipeline.send("BEGIN ISOLATION LEVEL READ COMMITTED")
                 let answer = pipeline.send(call)
-                do {
-                    try await pipeline.commit()
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: store.logger)
-                    throw error
-                }
+                try await pipeline.committing {}
                 guard let first = try await answer.get().rows.first else { return nil }
                 return try first.decode((Int64, [Int64]).self)
             }

@@ -10,7 +10,7 @@ extension PostgresStore: JobQueue {
             var deliveryID: Int64?
             if let delivery { deliveryID = try await self.insertDelivery(delivery, receivedAt: now, on: connection) }
             let enqueued = try await self.insert(jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now,
-                                                 on: connection)
+                                                 on: connection, pipeline: pipeline)
             if let deliveryID {
                 pipeline.send("UPDATE deliveries SET job_ids = \(enqueued.map(\.id)) WHERE id = \(deliveryID)")
             }
@@ -23,13 +23,13 @@ extension PostgresStore: JobQueue {
 
     public func enqueue(_ jobs: [ConditionalJob], deliveryID: Int64?) async throws -> [EnqueuedJob] {
         let maxAttempts = options.maxAttempts
-        let enqueued = try await transaction { connection, now in
+        let enqueued = try await transaction { connection, now, pipeline in
             var wanted: [NewJob] = []
             for job in jobs where try await self.existingJob(dedupeKey: job.requiresDedupeKey, on: connection) != nil {
                 wanted.append(job.job)
             }
             let enqueued = try await self.insert(wanted, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now,
-                                                 on: connection)
+                                                 on: connection, pipeline: pipeline)
             try await self.notifyIf(enqueued.contains(where: \.created), on: connection)
             return enqueued
         }
@@ -40,21 +40,22 @@ extension PostgresStore: JobQueue {
     /// Inserts jobs inside the caller's transaction. Each serial key is locked first (a transaction-scoped advisory
     /// lock, taken in one order by every caller), so the jobs of one key get ids in the order their transactions
     /// commit, across instances: claims run a key's jobs by id.
-    func insert(_ jobs: [NewJob], deliveryID: Int64?, defaultMaxAttempts: Int, now: Date, on connection: PostgresConnection)
-        async throws -> [EnqueuedJob] {
+    func insert(_ jobs: [NewJob], deliveryID: Int64?, defaultMaxAttempts: Int, now: Date, on connection: PostgresConnection,
+                pipeline: Pipeline) async throws -> [EnqueuedJob] {
         guard !jobs.isEmpty else { return [] }
-        // One statement for the locks, sent ahead: the insert behind it runs once they are all held.
+        // One statement for the locks, sent ahead: the insert behind it runs once they are all held (a deadlock
+        // among them is the failure the transaction reports, and retries).
         let serialKeys = Set(jobs.compactMap(\.serialKey)).sorted()
-        let locked: EventLoopFuture<PostgresQueryResult>? = serialKeys.isEmpty ? nil : connection.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(\(serialKeys)::text[]) AS k", logger: logger)
+        if !serialKeys.isEmpty {
+            pipeline.send("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(\(serialKeys)::text[]) AS k")
+        }
         // A key twice in one call is one job, as if enqueued twice.
         var seen = Set<String>()
         let batch = jobs.filter { seen.insert($0.dedupeKey).inserted }
         // The keys are claimed in dedupe_keys first, in the jobs' order (their ids follow it): a concurrent enqueue of
         // the same key waits for this transaction, then finds the job; a pruned job's key stays there.
         var created: [String: Int64] = [:]
-        do {
-            let rows = try await connection.query("""
+        let rows = try await connection.query("""
             WITH input AS (
                 SELECT * FROM unnest(\(batch.map(\.kind.rawValue))::text[], \(batch.map(\.dedupeKey))::text[],
                                      \(batch.map { $0.serialKey ?? "" })::text[], \(batch.map(\.payload))::text[],
@@ -73,14 +74,7 @@ extension PostgresStore: JobQueue {
             FROM k JOIN input i ON i.dedupe_key = k.dedupe_key
             RETURNING id, dedupe_key
             """, logger: logger)
-            for try await (id, key) in rows.decode((Int64, String).self) { created[key] = id }
-        } catch {
-            // A deadlock over the locks aborted the transaction, and the insert failed only for that: report the
-            // deadlock, which is retried.
-            if let locked { _ = try await locked.get() }
-            throw error
-        }
-        if let locked { _ = try await locked.get() }
+        for try await (id, key) in rows.decode((Int64, String).self) { created[key] = id }
         var result: [EnqueuedJob] = []
         for job in jobs {
             if let id = created[job.dedupeKey] {

@@ -219,19 +219,10 @@ public final class PostgresStore: Sendable {
                                     _ work: (PostgresConnection, Date, Pipeline) async throws -> T) async throws -> T {
         let pipeline = Pipeline(connection: connection, logger: logger)
         pipeline.send(begin)
-        do {
+        return try await pipeline.committing {
             let now = try await clockNow(on: connection)
             try await pipeline.settle()
-            let result = try await work(connection, now, pipeline)
-            try await pipeline.commit()
-            return result
-        } catch {
-            // A statement sent ahead that failed made the later ones fail ("transaction is aborted"): its failure is
-            // the one to report (a deadlock is retried).
-            let failure = await pipeline.firstFailure() ?? error
-            // Behind everything sent ahead, so nothing of this transaction runs after it.
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw failure
+            return try await work(connection, now, pipeline)
         }
     }
 

@@ -70,7 +70,8 @@ struct Tx: Sendable {
 
     /// Inserts jobs inside this transaction (see `PostgresStore.insert`).
     func insert(_ jobs: [NewJob], deliveryID: Int64?) async throws -> [EnqueuedJob] {
-        let enqueued = try await store.insert(jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, on: connection)
+        let enqueued = try await store.insert(jobs, deliveryID: deliveryID, defaultMaxAttempts: maxAttempts, now: now, on: connection,
+                                            pipeline: pipeline)
         try await store.notifyIf(enqueued.contains(where: \.created), on: connection)
         return enqueued
     }
@@ -134,6 +135,22 @@ final class Pipeline: Sendable {
         try await settle()
         let tag = try await answer.get().metadata.command
         guard tag == "COMMIT" else { throw RolledBack(tag: tag) }
+    }
+
+    /// Runs `body` in the transaction begun on this pipeline, then commits; on any failure rolls back and throws.
+    /// A statement sent ahead that failed made the later ones fail ("transaction is aborted"): its failure is the
+    /// one thrown (a deadlock is retried).
+    nonisolated(nonsending) func committing<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            let result = try await body()
+            try await commit()
+            return result
+        } catch {
+            let failure = await firstFailure() ?? error
+            // Behind everything sent ahead, so nothing of this transaction runs after it.
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw failure
+        }
     }
 
     /// A `COMMIT` that did not commit.
