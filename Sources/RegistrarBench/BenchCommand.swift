@@ -12,7 +12,7 @@ struct RegistrarBench: AsyncParsableCommand {
             and writes them as JSON (default bench-results/<scenario>.json). Everything listens on 127.0.0.1 \
             and every load loop stops by itself. See BENCHMARKS.md.
             """,
-        subcommands: [IntakeCommand.self, RejectedCommand.self, DrainCommand.self, CatchUpCommand.self, RedeemCommand.self, ContractsBenchCommand.self, AuditBenchCommand.self, ConsoleBenchCommand.self, QueueBenchCommand.self, ScaleCommand.self, RSSCommand.self, StagesCommand.self]
+        subcommands: [IntakeCommand.self, RejectedCommand.self, DrainCommand.self, CatchUpCommand.self, RedeemCommand.self, ContractsBenchCommand.self, AuditBenchCommand.self, ConsoleBenchCommand.self, QueueBenchCommand.self, CompareCommand.self, ScaleCommand.self, RSSCommand.self, StagesCommand.self]
     )
 }
 

@@ -79,22 +79,8 @@ struct IntakeCommand: AsyncParsableCommand {
 
         let headline = results.first { $0.variant == .serve } ?? results.first { $0.variant == .inProcessOn }
             ?? results.first
-        if let headline {
-            let label = headline.variant.rawValue
-            // One PostgreSQL instance's target (issue 19) is lower than SQLite's.
-            let target = headline.variant.onPostgres ? 3000.0 : 5000.0
-            report.target("throughput (\(label))", "≥ \(Format.grouped(Int(target))) deliveries/s",
-                          measured: Format.rate(headline.load.deliveriesPerSecond) + "/s",
-                          pass: headline.load.deliveriesPerSecond >= target)
-            report.target("p99 latency (\(label))", "≤ 50 ms", measured: Format.ms(headline.load.latency.p99) + " ms",
-                          pass: headline.load.latency.p99 <= 50)
-        }
-        for run in results {
-            let answered = run.load.durable + run.load.warmupDurable
-            report.target("durability (\(run.variant.rawValue))", "every 200 on disk, no errors",
-                          measured: "\(Format.grouped(run.recordedDeliveries)) on disk for \(Format.grouped(answered)) 200s, \(run.load.errors) errors",
-                          pass: run.recordedDeliveries >= answered && run.load.errors == 0)
-        }
+        if let headline { report.targets += headline.speedTargets }
+        report.targets += results.map(\.durabilityTarget)
         if let serveOff = results.first(where: { $0.variant == .serveOff }), serveOff.groupCommit {
             report.note("serve-off: serve still group-committed (\(serveOff.averageBatch.map { String(format: "%.1f", $0) } ?? "?") writes per commit): this build does not read \(IntakeVariant.noGroupCommitVariable); the run is not an \"off\" figure")
         }

@@ -72,6 +72,24 @@ struct IntakeRun: Codable, Sendable {
         guard let writes, let writeTransactions, writeTransactions > 0 else { return nil }
         return Double(writes) / Double(writeTransactions)
     }
+
+    /// Every 200 answered is on disk, and no request failed.
+    var durabilityTarget: Report.Target {
+        let answered = load.durable + load.warmupDurable
+        return Report.Target(name: "durability (\(variant.rawValue))", target: "every 200 on disk, no errors",
+                             measured: "\(Format.grouped(recordedDeliveries)) on disk for \(Format.grouped(answered)) 200s, \(load.errors) errors",
+                             pass: recordedDeliveries >= answered && load.errors == 0)
+    }
+
+    /// The speed promised: 5,000 deliveries/s on SQLite; one PostgreSQL instance's target (issue 19) is 3,000/s.
+    var speedTargets: [Report.Target] {
+        let label = variant.rawValue
+        let target = variant.onPostgres ? 3000.0 : 5000.0
+        return [Report.Target(name: "throughput (\(label))", target: "≥ \(Format.grouped(Int(target))) deliveries/s",
+                              measured: Format.rate(load.deliveriesPerSecond) + "/s", pass: load.deliveriesPerSecond >= target),
+                Report.Target(name: "p99 latency (\(label))", target: "≤ 50 ms", measured: Format.ms(load.latency.p99) + " ms",
+                              pass: load.latency.p99 <= 50)]
+    }
 }
 
 struct IntakeEnvironment {
@@ -93,8 +111,7 @@ enum IntakeRunner {
         var postgres: PostgresURL?
         if variant.onPostgres {
             guard let server = environment.postgres else { throw BenchError("\(variant.rawValue) needs --database postgres://…") }
-            let url = try await PostgresAdmin.createDatabase("bench_intake_" + UUID().uuidString.prefix(8).lowercased(), on: server)
-            _ = try await PostgresStore.migrate(url)
+            let url = try await BenchBackend.newDatabase("intake", on: server)
             postgres = url
             database = "\"\(url)\""
         }

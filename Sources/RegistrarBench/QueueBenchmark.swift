@@ -55,9 +55,7 @@ struct QueueBenchCommand: AsyncParsableCommand {
         results.append(try await measure("SQLite", stores: [sqlite]))
         try sqlite.close()
         for count in [1, 2] {
-            let name = "bench_queue_\(count)_" + UUID().uuidString.prefix(8).lowercased()
-            let url = try await PostgresAdmin.createDatabase(name, on: server)
-            _ = try await PostgresStore.migrate(url)
+            let url = try await BenchBackend.newDatabase("queue_\(count)", on: server)
             var stores: [PostgresStore] = []
             for _ in 0..<count { stores.append(try await PostgresStore.open(url, options: options)) }
             results.append(try await measure(count == 1 ? "PostgreSQL" : "PostgreSQL × 2 instances", stores: stores))

@@ -161,5 +161,8 @@ enum Format {
 
     static func mib(kiB: Int) -> String { String(format: "%.1f MiB", Double(kiB) / 1024) }
 
+    /// A database's size: whole MiB are precise enough.
+    static func mib(bytes: Int) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
+
     static func percent(_ fraction: Double) -> String { String(format: "%.1f %%", fraction * 100) }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import RegistrarCore
+import RegistrarPostgres
+import RegistrarStore
+
+/// Where a store benchmark keeps its table: a SQLite file in the run's folder, or a new PostgreSQL database used
+/// by one or two store instances (two connection pools, as two `serve` processes have).
+enum BenchBackend: Sendable {
+    case sqlite
+    case postgres(server: PostgresURL, instances: Int)
+
+    var instances: Int {
+        switch self {
+        case .sqlite: 1
+        case .postgres(_, let instances): instances
+        }
+    }
+
+    /// The column or row heading the figures go under.
+    var label: String {
+        switch self {
+        case .sqlite: "SQLite"
+        case .postgres(_, let instances): instances == 1 ? "PostgreSQL" : "PostgreSQL, \(instances) instances"
+        }
+    }
+
+    /// Appended to a scenario's name for its JSON file.
+    var suffix: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres(_, let instances): instances == 1 ? "-postgres" : "-postgres-x\(instances)"
+        }
+    }
+
+    /// SQLite, PostgreSQL, and two instances on PostgreSQL: the runs `compare` puts side by side.
+    static func all(on server: PostgresURL) -> [BenchBackend] {
+        [.sqlite, .postgres(server: server, instances: 1), .postgres(server: server, instances: 2)]
+    }
+
+    /// A new database on `server`, migrated: each run measures an empty store, and runs never share one.
+    static func newDatabase(_ prefix: String, on server: PostgresURL) async throws -> PostgresURL {
+        let url = try await PostgresAdmin.createDatabase("bench_\(prefix)_" + UUID().uuidString.prefix(8).lowercased(), on: server)
+        _ = try await PostgresStore.migrate(url)
+        return url
+    }
+}
