@@ -44,7 +44,7 @@ public enum PostgresAdmin {
         }
         configuration.options.maximumConnections = 1
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let running = Task { await client.run() }
+        let running = Task.immediate { await client.run() }
         defer { running.cancel() }
         try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }

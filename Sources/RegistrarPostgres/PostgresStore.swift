@@ -79,7 +79,9 @@ public final class PostgresStore: Sendable {
         configuration.options.additionalStartupParameters = [("synchronous_commit", "on"), ("application_name", "registrar")]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        running = Mutex(Task { await client.run() })
+        // Started here, up to its first wait: the pool is marked running before the first query, which postgres-nio
+        // otherwise answers with a warning in every command's output.
+        running = Mutex(Task.immediate { await client.run() })
     }
 
     /// The pool keeps trying a server that refuses connections; a command should say so instead of hanging.
