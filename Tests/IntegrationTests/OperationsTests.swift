@@ -79,6 +79,26 @@ func post(_ http: CurlHTTPClient, _ url: String, fixture name: String) async thr
         try await PostgresAdmin.dropDatabase(name, on: server)
     }
 
+    @Test func aDemoThatFailsMidwayOnPostgreSQLDropsItsDatabaseToo() async throws {
+        guard let text = ProcessInfo.processInfo.environment["REGISTRAR_TEST_POSTGRES"] else {
+            throw PostgresURL.Invalid("REGISTRAR_TEST_POSTGRES is not set: run the tests as `scripts/with-postgres swift test`")
+        }
+        // The sandbox's seed but no webhook bodies: the demo starts, then fails at its first delivery.
+        let dir = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.path + "/woocommerce", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixturePath("woocommerce/sandbox-seed.json"), toPath: dir.path + "/woocommerce/sandbox-seed.json")
+        let result = try await runToEnd(["demo", "--fixtures", dir.path, "--database", text])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.output.contains("order-727-processing.json"), "\(result.output)")
+        let line = try #require(result.output.split(separator: "\n").first { $0.contains("database") && $0.contains("PostgreSQL") })
+        let name = try #require(line.split(separator: "/").last?.split(separator: ",").first.map(String.init))
+        #expect(name.hasPrefix("registrar_demo_"), "\(line)")
+        // Dropped: a database of that name can be made again.
+        let server = try PostgresURL.parse(text)
+        _ = try await PostgresAdmin.createDatabase(name, on: server)
+        try await PostgresAdmin.dropDatabase(name, on: server)
+    }
+
     @Test func operatorCommandsEnqueueByHandAndWaitForTheOutcome() async throws {
         let dir = try TemporaryDirectory()
         let sandbox = try await startSandbox()

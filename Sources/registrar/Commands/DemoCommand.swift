@@ -24,7 +24,39 @@ struct DemoCommand: AsyncParsableCommand {
     static let profileID = "0000001"
     static let profileSecret = "demo-profile-secret"
 
+    /// A new database on the server `--database` names, made and migrated before the demo starts.
+    private struct DemoDatabase {
+        var server: PostgresURL
+        var url: PostgresURL
+        var schema: Int
+    }
+
     func run() async throws {
+        // The pool's start-up chatter is not the demo's to show.
+        var quiet = Logger(label: "registrar.postgres")
+        quiet.logLevel = .error
+        var made: DemoDatabase?
+        if let database {
+            let server = try PostgresURL.parse(database)
+            let url = try await PostgresAdmin.createDatabase("registrar_demo_" + UUID().uuidString.prefix(8).lowercased(), on: server,
+                                                             logger: quiet)
+            made = DemoDatabase(server: server, url: url, schema: 0)
+        }
+        // Dropped however the demo ends, unless --keep: a failed demo leaves no database behind on the server.
+        let drop = { [keep] in
+            if let made, !keep { try? await PostgresAdmin.dropDatabase(made.url.database, on: made.server, logger: quiet) }
+        }
+        do {
+            if let url = made?.url { made?.schema = try await PostgresStore.migrate(url, logger: quiet).to }
+            try await demo(on: made)
+        } catch {
+            await drop()
+            throw error
+        }
+        await drop()
+    }
+
+    private func demo(on postgres: DemoDatabase?) async throws {
         let fixturesDir = try locateFixtures()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("registrar-demo-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -57,19 +89,11 @@ struct DemoCommand: AsyncParsableCommand {
         // The store: a SQLite file in the work directory, or a new database on the PostgreSQL server given.
         var storeSetting = work + "/registrar.sqlite"
         var storeShown = storeSetting
-        var postgres: (server: PostgresURL, database: PostgresURL)?
         var passwordFile: String?
-        if let database {
-            let server = try PostgresURL.parse(database)
-            // The pool's start-up chatter is not the demo's to show.
-            var quiet = Logger(label: "registrar.postgres")
-            quiet.logLevel = .error
-            let made = try await PostgresAdmin.createDatabase("registrar_demo_" + UUID().uuidString.prefix(8).lowercased(), on: server,
-                                                              logger: quiet)
-            let schema = try await PostgresStore.migrate(made, logger: quiet)
-            postgres = (server, made)
+        if let postgres {
+            let made = postgres.url
             storeSetting = "\"\(made)\""
-            storeShown = "PostgreSQL \(made.host):\(made.port)/\(made.database), schema \(schema.to) (registrar migrate)"
+            storeShown = "PostgreSQL \(made.host):\(made.port)/\(made.database), schema \(postgres.schema) (registrar migrate)"
             if let password = made.password {
                 passwordFile = work + "/database-password"
                 FileManager.default.createFile(atPath: work + "/database-password", contents: Data(password.utf8),
@@ -259,11 +283,6 @@ struct DemoCommand: AsyncParsableCommand {
         _ = try? await running.value
         daemon.close()
         await sandbox.stop()
-        if let postgres, !keep {
-            var quiet = Logger(label: "registrar.postgres")
-            quiet.logLevel = .error
-            try? await PostgresAdmin.dropDatabase(postgres.database.database, on: postgres.server, logger: quiet)
-        }
 
         let allSucceeded = jobs.allSatisfy { $0.state == .succeeded }
         let summary = ledger.map { "\($0.action.rawValue) \($0.user ?? "") \($0.courseID)" }
