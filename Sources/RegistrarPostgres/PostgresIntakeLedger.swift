@@ -179,7 +179,8 @@ enum WooOrders {
                 \(sale?.source.rawValue), \(sale?.orderRef), \(sale?.email), \(sale?.currency),
                 \(sale == nil ? nil : decision.salesJSON ?? SaleLine.linesJSON(decision.sales)))
             """
-        let taken: (Int64, [Int64])? = try await store.retrying {
+        // The general path counts the write when the order turns out to be known.
+        let taken: (Int64, [Int64])? = try await store.retrying(wrote: { $0 != nil }) {
             try await store.client.withConnection { connection in
                 let pipeline = Pipeline(connection: connection, logger: store.logger)
                 pipeline.send("BEGIN ISOLATION LEVEL READ COMMITTED")

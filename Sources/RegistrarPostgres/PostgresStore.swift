@@ -193,13 +193,14 @@ public final class PostgresStore: Sendable {
     }
 
     /// Runs a write transaction (`attempt`) again when it failed on a deadlock or a serialization failure, and
-    /// counts it once it committed.
-    func retrying<T: Sendable>(_ attempt: () async throws -> T) async throws -> T {
+    /// counts it once it committed, if `wrote` says its result is a write (a try that found nothing to do is not).
+    func retrying<T: Sendable>(wrote: (T) -> Bool = { _ in true }, _ attempt: () async throws -> T) async throws -> T {
         var attempts = 0
         while true {
             attempts += 1
             do {
                 let result = try await attempt()
+                guard wrote(result) else { return result }
                 writes.withLock { stats in
                     stats.transactions += 1
                     stats.writes += 1

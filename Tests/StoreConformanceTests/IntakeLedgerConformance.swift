@@ -92,6 +92,21 @@ import Testing
         }
     }
 
+    /// Each delivery is one write in the store's statistics (what `serve`'s metrics and the intake benchmark count),
+    /// whichever way the backend took it: a known order's delivery that first tried the new-order path included.
+    @Test(arguments: Backends.all)
+    func eachDeliveryIsCountedAsOneWrite(_ backend: StoreBackend) async throws {
+        try await backend.with { store in
+            let before = store.writeStats
+            _ = try await store.recordWooCommerce(.prepared(order(727), rules: rules), delivery: delivery("new"))
+            _ = try await store.recordWooCommerce(.prepared(order(727, modified: "2026-11-22T00:00:00"), rules: rules),
+                                                  delivery: delivery("known"))
+            let after = store.writeStats
+            #expect(after.writes - before.writes == 2)
+            #expect((1...2).contains(after.transactions - before.transactions))
+        }
+    }
+
     /// A speculation made before the write is used only when the order is indeed new.
     @Test(arguments: Backends.all)
     func aSpeculationIsIgnoredWhenTheOrderIsKnown(_ backend: StoreBackend) async throws {
