@@ -31,9 +31,9 @@ struct CompareCommand: AsyncParsableCommand {
         guard (1...1_000_000).contains(drainJobs) else { throw ValidationError("--drain-jobs must be 1…1,000,000") }
         guard (0...10_000).contains(drainLatencyMs) else { throw ValidationError("--drain-latency-ms must be 0…10000") }
         guard (2...1024).contains(concurrency) else { throw ValidationError("--concurrency must be 2…1024 (two instances share it)") }
-        guard !scaleSizes.isEmpty, scaleSizes.allSatisfy({ (1...10_000_000).contains($0) }) else {
-            throw ValidationError("--scale-sizes must be 1…10,000,000")
-        }
+        guard scaleSizes.allSatisfy({ (1...10_000_000).contains($0) }) else { throw ValidationError("--scale-sizes must be 1…10,000,000") }
+        // The scale target compares the largest size with the smallest.
+        guard Set(scaleSizes).count >= 2 else { throw ValidationError("--scale-sizes needs at least two different sizes") }
         guard (10...100_000).contains(cycles) else { throw ValidationError("--cycles must be 10…100,000") }
     }
 
@@ -46,7 +46,7 @@ struct CompareCommand: AsyncParsableCommand {
         let binary = try locateRegistrarBinary(load.registrar)
         let drain = DrainRun(count: drainJobs, latencyMs: drainLatencyMs, concurrency: concurrency, throttle: nil,
                              coldLearners: false, timeoutSeconds: 600)
-        let scale = ScaleRun(levels: scaleSizes.sorted(), cycles: cycles, warmupCycles: 20)
+        let scale = ScaleRun(levels: Set(scaleSizes).sorted(), cycles: cycles, warmupCycles: 20)
         report.set("intake", "\(load.connections) keep-alive connections (\(load.client.label)), \(load.measuredDescription) per run after a \(load.warmupSeconds) s warm-up; order webhooks with 2 enroll jobs each; two instances = two serves, the connections split")
         report.set("drain", "\(Format.grouped(drainJobs)) enroll jobs, \(concurrency) workers (split on two instances), Open edX latency \(drainLatencyMs) ms")
         report.set("scale", "enqueue → claim → finish, \(cycles) cycles at \(scale.levels.map(Format.grouped).joined(separator: ", ")) jobs in the table; on two instances enqueued through one, claimed and finished through the other")

@@ -7,6 +7,7 @@ import RegistrarPostgres
 import RegistrarServer
 import RegistrarStore
 import Sandbox
+import Synchronization
 
 /// One command, no setup: the sandbox LMS and Registrar on free loopback ports with a temporary database,
 /// real deliveries from `fixtures/`, and a table of what happened.
@@ -32,6 +33,9 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before anything is made: a wrong folder leaves nothing behind.
+        let fixturesDir = try locateFixtures()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("registrar-demo-\(UUID().uuidString.prefix(8))").path
         // The pool's start-up chatter is not the demo's to show.
         var quiet = Logger(label: "registrar.postgres")
         quiet.logLevel = .error
@@ -42,26 +46,32 @@ struct DemoCommand: AsyncParsableCommand {
                                                              logger: quiet)
             made = DemoDatabase(server: server, url: url, schema: 0)
         }
-        // Dropped however the demo ends, unless --keep: a failed demo leaves no database behind on the server.
+        // The work folder and the database are removed however the demo ends, unless --keep: a failed demo leaves
+        // nothing behind. The services on them are stopped first, so none is left working on a store that is gone.
+        let shutdown = DemoShutdown()
         let drop = { [keep] in
-            if let made, !keep { try? await PostgresAdmin.dropDatabase(made.url.database, on: made.server, logger: quiet) }
+            await shutdown.run()
+            guard !keep else { return }
+            try? FileManager.default.removeItem(atPath: work)
+            if let made { try? await PostgresAdmin.dropDatabase(made.url.database, on: made.server, logger: quiet) }
         }
         do {
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
             if let url = made?.url { made?.schema = try await PostgresStore.migrate(url, logger: quiet).to }
-            try await demo(on: made)
+            try await demo(fixturesDir: fixturesDir, work: work, on: made, shutdown: shutdown)
         } catch {
             await drop()
+            // The demo may have failed before its banner named them.
+            if keep {
+                let kept = (made.map { "database \($0.url.database) and " } ?? "") + work
+                FileHandle.standardError.write(Data("registrar demo: kept \(kept) (--keep)\n".utf8))
+            }
             throw error
         }
         await drop()
     }
 
-    private func demo(on postgres: DemoDatabase?) async throws {
-        let fixturesDir = try locateFixtures()
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("registrar-demo-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
-
+    private func demo(fixturesDir: String, work: String, on postgres: DemoDatabase?, shutdown: DemoShutdown) async throws {
         var sandboxConfig = SandboxConfiguration()
         sandboxConfig.port = 0
         sandboxConfig.logger = Logger(label: "sandbox", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -112,6 +122,12 @@ struct DemoCommand: AsyncParsableCommand {
             portSink.finish()
         }
         let running = Task { try await group.run() }
+        shutdown.register {
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            daemon.close()
+            await sandbox.stop()
+        }
         var port = 0
         for await value in ports { port = value }
         let base = "http://127.0.0.1:\(port)"
@@ -279,10 +295,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("Reports (the audits the shopping cart left to SQL)\n" + reports.render() + "\n")
 
-        await group.triggerGracefulShutdown()
-        _ = try? await running.value
-        daemon.close()
-        await sandbox.stop()
+        await shutdown.run()
 
         let allSucceeded = jobs.allSatisfy { $0.state == .succeeded }
         let summary = ledger.map { "\($0.action.rawValue) \($0.user ?? "") \($0.courseID)" }
@@ -365,5 +378,23 @@ struct DemoCommand: AsyncParsableCommand {
         }
         FileHandle.standardError.write(Data("\n\n".utf8))
         return done
+    }
+}
+
+/// Stops the demo's services, once: registered when they run, run at the demo's end or by a failure midway (before
+/// the database under them is dropped).
+private final class DemoShutdown: Sendable {
+    private let stop = Mutex<(@Sendable () async -> Void)?>(nil)
+
+    func register(_ steps: @escaping @Sendable () async -> Void) {
+        stop.withLock { $0 = steps }
+    }
+
+    func run() async {
+        let steps = stop.withLock { stop in
+            defer { stop = nil }
+            return stop
+        }
+        await steps?()
     }
 }
