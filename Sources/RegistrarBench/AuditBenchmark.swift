@@ -54,7 +54,7 @@ struct AuditBenchCommand: AsyncParsableCommand {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["reports", "audit", "--course", course, "--json", "--config", configPath]
         let output = work.file("audit.json")
-        FileManager.default.createFile(atPath: output, contents: nil)
+        guard FileManager.default.createFile(atPath: output, contents: nil) else { throw BenchError("cannot create \(output)") }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardError = FileHandle.standardError
         let start = ContinuousClock.now

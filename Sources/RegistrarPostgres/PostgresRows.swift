@@ -88,7 +88,7 @@ extension PostgresRowSequence {
     }
 
     /// The first column of the first row, if any.
-    func first<T: PostgresDecodable>(_ type: T.Type) async throws -> T? {
+    func first<T: PostgresDecodable & Sendable>(_ type: T.Type) async throws -> T? {
         for try await value in decode(T.self) { return value }
         return nil
     }

@@ -255,7 +255,7 @@ public final class PostgresStore: Sendable {
 
 extension PostgresStore: StoreHealth {
     public func probeWritable() async throws {
-        try await transaction { connection, now in
+        _ = try await transaction { connection, now in
             try await connection.query("""
                 INSERT INTO heartbeat (id, at) VALUES (1, \(now)) ON CONFLICT (id) DO UPDATE SET at = excluded.at
                 """, logger: logger)

@@ -65,7 +65,7 @@ extension PostgresStore: LearnerCache {
     }
 
     public func cacheUsername(_ username: String, email: String) async throws {
-        try await transaction { connection, now in
+        _ = try await transaction { connection, now in
             try await connection.query("""
                 INSERT INTO learner_accounts (email, username, looked_up_at) VALUES (\(email), \(username), \(now))
                 ON CONFLICT (email) DO UPDATE SET username = excluded.username, looked_up_at = excluded.looked_up_at
@@ -74,7 +74,7 @@ extension PostgresStore: LearnerCache {
     }
 
     public func forgetUsername(email: String) async throws {
-        try await transaction { connection, _ in
+        _ = try await transaction { connection, _ in
             try await connection.query("DELETE FROM learner_accounts WHERE email = \(email)", logger: self.logger)
         }
     }
@@ -114,7 +114,7 @@ extension PostgresStore: ConsoleSessions {
             return nil
         }
         if ConsoleSessionRules.shouldTouch(lastSeenAt: session.lastSeenAt, now: now) {
-            try await transaction { connection, _ in
+            _ = try await transaction { connection, _ in
                 try await connection.query("UPDATE console_sessions SET last_seen_at = \(now) WHERE id_hash = \(hash)", logger: self.logger)
             }
             session.lastSeenAt = now
@@ -123,7 +123,7 @@ extension PostgresStore: ConsoleSessions {
     }
 
     public func endSession(id: String) async throws {
-        try await transaction { connection, now in
+        _ = try await transaction { connection, now in
             try await connection.query("""
                 UPDATE console_sessions SET ended_at = \(now) WHERE id_hash = \(TokenSecret.hash(id)) AND ended_at IS NULL
                 """, logger: self.logger)

@@ -44,7 +44,7 @@ struct Tx: Sendable {
     }
 
     /// The first column of the first row; nil when there is no row (or the value is NULL, for an optional `T`).
-    func value<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> T? {
+    func value<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> T? {
         for try await value in try await connection.query(query, logger: logger).decode(T.self) { return value }
         return nil
     }

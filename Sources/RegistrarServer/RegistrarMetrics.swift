@@ -115,14 +115,16 @@ public final class RegistrarMetrics: Sendable {
     /// reason, made once for the connection handlers to count on.
     func connectionsTimedOut(reasons: [String]) -> [String: Prometheus.Counter] {
         Dictionary(uniqueKeysWithValues: reasons.map { reason in
-            (reason, registry.makeCounter(name: "registrar_http_connections_timed_out_total", labels: [("reason", reason)],
-                                          help: "Connections closed because the client was too slow (header, body) or stayed idle."))
+            (reason, registry.makeCounter(descriptor: MetricNameDescriptor(
+                namespace: "registrar", subsystem: "http", metricName: "connections_timed_out", unitName: "total",
+                helpText: "Connections closed because the client was too slow (header, body) or stayed idle."), labels: [("reason", reason)]))
         })
     }
 
     /// HTTP connections open now (set by the listener's connection count).
     func connectionsOpen() -> Prometheus.Gauge {
-        registry.makeGauge(name: "registrar_http_connections_open", help: "HTTP connections open now.")
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "registrar", subsystem: "http", metricName: "connections_open",
+                                                            unitName: "", helpText: "HTTP connections open now."))
     }
 
     public func groupCommit(batchSize: Int) {

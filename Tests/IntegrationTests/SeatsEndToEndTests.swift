@@ -17,7 +17,7 @@ import Testing
         let token = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("rgt_") }.map(String.init), "\(created.output)")
 
         let order = [UInt8](try paidOrder(8100, learner: 0, modified: "2026-12-03T09:00:00").encoded())
-        let bought = try [UInt8](JSONValue.parse(String(decoding: order, as: UTF8.self))
+        let bought = [UInt8](JSONValue.parse(String(decoding: order, as: UTF8.self))
             .map { value -> Data in
                 var text = value.jsonText
                 text = text.replacingOccurrences(of: #""quantity":1"#, with: #""quantity":3"#)

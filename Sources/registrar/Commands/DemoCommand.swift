@@ -105,9 +105,11 @@ struct DemoCommand: AsyncParsableCommand {
             storeSetting = "\"\(made)\""
             storeShown = "PostgreSQL \(made.host):\(made.port)/\(made.database), schema \(postgres.schema) (registrar migrate)"
             if let password = made.password {
-                passwordFile = work + "/database-password"
-                FileManager.default.createFile(atPath: work + "/database-password", contents: Data(password.utf8),
-                                               attributes: [.posixPermissions: 0o600])
+                let path = work + "/database-password"
+                guard FileManager.default.createFile(atPath: path, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw CLIError("cannot write the database password file \(path)")
+                }
+                passwordFile = path
             }
         }
         let config = try demoConfig(database: storeSetting, passwordFile: passwordFile, sandbox: sandbox.baseURL,
