@@ -43,4 +43,12 @@ enum BenchBackend: Sendable {
         _ = try await PostgresStore.migrate(url)
         return url
     }
+
+    /// `count` store instances on the database at `url`, each with a connection pool of its own (as `serve`
+    /// processes have).
+    static func instances(_ count: Int, on url: PostgresURL, options: StoreOptions) async throws -> [PostgresStore] {
+        var opened: [PostgresStore] = []
+        for _ in 0..<count { opened.append(try await PostgresStore.open(url, options: options)) }
+        return opened
+    }
 }

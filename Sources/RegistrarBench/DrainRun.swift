@@ -43,9 +43,8 @@ struct DrainRun: Sendable {
         let closeStores: () throws -> Void
         switch backend {
         case .postgres(let server, let instances):
-            let url = try await BenchBackend.newDatabase("drain", on: server)
-            var opened: [PostgresStore] = []
-            for _ in 0..<instances { opened.append(try await PostgresStore.open(url, options: StoreOptions(jobs: jobsConfig))) }
+            let opened = try await BenchBackend.instances(instances, on: try await BenchBackend.newDatabase("drain", on: server),
+                                                          options: StoreOptions(jobs: jobsConfig))
             stores = opened
             closeStores = { opened.forEach { $0.close() } }
         case .sqlite:
@@ -85,7 +84,7 @@ struct DrainRun: Sendable {
             var registry = HandlerRegistry()
             registry.register(.enroll, EnrollHandler(store: store, client: openedx, unknownLearner: .allow))
             // The workers split between the instances; the first takes the odd one.
-            let share = concurrency / stores.count + (index < concurrency % stores.count ? 1 : 0)
+            let share = concurrency.share(index, of: stores.count)
             return WorkerPool(store: store, registry: registry, options: .init(concurrency: max(1, share), pollInterval: .seconds(1)),
                               logger: logger)
         }

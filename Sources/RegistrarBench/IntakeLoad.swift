@@ -84,7 +84,7 @@ func runIntakeLoad(_ settings: IntakeLoadSettings, webhooks: WooOrderWebhooks) a
     let urls = [settings.url] + settings.moreURLs
     var clients: [any LoadClient] = []
     for (index, url) in urls.enumerated() {
-        let connections = settings.connections / urls.count + (index < settings.connections % urls.count ? 1 : 0)
+        let connections = settings.connections.share(index, of: urls.count)
         let client: any LoadClient = switch settings.client {
         case .nio: try NIOLoadClient(url: url, connections: connections, requests: webhooks, expectedStatus: settings.expectedStatus)
         case .curl: CurlLoadClient(url: url, connections: connections, webhooks: webhooks, expectedStatus: settings.expectedStatus)
@@ -136,7 +136,7 @@ struct SplitLoadClient: LoadClient {
         await withTaskGroup(of: [Lane].self) { group in
             // A budget is split like the connections.
             for (index, client) in clients.enumerated() {
-                let share = budget.map { $0 / clients.count + (index < $0 % clients.count ? 1 : 0) }
+                let share = budget.map { $0.share(index, of: clients.count) }
                 group.addTask { await client.run(until: deadline, budget: share, orders: orders) }
             }
             return await group.reduce(into: []) { $0 += $1 }

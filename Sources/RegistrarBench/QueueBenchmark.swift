@@ -56,8 +56,7 @@ struct QueueBenchCommand: AsyncParsableCommand {
         try sqlite.close()
         for count in [1, 2] {
             let url = try await BenchBackend.newDatabase("queue_\(count)", on: server)
-            var stores: [PostgresStore] = []
-            for _ in 0..<count { stores.append(try await PostgresStore.open(url, options: options)) }
+            let stores = try await BenchBackend.instances(count, on: url, options: options)
             results.append(try await measure(count == 1 ? "PostgreSQL" : "PostgreSQL × 2 instances", stores: stores))
             stores.forEach { $0.close() }
         }

@@ -33,10 +33,8 @@ struct ScaleRun: Sendable {
         let stores: [any ScaleStore]
         switch backend {
         case .postgres(let server, let instances):
-            let url = try await BenchBackend.newDatabase("scale", on: server)
-            var opened: [PostgresStore] = []
-            for _ in 0..<instances { opened.append(try await PostgresStore.open(url, options: StoreOptions(jobs: JobsConfig()))) }
-            stores = opened
+            stores = try await BenchBackend.instances(instances, on: try await BenchBackend.newDatabase("scale", on: server),
+                                                      options: StoreOptions(jobs: JobsConfig()))
         case .sqlite:
             stores = [try SQLiteStore(path: work.file("registrar.sqlite"), options: StoreOptions(jobs: JobsConfig()))]
         }

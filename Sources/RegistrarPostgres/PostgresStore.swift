@@ -255,10 +255,10 @@ public final class PostgresStore: Sendable {
 
 extension PostgresStore: StoreHealth {
     public func probeWritable() async throws {
-        _ = try await transaction { connection, now in
-            try await connection.query("""
-                INSERT INTO heartbeat (id, at) VALUES (1, \(now)) ON CONFLICT (id) DO UPDATE SET at = excluded.at
-                """, logger: logger)
+        try await write { tx in
+            try await tx.run("""
+                INSERT INTO heartbeat (id, at) VALUES (1, \(tx.now)) ON CONFLICT (id) DO UPDATE SET at = excluded.at
+                """)
         }
     }
 

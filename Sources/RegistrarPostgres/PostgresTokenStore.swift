@@ -65,17 +65,17 @@ extension PostgresStore: LearnerCache {
     }
 
     public func cacheUsername(_ username: String, email: String) async throws {
-        _ = try await transaction { connection, now in
-            try await connection.query("""
-                INSERT INTO learner_accounts (email, username, looked_up_at) VALUES (\(email), \(username), \(now))
+        try await write { tx in
+            try await tx.run("""
+                INSERT INTO learner_accounts (email, username, looked_up_at) VALUES (\(email), \(username), \(tx.now))
                 ON CONFLICT (email) DO UPDATE SET username = excluded.username, looked_up_at = excluded.looked_up_at
-                """, logger: self.logger)
+                """)
         }
     }
 
     public func forgetUsername(email: String) async throws {
-        _ = try await transaction { connection, _ in
-            try await connection.query("DELETE FROM learner_accounts WHERE email = \(email)", logger: self.logger)
+        try await write { tx in
+            try await tx.run("DELETE FROM learner_accounts WHERE email = \(email)")
         }
     }
 }
@@ -114,8 +114,8 @@ extension PostgresStore: ConsoleSessions {
             return nil
         }
         if ConsoleSessionRules.shouldTouch(lastSeenAt: session.lastSeenAt, now: now) {
-            _ = try await transaction { connection, _ in
-                try await connection.query("UPDATE console_sessions SET last_seen_at = \(now) WHERE id_hash = \(hash)", logger: self.logger)
+            try await write { tx in
+                try await tx.run("UPDATE console_sessions SET last_seen_at = \(now) WHERE id_hash = \(hash)")
             }
             session.lastSeenAt = now
         }
@@ -123,10 +123,10 @@ extension PostgresStore: ConsoleSessions {
     }
 
     public func endSession(id: String) async throws {
-        _ = try await transaction { connection, now in
-            try await connection.query("""
-                UPDATE console_sessions SET ended_at = \(now) WHERE id_hash = \(TokenSecret.hash(id)) AND ended_at IS NULL
-                """, logger: self.logger)
+        try await write { tx in
+            try await tx.run("""
+                UPDATE console_sessions SET ended_at = \(tx.now) WHERE id_hash = \(TokenSecret.hash(id)) AND ended_at IS NULL
+                """)
         }
     }
 }
